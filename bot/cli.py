@@ -1,0 +1,118 @@
+"""The ``newsbot`` command: load, search, shell (and, with Slack tokens, the bot itself)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from bot.config import Config, ConfigError, load_config
+from bot.core.loader import Clock, Loader, iter_files, utc_now
+from bot.core.search import hit_to_json, search
+from bot.core.service import NewsService
+from bot.render.text import render
+from storage.store import Store
+
+log = logging.getLogger("newsbot")
+
+
+def fixed_clock(moment: str) -> Clock:
+    try:
+        when = dt.datetime.fromisoformat(moment)
+    except ValueError:
+        raise SystemExit(f"newsbot: --now {moment!r} is not an ISO 8601 time") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return lambda: when
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsbot", description="News digests for Slack.")
+    parser.add_argument("--db", help="SQLite file (default: $NEWSBOT_DB, else ./newsbot.db)")
+    parser.add_argument("--config", help="YAML config file (default: config/newsbot.yaml)")
+    parser.add_argument("--now", help=argparse.SUPPRESS)  # a fixed clock, for tests and replays
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("load", help="load article files and folders")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+
+    p = sub.add_parser("search", help="search the loaded articles")
+    p.add_argument("query", nargs="*")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    sub.add_parser("shell", help="the /news command language on this terminal")
+    sub.add_parser("run", help="the bot: Socket Mode, HTTP or the local shell, by what is set")
+    return parser
+
+
+def cmd_load(args: argparse.Namespace, store: Store, clock: Clock, config: Config) -> int:
+    files = list(iter_files(args.paths))
+    loader = Loader(store, clock, max_bytes=config["loader.max_file_bytes"])
+    err = Console(stderr=True, highlight=False)
+    if err.is_terminal and len(files) > 1:
+        columns = (TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=True) as progress:
+            task = progress.add_task("load", total=len(files))
+            report = loader.load(files, on_file=lambda _: progress.advance(task))
+    else:
+        report = loader.load(files)
+    for path, reason in report.bad:
+        err.print(f"bad file: {path}: {reason}", markup=False)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_search(args: argparse.Namespace, store: Store, clock: Clock) -> int:
+    query = " ".join(args.query).strip()
+    if not query:
+        print("usage: newsbot search QUERY [--limit N] [--json]", file=sys.stderr)
+        return 2
+    if args.limit < 1 or args.offset < 0:
+        print("newsbot search: --limit must be 1 or more, --offset 0 or more", file=sys.stderr)
+        return 2
+    result = search(store, query, limit=args.limit, offset=args.offset, now=clock())
+    if args.json:
+        print(json.dumps([hit_to_json(h) for h in result.hits], ensure_ascii=False, indent=2))
+    else:
+        from bot.core.answers import SearchAnswer
+
+        print(render(SearchAnswer(result), clock()))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config, overrides={"db": args.db})
+    except ConfigError as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=config["log_level"].upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    clock = fixed_clock(args.now) if args.now else utc_now
+    try:
+        store = Store(config["db"])
+    except Exception as exc:  # a locked, unreadable or foreign file: one line, no traceback
+        print(f"newsbot: cannot open database {config['db']}: {exc}", file=sys.stderr)
+        return 2
+    command = args.command or "run"
+    if command == "load":
+        return cmd_load(args, store, clock, config)
+    if command == "search":
+        return cmd_search(args, store, clock)
+    from bot.shell import run_shell
+
+    return run_shell(NewsService(store, clock))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

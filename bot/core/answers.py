@@ -1,0 +1,29 @@
+"""What a command answers, as plain data. Renderers (``bot.render``) turn it into Block Kit or
+terminal text; nothing here knows either."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.search import SearchResult
+
+
+@dataclass
+class HelpAnswer:
+    hint: str | None = None
+
+
+@dataclass
+class SearchAnswer:
+    result: SearchResult
+
+
+@dataclass
+class MessageAnswer:
+    """A plain sentence: a confirmation, or (``ok=False``) what is wrong."""
+
+    text: str
+    ok: bool = True
+
+
+Answer = HelpAnswer | SearchAnswer | MessageAnswer

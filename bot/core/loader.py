@@ -1,0 +1,174 @@
+"""Loading article files into the store.
+
+Every file loads whole or not at all (a savepoint per file, inside transactions of
+``BATCH_FILES`` files), a bad file is reported and skipped, and loading the same files again
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.core.articles import MAX_FILE_BYTES, Article, BadFile, parse_file
+from bot.core.stories import WINDOW_SECONDS, StoryText, candidate_query, same_story
+from storage.store import SEQ_SPAN, Store, time_key
+
+BATCH_FILES = 200
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class LoadReport:
+    files: int = 0
+    articles: int = 0  # articles read from good files (main + related)
+    new: int = 0
+    updated: int = 0
+    bad: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+    @property
+    def ok(self) -> bool:
+        return not self.bad
+
+    def summary(self) -> str:
+        return (
+            f"{self.articles} articles from {self.files} files, {len(self.bad)} bad "
+            f"({self.new} new, {self.updated} updated)"
+        )
+
+
+def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """Files named, and files under folders named (recursively), hidden ones skipped."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        yield Path(root) / name
+        else:
+            yield path
+
+
+def _row(article: Article, parent_id: int | None, source: str, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "url": article.url,
+        "web_url": article.web_url,
+        "title": article.title,
+        "excerpt": article.excerpt,
+        "provider": article.provider,
+        "domain": article.domain,
+        "published": article.published,
+        "published_ts": article.published_ts,
+        "category": article.category,
+        "type": article.type,
+        "quality": article.quality,
+        "heat": article.heat,
+        "topics": json.dumps(article.topics, ensure_ascii=False),
+        "images": json.dumps(article.images, ensure_ascii=False),
+        "featured_content": article.featured_content,
+        "extra": json.dumps(article.extra, ensure_ascii=False) if article.extra else None,
+        "parent_id": parent_id,
+        "source_file": source,
+        "loaded_at": now.isoformat(),
+    }
+
+
+class Loader:
+    def __init__(self, store: Store, clock: Clock = utc_now, max_bytes: int = MAX_FILE_BYTES):
+        self.store = store
+        self.clock = clock
+        self.max_bytes = max_bytes
+
+    # -- one article -------------------------------------------------------------------------
+
+    def _upsert(self, article: Article, parent_id: int | None, source: str, report: LoadReport) -> int:
+        now = self.clock()
+        existing_id = self.store.article_id_for_urls([article.url, *article.aliases])
+        row = _row(article, parent_id, source, now)
+        if existing_id is None:
+            ts = article.published_ts if article.published_ts is not None else int(now.timestamp())
+            new_id = self.store.new_article_id(ts)
+            self.store.insert_article({"id": new_id, **row, "story_id": new_id})
+            self.store.add_aliases(new_id, article.aliases)
+            self._assign_story(new_id, article)
+            report.new += 1
+            return new_id
+        current = self.store.article_for_update(existing_id)
+        # The file that first brought an article owns its fields (a re-issued file updates them);
+        # another file mentioning it only fills blanks and adds topics. Either way, loading the
+        # same files again in any order changes nothing.
+        if current["source_file"] != source:
+            row = {k: current[k] if current[k] not in (None, "") else row[k] for k in row}
+        topics = list(dict.fromkeys(json.loads(current["topics"] or "[]") + article.topics))
+        row["topics"] = json.dumps(topics, ensure_ascii=False)
+        row["url"] = current["url"]
+        row["parent_id"] = current["parent_id"] or parent_id
+        row["source_file"] = current["source_file"]
+        row["loaded_at"] = current["loaded_at"]
+        if self.store.update_article(existing_id, row):
+            report.updated += 1
+        self.store.add_aliases(existing_id, [a for a in article.aliases if a != row["url"]])
+        return existing_id
+
+    def _assign_story(self, article_id: int, article: Article) -> None:
+        query = candidate_query(article.title)
+        if query is None or article.published_ts is None:
+            return
+        lo = time_key(article.published_ts - WINDOW_SECONDS)
+        hi = time_key(article.published_ts + WINDOW_SECONDS) + SEQ_SPAN - 1
+        mine = StoryText(article.title, article.excerpt, article.published_ts)
+        stories = {
+            c["story_id"]
+            for c in self.store.story_candidates(query, lo, hi, limit=50)
+            if c["id"] != article_id
+            and same_story(mine, StoryText(c["title"], c["excerpt"] or "", c["published_ts"]))
+        }
+        if stories:
+            keep = min(stories)
+            self.store.merge_stories(keep, stories - {keep})
+            self.store.set_story(article_id, keep)
+
+    # -- files -------------------------------------------------------------------------------
+
+    def load_file(self, path: Path, report: LoadReport) -> None:
+        report.files += 1
+        try:
+            article = parse_file(path, self.max_bytes)
+        except BadFile as exc:
+            report.bad.append((str(path), str(exc)))
+            return
+        with self.store.transaction():
+            parent_id = self._upsert(article, None, str(path), report)
+            for related in article.related:
+                self._upsert(related, parent_id, str(path), report)
+        report.articles += 1 + len(article.related)
+
+    def load(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        on_file: Callable[[Path], None] | None = None,
+    ) -> LoadReport:
+        report = LoadReport()
+        files = list(iter_files(paths))
+        for start in range(0, len(files), BATCH_FILES):
+            with self.store.transaction():
+                for path in files[start : start + BATCH_FILES]:
+                    if not path.exists():
+                        report.files += 1
+                        report.bad.append((str(path), "no such file or folder"))
+                    else:
+                        self.load_file(path, report)
+                    if on_file:
+                        on_file(path)
+        return report

@@ -1,0 +1,139 @@
+"""Telling when two articles report the same event (one *story*).
+
+The rule, tuned on real news (the seed file and the Power Apps corpus):
+
+1. **Time**: both published within ``WINDOW_SECONDS`` (3 days) of each other. A product's
+   preview in May and its general availability in October are two stories.
+2. **Headlines alike**: the content words of the two titles (lower-cased, light stemming,
+   stop-words out) match one to one, a word matching an equal word, a close spelling
+   (rapidfuzz ratio >= 85) or a word it contains (``suit``/``lawsuit``); at least
+   ``MIN_TITLE_SIMILARITY`` of the union must match.
+3. **No substitution**: a headline word that the other article (headline or excerpt) never
+   mentions may stand on one side only, as an addition ("RE-TRANSMISSION: ..."), and only when
+   the headlines are very alike (``ADDITION_SIMILARITY``). Press releases cut from one template
+   ("Acme now available in the Contoso Marketplace" / "Globex now available ...") differ in
+   words on *both* sides, the names of their subjects, so they stay apart.
+
+Candidates come from the full-text index (articles in the time window that share the
+headline's rarest-looking words), so grouping costs a few index look-ups per article.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+WINDOW_SECONDS = 3 * 24 * 3600
+MIN_TITLE_SIMILARITY = 0.75
+ADDITION_SIMILARITY = 0.8
+
+STOP_WORDS = frozenset(
+    """a an the and or but nor of to in on at by for from with without into onto over under
+    about after before as is are was were be been being it its this that these those their
+    his her our your my we you they he she i me us them not no new now than then so if up out
+    off via vs will would can could may might has have had do does did just more most says say
+    said how why what when where who which while amid""".split()
+)
+_WORD = re.compile(r"[$€£]?\w+(?:[.,']\w+)*", re.UNICODE)
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ies", "es", "s"):
+        if len(word) > 4 and word.endswith(suffix):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def words(text: str, stem: bool = True) -> list[str]:
+    """Content words of a text, lower-cased and lightly stemmed, in order, de-duplicated."""
+    out = []
+    for match in _WORD.finditer(text.lower()):
+        word = match.group(0).replace("'", "")
+        if word in STOP_WORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        out.append(_stem(word) if stem else word)
+    return list(dict.fromkeys(out))
+
+
+def _alike(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if a.isdigit() or b.isdigit() or a[0] in "$€£" or b[0] in "$€£":
+        return False  # numbers and amounts must agree exactly
+    if min(len(a), len(b)) >= 4 and (a in b or b in a or sorted(a) == sorted(b)):
+        return True  # suit/lawsuit, and transposed letters (ITSM/ISTM)
+    return min(len(a), len(b)) >= 5 and fuzz.ratio(a, b) >= 85
+
+
+def title_similarity(a: list[str], b: list[str]) -> float:
+    """Share of the two headlines' words that match one to one."""
+    if not a or not b:
+        return 0.0
+    unmatched = list(b)
+    matched = 0
+    for word in a:
+        for i, other in enumerate(unmatched):
+            if _alike(word, other):
+                matched += 1
+                del unmatched[i]
+                break
+    return 2 * matched / (len(a) + len(b))
+
+
+def _strangers(title_words: Iterable[str], other_text_words: set[str]) -> int:
+    """How many headline words the other article never mentions."""
+    return sum(
+        1
+        for w in title_words
+        if w not in other_text_words and not any(_alike(w, o) for o in other_text_words)
+    )
+
+
+@dataclass(frozen=True)
+class StoryText:
+    """What the rule needs of an article."""
+
+    title: str
+    excerpt: str
+    published_ts: int | None
+
+    @property
+    def title_words(self) -> list[str]:
+        return words(self.title)
+
+    @property
+    def all_words(self) -> set[str]:
+        return set(words(self.title)) | set(words(self.excerpt))
+
+
+def same_story(a: StoryText, b: StoryText) -> bool:
+    if a.published_ts is None or b.published_ts is None:
+        return False
+    if abs(a.published_ts - b.published_ts) > WINDOW_SECONDS:
+        return False
+    ta, tb = a.title_words, b.title_words
+    similarity = title_similarity(ta, tb)
+    if similarity < MIN_TITLE_SIMILARITY:
+        return False
+    strangers_a, strangers_b = _strangers(ta, b.all_words), _strangers(tb, a.all_words)
+    if strangers_a and strangers_b:
+        return False  # a substitution: another subject in the same template
+    return not (strangers_a or strangers_b) or similarity >= ADDITION_SIMILARITY
+
+
+def candidate_query(title: str) -> str | None:
+    """An FTS5 query for articles whose headline shares two of this one's longest words."""
+    keys = sorted(
+        (w for w in words(title, stem=False) if w.isalnum() and not w.isdigit() and len(w) >= 3),
+        key=lambda w: (-len(w), w),
+    )[:3]
+    if not keys:
+        return None
+    quoted = [f'"{w}"' for w in keys]
+    if len(quoted) == 1:
+        return f"title : {quoted[0]}"
+    pairs = [f"({x} AND {y})" for i, x in enumerate(quoted) for y in quoted[i + 1 :]]
+    return "title : (" + " OR ".join(pairs) + ")"

@@ -1,0 +1,69 @@
+"""Terminal renderer: answers as readable text (used by the shell and the CLI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.core.answers import Answer, HelpAnswer, MessageAnswer, SearchAnswer
+from bot.core.commands import SUBCOMMANDS
+from bot.core.search import StoryHit
+
+
+def age(published_ts: int | None, now: dt.datetime) -> str:
+    """'just now', '5 minutes ago', '2 days ago', or the date for anything over 30 days."""
+    if published_ts is None:
+        return "date unknown"
+    seconds = now.timestamp() - published_ts
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("minute", 60), ("hour", 3600), ("day", 86400)):
+        count = int(seconds // size)
+        limit = {"minute": 60, "hour": 24, "day": 31}[unit]
+        if count < limit:
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return dt.datetime.fromtimestamp(published_ts, dt.UTC).strftime("%-d %b %Y")
+
+
+def trim(text: str, limit: int) -> str:
+    """Cut at a word boundary, with an ellipsis, so the result is at most ``limit`` chars."""
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def also_outlets(hit: StoryHit) -> list[str]:
+    return list(dict.fromkeys(m["provider"] for m in hit.also))
+
+
+def help_text() -> str:
+    width = max(len(s.usage) for s in SUBCOMMANDS)
+    return "\n".join(f"  {s.usage.ljust(width)}  {s.help}" for s in SUBCOMMANDS)
+
+
+def render(answer: Answer, now: dt.datetime) -> str:
+    if isinstance(answer, HelpAnswer):
+        head = f"{answer.hint}\n\n" if answer.hint else ""
+        return f"{head}newsbot commands:\n{help_text()}"
+    if isinstance(answer, MessageAnswer):
+        return answer.text
+    assert isinstance(answer, SearchAnswer)
+    result = answer.result
+    if not result.hits:
+        return result.message or "Nothing found."
+    lines = []
+    for n, hit in enumerate(result.hits, start=result.offset + 1):
+        a = hit.article
+        lines.append(f"{n}. {a['title']}")
+        lines.append(f"   {a['provider']} · {age(a['published_ts'], now)} · {a['web_url']}")
+        if a["excerpt"]:
+            lines.append(f"   {trim(a['excerpt'], 200)}")
+        outlets = also_outlets(hit)
+        if outlets:
+            lines.append(f"   also: {', '.join(outlets)}")
+    shown = result.offset + len(result.hits)
+    lines.append(f"({shown} of {result.total} stories)")
+    return "\n".join(lines)

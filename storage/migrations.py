@@ -1,0 +1,55 @@
+"""The versioned schema, as sqlite-utils 4 ``Migrations``.
+
+Each function is one schema version. Never edit an applied migration: add a new one.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("newsbot")
+
+# The columns the full-text index covers, in the order bm25() weights refer to them.
+FTS_COLUMNS = ["title", "excerpt", "provider", "topics"]
+
+
+@migrations()
+def m001_articles(db: Database) -> None:
+    # ``id`` is a time key (see storage.store.time_key): rowid order is publication order, so
+    # the FTS index can hand back the freshest matches of a common word without ranking all.
+    db["articles"].create(
+        {
+            "id": int,
+            "url": str,  # canonical address: the article's identity
+            "web_url": str,  # the address as the file gave it (links point here)
+            "title": str,
+            "excerpt": str,
+            "provider": str,
+            "domain": str,
+            "published": str,  # ISO 8601, UTC
+            "published_ts": int,  # epoch seconds
+            "category": str,
+            "type": str,
+            "quality": int,
+            "heat": int,
+            "topics": str,  # JSON list
+            "images": str,  # JSON list
+            "featured_content": str,  # raw HTML: stored, never sent to Slack
+            "extra": str,  # JSON mapping of unknown fields
+            "parent_id": int,
+            "story_id": int,
+            "source_file": str,
+            "loaded_at": str,
+        },
+        pk="id",
+        not_null={"url", "title"},
+    )
+    db["articles"].create_index(["url"], unique=True)
+    db["articles"].create_index(["story_id"])
+    db["articles"].create_index(["parent_id"])
+    db["url_aliases"].create({"alias": str, "article_id": int}, pk="alias")
+    db["url_aliases"].create_index(["article_id"])
+    db["articles"].enable_fts(
+        FTS_COLUMNS, fts_version="FTS5", tokenize="porter", create_triggers=True
+    )

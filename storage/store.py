@@ -1,0 +1,226 @@
+"""The store: the one module that writes SQL.
+
+Everything newsbot keeps lives in one SQLite file, opened through sqlite-utils in WAL mode, its
+schema versioned by ``storage.migrations``. Callers get plain dicts and ints back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage.migrations import migrations
+
+# Article ids are time keys: publication second * SEQ_SPAN + a sequence number within that second.
+SEQ_SPAN = 1 << 12
+# bm25() weights per FTS column (title, excerpt, provider, topics): a word in the headline
+# says more than one in the excerpt.
+BM25_WEIGHTS = (4.0, 1.0, 0.5, 2.0)
+
+ARTICLE_COLUMNS = (
+    "id", "url", "web_url", "title", "excerpt", "provider", "domain", "published",
+    "published_ts", "category", "type", "quality", "heat", "topics", "parent_id", "story_id",
+)
+
+
+def default_db_path() -> str:
+    return os.environ.get("NEWSBOT_DB") or "newsbot.db"
+
+
+def time_key(published_ts: int, seq: int = 0) -> int:
+    return int(published_ts) * SEQ_SPAN + seq
+
+
+class Store:
+    """A newsbot database. Safe to share between threads (calls are serialised)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self.db = Database(conn)
+        self._lock = threading.RLock()
+        if self.path != ":memory:":
+            self.db.enable_wal()
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA foreign_keys=ON")
+        with self._lock:
+            migrations.apply(self.db)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # -- transactions ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All or nothing; nested calls become savepoints."""
+        with self._lock, self.db.atomic():
+            yield self
+
+    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            cur = self.db.conn.execute(sql, params)
+            cols = [c[0] for c in cur.description]
+            return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+    def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self._lock:
+            row = self.db.conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def _write(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self.db.conn.execute(sql, params)
+
+    # -- articles ----------------------------------------------------------------------------
+
+    def article_id_for_urls(self, urls: Iterable[str]) -> int | None:
+        """The id of the article known under any of these canonical addresses."""
+        for url in urls:
+            found = self._scalar("SELECT id FROM articles WHERE url = ?", (url,))
+            if found is None:
+                found = self._scalar("SELECT article_id FROM url_aliases WHERE alias = ?", (url,))
+            if found is not None:
+                return int(found)
+        return None
+
+    def new_article_id(self, published_ts: int) -> int:
+        lo = time_key(published_ts)
+        top = self._scalar(
+            "SELECT max(id) FROM articles WHERE id >= ? AND id < ?", (lo, lo + SEQ_SPAN)
+        )
+        if top is None:
+            return lo
+        if top + 1 < lo + SEQ_SPAN:
+            return int(top) + 1
+        # A full second (4,096 articles): take the first free key after it.
+        nxt = int(top) + 1
+        while self._scalar("SELECT 1 FROM articles WHERE id = ?", (nxt,)):
+            nxt += 1
+        return nxt
+
+    def insert_article(self, row: dict[str, Any]) -> None:
+        cols = list(row)
+        self._write(
+            f"INSERT INTO articles ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [row[c] for c in cols],
+        )
+
+    def update_article(self, article_id: int, row: dict[str, Any]) -> bool:
+        """Update changed fields only; returns whether anything changed."""
+        cols = [c for c in row if c != "id"]
+        current = self._rows(
+            f"SELECT {', '.join(cols)} FROM articles WHERE id = ?", (article_id,)
+        )
+        if current and all(current[0][c] == row[c] for c in cols):
+            return False
+        changed = [c for c in cols if not current or current[0][c] != row[c]]
+        self._write(
+            f"UPDATE articles SET {', '.join(f'{c} = ?' for c in changed)} WHERE id = ?",
+            [row[c] for c in changed] + [article_id],
+        )
+        return True
+
+    def add_aliases(self, article_id: int, aliases: Iterable[str]) -> None:
+        for alias in aliases:
+            self._write(
+                "INSERT OR IGNORE INTO url_aliases (alias, article_id) VALUES (?, ?)",
+                (alias, article_id),
+            )
+
+    def article(self, article_id: int) -> dict[str, Any] | None:
+        rows = self.articles([article_id])
+        return rows[0] if rows else None
+
+    def article_for_update(self, article_id: int) -> dict[str, Any]:
+        """Every stored column of one article."""
+        return self._rows("SELECT * FROM articles WHERE id = ?", (article_id,))[0]
+
+    def articles(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        return self._rows(
+            f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE id IN ({marks})", list(ids)
+        )
+
+    def article_by_url(self, url: str) -> dict[str, Any] | None:
+        found = self.article_id_for_urls([url])
+        return self.article(found) if found is not None else None
+
+    def count_articles(self) -> int:
+        return int(self._scalar("SELECT count(*) FROM articles"))
+
+    def count_stories(self) -> int:
+        return int(self._scalar("SELECT count(DISTINCT story_id) FROM articles"))
+
+    def article_extra(self, article_id: int) -> dict[str, Any]:
+        raw = self._scalar("SELECT extra FROM articles WHERE id = ?", (article_id,))
+        return json.loads(raw) if raw else {}
+
+    # -- stories -----------------------------------------------------------------------------
+
+    def story_candidates(
+        self, fts_query: str, lo_id: int, hi_id: int, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Articles in an id (= time) window whose FTS entry matches ``fts_query``."""
+        return self._rows(
+            "SELECT a.id, a.title, a.excerpt, a.story_id, a.published_ts, a.domain "
+            "FROM articles_fts f JOIN articles a ON a.id = f.rowid "
+            "WHERE articles_fts MATCH ? AND f.rowid BETWEEN ? AND ? LIMIT ?",
+            (fts_query, lo_id, hi_id, limit),
+        )
+
+    def set_story(self, article_id: int, story_id: int) -> None:
+        self._write("UPDATE articles SET story_id = ? WHERE id = ?", (story_id, article_id))
+
+    def merge_stories(self, keep: int, others: Iterable[int]) -> None:
+        for other in others:
+            if other != keep:
+                self._write("UPDATE articles SET story_id = ? WHERE story_id = ?", (keep, other))
+
+    def story_members(self, story_ids: Sequence[int]) -> list[dict[str, Any]]:
+        if not story_ids:
+            return []
+        marks = ", ".join("?" * len(story_ids))
+        return self._rows(
+            f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE story_id IN ({marks}) "
+            "ORDER BY story_id, quality DESC, id",
+            list(story_ids),
+        )
+
+    # -- search ------------------------------------------------------------------------------
+
+    def match_newest(self, fts_query: str, window: int) -> list[tuple[int, float]]:
+        """(id, bm25) of the ``window`` newest articles matching ``fts_query``.
+
+        FTS5 walks its index in rowid order, and ids are time keys, so this costs the window,
+        not the number of matches: a word found in every article is as cheap as a rare one.
+        """
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        with self._lock:
+            cur = self.db.conn.execute(
+                f"SELECT rowid, bm25(articles_fts, {weights}) FROM articles_fts "
+                "WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+                (fts_query, window),
+            )
+            return [(int(r[0]), float(r[1])) for r in cur.fetchall()]
+
+    def optimize(self) -> None:
+        """Merge the FTS index's segments (after a large load)."""
+        with self._lock:
+            self.db.conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('optimize')")
+            self.db.conn.commit()
+
+

@@ -53,3 +53,30 @@ def m001_articles(db: Database) -> None:
     db["articles"].enable_fts(
         FTS_COLUMNS, fts_version="FTS5", tokenize="porter", create_triggers=True
     )
+
+
+@migrations()
+def m002_subscriptions(db: Database) -> None:
+    # A channel's (or, kind 'dm', a user's) standing order for a topic. The channel's digest
+    # time is the same for all its topics: subscribing "at" a time moves them all.
+    db["subscriptions"].create(
+        {
+            "id": int,
+            "team_id": str,
+            "channel_id": str,
+            "kind": str,  # 'channel' or 'dm'
+            "topic": str,  # as typed
+            "topic_key": str,  # normalised: lower case, single spaces
+            "subscribed_by": str,
+            "subscribed_at": str,
+            "hour": int,
+            "minute": int,
+            "tz": str,
+            "paused_reason": str,
+            "paused_at": str,
+        },
+        pk="id",
+        not_null={"team_id", "channel_id", "topic", "topic_key", "hour", "minute", "tz"},
+        defaults={"kind": "channel"},
+    )
+    db["subscriptions"].create_index(["team_id", "channel_id", "topic_key"], unique=True)

@@ -1,0 +1,88 @@
+"""Subscriptions: SQL for who gets which topic where, and when. Part of :class:`Store`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+SUB_COLUMNS = (
+    "id, team_id, channel_id, kind, topic, topic_key, subscribed_by, subscribed_at, hour, "
+    "minute, tz, paused_reason, paused_at"
+)
+
+
+def topic_key(topic: str) -> str:
+    return " ".join(topic.lower().split())
+
+
+class SubscriptionsMixin:
+    """Methods of Store (see storage.store) for the ``subscriptions`` table."""
+
+    def subscribe(
+        self,
+        team_id: str,
+        channel_id: str,
+        topic: str,
+        *,
+        user_id: str,
+        hour: int,
+        minute: int,
+        tz: str,
+        now: dt.datetime,
+        kind: str = "channel",
+    ) -> bool:
+        """Add a topic (True) or, if there, leave it (False). Either way the channel's digest
+        time becomes ``hour:minute`` in ``tz`` for all its topics."""
+        with self.transaction():
+            created = self._write(
+                "INSERT OR IGNORE INTO subscriptions (team_id, channel_id, kind, topic, topic_key,"
+                " subscribed_by, subscribed_at, hour, minute, tz) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (team_id, channel_id, kind, topic, topic_key(topic), user_id, now.isoformat(),
+                 hour, minute, tz),
+            ).rowcount == 1
+            self._write(
+                "UPDATE subscriptions SET hour = ?, minute = ?, tz = ? "
+                "WHERE team_id = ? AND channel_id = ?",
+                (hour, minute, tz, team_id, channel_id),
+            )
+        return created
+
+    def unsubscribe(self, team_id: str, channel_id: str, topic: str) -> bool:
+        return self._write(
+            "DELETE FROM subscriptions WHERE team_id = ? AND channel_id = ? AND topic_key = ?",
+            (team_id, channel_id, topic_key(topic)),
+        ).rowcount > 0
+
+    def subscriptions(self, team_id: str, channel_id: str) -> list[dict[str, Any]]:
+        return self._rows(
+            f"SELECT {SUB_COLUMNS} FROM subscriptions WHERE team_id = ? AND channel_id = ? "
+            "ORDER BY topic_key",
+            (team_id, channel_id),
+        )
+
+    def all_subscriptions(self) -> list[dict[str, Any]]:
+        return self._rows(f"SELECT {SUB_COLUMNS} FROM subscriptions ORDER BY team_id, channel_id, topic_key")
+
+    def channel_schedule(self, team_id: str, channel_id: str) -> dict[str, Any] | None:
+        """The channel's digest time and zone, or None when it has no subscription."""
+        rows = self._rows(
+            "SELECT hour, minute, tz, kind FROM subscriptions WHERE team_id = ? AND channel_id = ? "
+            "LIMIT 1",
+            (team_id, channel_id),
+        )
+        return rows[0] if rows else None
+
+    def pause_channel(self, team_id: str, channel_id: str, reason: str, now: dt.datetime) -> int:
+        """Pause every active subscription of a channel; returns how many were paused."""
+        return self._write(
+            "UPDATE subscriptions SET paused_reason = ?, paused_at = ? "
+            "WHERE team_id = ? AND channel_id = ? AND paused_reason IS NULL",
+            (reason, now.isoformat(), team_id, channel_id),
+        ).rowcount
+
+    def resume(self, team_id: str, channel_id: str, topic: str) -> bool:
+        return self._write(
+            "UPDATE subscriptions SET paused_reason = NULL, paused_at = NULL "
+            "WHERE team_id = ? AND channel_id = ? AND topic_key = ? AND paused_reason IS NOT NULL",
+            (team_id, channel_id, topic_key(topic)),
+        ).rowcount > 0

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -15,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bot.config import Config, ConfigError, load_config
 from bot.core.loader import Clock, Loader, iter_files, utc_now
 from bot.core.search import hit_to_json, search
-from bot.core.service import NewsService
+from bot.runtime import Runtime, StartupError, say
 from bot.render.text import render
 from storage.store import Store
 
@@ -49,8 +50,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
 
     sub.add_parser("shell", help="the /news command language on this terminal")
+    p = sub.add_parser("serve", help="the Slack app over HTTP (POST /slack/events, GET /healthz)")
+    p.add_argument("--port", type=int, help="port (default: $PORT, else server.port)")
+    p.add_argument("--host", default="0.0.0.0")
     sub.add_parser("run", help="the bot: Socket Mode, HTTP or the local shell, by what is set")
     return parser
+
+
+def cmd_serve(runtime: Runtime, host: str, port: int) -> int:
+    from bot.server import serve_http
+
+    app = runtime.build_app(http=True)
+    say(f"serving Slack over HTTP on {host}:{port} (POST /slack/events, GET /healthz)")
+    serve_http(app, runtime.store, host, port)
+    return 0
+
+
+def cmd_run(runtime: Runtime, args: argparse.Namespace) -> int:
+    config = runtime.config
+    if config.slack_app_token:
+        from bot.server import serve_socket_mode
+
+        app = runtime.build_app(http=False)
+        say("SLACK_APP_TOKEN is set: connecting to Slack in Socket Mode")
+        serve_socket_mode(app, config.slack_app_token)
+        return 0
+    if config.slack_signing_secret:
+        say("SLACK_SIGNING_SECRET is set: serving Slack over HTTP")
+        return cmd_serve(runtime, "0.0.0.0", _port(config))
+    say("no Slack tokens set: starting the local shell (see README to connect Slack)")
+    from bot.shell import run_shell
+
+    return run_shell(runtime.service)
+
+
+def _port(config: Config, given: int | None = None) -> int:
+    if given:
+        return given
+    env_port = os.environ.get("PORT")
+    return int(env_port) if env_port and env_port.isdigit() else int(config["server.port"])
 
 
 def cmd_load(args: argparse.Namespace, store: Store, clock: Clock, config: Config) -> int:
@@ -109,9 +147,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_load(args, store, clock, config)
     if command == "search":
         return cmd_search(args, store, clock)
+    runtime = Runtime(config, store, clock)
+    try:
+        if command == "serve":
+            return cmd_serve(runtime, args.host, _port(config, args.port))
+        if command == "run":
+            return cmd_run(runtime, args)
+    except StartupError as exc:
+        say(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        return 0
     from bot.shell import run_shell
 
-    return run_shell(NewsService(store, clock))
+    return run_shell(runtime.service)
 
 
 if __name__ == "__main__":

@@ -151,6 +151,7 @@ class FakeSlack:
         self._scripts: dict[str, list[Fail | dict[str, Any]]] = defaultdict(list)
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -187,6 +188,12 @@ class FakeSlack:
         """The next calls to ``method`` get these outcomes, in order, then normal service."""
         with self._lock:
             self._scripts[method].extend(outcomes)
+
+    def wait_for(self, predicate: Any, timeout: float = 10.0) -> bool:
+        """Block until ``predicate()`` holds after some call arrives (or ``timeout``): the bot
+        answers through response_url from a worker thread after its ack."""
+        with self._changed:
+            return self._changed.wait_for(predicate, timeout)
 
     def close(self) -> None:
         self.server.shutdown()
@@ -239,11 +246,21 @@ class FakeSlack:
                 self.responses.append({"url_name": path.rsplit("/", 1)[1], **params})
             errors = block_errors(params.get("blocks", []))
             self._reply(handler, {"ok": not errors, "errors": errors}, 200 if not errors else 400)
+            with self._changed:
+                self._changed.notify_all()
             return
         method = path.removeprefix("/api/")
         with self._lock:
             self.calls.append(Call(method, params, headers))
             outcome = self._scripts[method].pop(0) if self._scripts.get(method) else None
+        try:
+            self._answer(handler, method, params, headers, outcome)
+        finally:
+            with self._changed:
+                self._changed.notify_all()
+
+    def _answer(self, handler: BaseHTTPRequestHandler, method: str, params: dict[str, Any],
+                headers: dict[str, str], outcome: Fail | dict[str, Any] | None) -> None:
         if headers.get("authorization") != f"Bearer {self.bot_token}":
             self._reply(handler, {"ok": False, "error": "invalid_auth"})
             return

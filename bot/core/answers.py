@@ -4,6 +4,7 @@ terminal text; nothing here knows either."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bot.core.search import SearchResult
 
@@ -26,4 +27,12 @@ class MessageAnswer:
     ok: bool = True
 
 
-Answer = HelpAnswer | SearchAnswer | MessageAnswer
+@dataclass
+class ListAnswer:
+    """A conversation's subscriptions (rows of ``Store.subscriptions``)."""
+
+    subscriptions: list[dict[str, Any]]
+    where: str  # "this channel" / "your DM"
+
+
+Answer = HelpAnswer | SearchAnswer | MessageAnswer | ListAnswer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.core.answers import Answer, HelpAnswer, MessageAnswer, SearchAnswer
+from bot.core.answers import Answer, HelpAnswer, ListAnswer, MessageAnswer, SearchAnswer
 from bot.core.commands import SUBCOMMANDS
 from bot.core.search import StoryHit
 
@@ -50,6 +50,8 @@ def render(answer: Answer, now: dt.datetime) -> str:
         return f"{head}newsbot commands:\n{help_text()}"
     if isinstance(answer, MessageAnswer):
         return answer.text
+    if isinstance(answer, ListAnswer):
+        return list_text(answer)
     assert isinstance(answer, SearchAnswer)
     result = answer.result
     if not result.hits:
@@ -66,4 +68,19 @@ def render(answer: Answer, now: dt.datetime) -> str:
             lines.append(f"   also: {', '.join(outlets)}")
     shown = result.offset + len(result.hits)
     lines.append(f"({shown} of {result.total} stories)")
+    return "\n".join(lines)
+
+
+def subscription_line(sub: dict) -> str:
+    line = f"{sub['topic']} · daily at {sub['hour']:02d}:{sub['minute']:02d} ({sub['tz']})"
+    if sub.get("paused_reason"):
+        line += f" · paused: {sub['paused_reason']} (`/news resume {sub['topic']}`)"
+    return line
+
+
+def list_text(answer: ListAnswer) -> str:
+    if not answer.subscriptions:
+        return f"No subscriptions in {answer.where}. Try `/news subscribe <topic>`."
+    lines = [f"Subscriptions in {answer.where}:"]
+    lines += [f"  • {subscription_line(s)}" for s in answer.subscriptions]
     return "\n".join(lines)

@@ -7,8 +7,8 @@ from slack_sdk.http_retry import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     RetryHandler,
-    ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
 SLACK_API_URL = "https://slack.com/api/"
 

@@ -1,0 +1,22 @@
+"""Buttons on newsbot's messages. Every action_id the renderers use has a listener here."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt import Ack, App
+
+from bot.listeners.actions.search_buttons import more, share, subscribe
+from bot.listeners.deps import Deps
+from bot.render.blocks import ACTION_MORE, ACTION_SHARE, ACTION_SUBSCRIBE
+
+
+def register(app: App, deps: Deps) -> None:
+    app.action(ACTION_SUBSCRIBE)(subscribe(deps))
+    app.action(ACTION_MORE)(more(deps))
+    app.action(ACTION_SHARE)(share(deps))
+
+    # A button from an older version of newsbot must not end in "dispatch_failed".
+    @app.action(re.compile(".*"))
+    def unknown_action(ack: Ack) -> None:
+        ack()

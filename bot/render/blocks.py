@@ -1,0 +1,151 @@
+"""Block Kit renderer: answers as Slack messages, within Block Kit's limits and escaped.
+
+Every function returns ``(text, blocks)``: ``text`` is the notification fallback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from bot.core.answers import Answer, HelpAnswer, ListAnswer, MessageAnswer, SearchAnswer
+from bot.core.commands import MAX_TOPIC_CHARS, SUBCOMMANDS
+from bot.core.search import SearchResult, StoryHit
+from bot.render.mrkdwn import (
+    BUTTON_TEXT,
+    BUTTON_VALUE,
+    CONTEXT_TEXT,
+    MAX_BLOCKS,
+    SECTION_TEXT,
+    escape,
+    escape_trimmed,
+    link,
+    plain,
+)
+from bot.render.text import age, also_outlets, subscription_line
+
+Blocks = list[dict[str, Any]]
+
+# action_ids: bot/listeners/actions registers one listener for each.
+ACTION_SUBSCRIBE = "news_subscribe"
+ACTION_MORE = "news_more"
+ACTION_SHARE = "news_share"
+ACTIONS = (ACTION_SUBSCRIBE, ACTION_MORE, ACTION_SHARE)
+
+EXCERPT_CHARS = 280
+TITLE_CHARS = 200
+
+
+def section(text: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_TEXT]}}
+    if accessory:
+        block["accessory"] = accessory
+    return block
+
+
+def context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:CONTEXT_TEXT]}]}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": plain(text, BUTTON_TEXT)},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        out["style"] = style
+    return out
+
+
+def story_text(hit: StoryHit, now: dt.datetime) -> str:
+    """One story as mrkdwn: linked headline, outlet · age, excerpt, other outlets."""
+    a = hit.article
+    lines = [f"*{link(a['web_url'], a['title'], TITLE_CHARS + 400)}*"]
+    lines.append(escape(f"{a['provider']} · {age(a['published_ts'], now)}"))
+    if a["excerpt"]:
+        lines.append(escape_trimmed(a["excerpt"], EXCERPT_CHARS))
+    outlets = also_outlets(hit)
+    if outlets:
+        lines.append("_also: " + escape_trimmed(", ".join(outlets), 300) + "_")
+    return "\n".join(lines)[:SECTION_TEXT]
+
+
+def search_blocks(result: SearchResult, now: dt.datetime) -> tuple[str, Blocks]:
+    query = result.query
+    if not result.hits:
+        text = escape(result.message or "Nothing found.")
+        return text, [section(text)]
+    blocks: Blocks = [section(f"*Top stories for “{escape_trimmed(query, 200)}”*")]
+    for hit in result.hits:
+        share = button("Share in channel", ACTION_SHARE, str(hit.article["id"]))
+        blocks.append(section(story_text(hit, now), accessory=share))
+        blocks.append({"type": "divider"})
+    shown_to = result.offset + len(result.hits)
+    blocks.append(context(f"Stories {result.offset + 1}–{shown_to} of {result.total}"))
+    buttons = []
+    topic = " ".join(query.split())
+    if len(topic) <= MAX_TOPIC_CHARS:
+        buttons.append(button(f"Subscribe this channel to {topic}", ACTION_SUBSCRIBE, topic, "primary"))
+    more_value = json.dumps({"q": query, "o": shown_to}, ensure_ascii=False)
+    if result.has_more and len(more_value) <= BUTTON_VALUE:
+        buttons.append(button("More", ACTION_MORE, more_value))
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
+    text = escape(f"{len(result.hits)} stories for “{query[:100]}”")
+    return text, blocks[:MAX_BLOCKS]
+
+
+def help_blocks(hint: str | None = None) -> tuple[str, Blocks]:
+    lines = [f"`{escape(s.usage)}`  {escape(s.help)}" for s in SUBCOMMANDS]
+    blocks: Blocks = []
+    if hint:
+        blocks.append(section(escape(hint)))
+    blocks.append(section("*newsbot commands*\n" + "\n".join(lines)))
+    return escape(hint or "newsbot commands"), blocks
+
+
+def list_blocks(answer: ListAnswer) -> tuple[str, Blocks]:
+    if not answer.subscriptions:
+        text = f"No subscriptions in {answer.where}. Try `/news subscribe <topic>`."
+        return text, [section(escape(text))]
+    header = f"*Subscriptions in {escape(answer.where)}*"
+    lines = [escape(subscription_line(s)) for s in answer.subscriptions]
+    blocks: Blocks = [section(header)]
+    chunk: list[str] = []
+    for line in lines:  # as many sections as the text needs, within the block limit
+        line = "• " + line[:SECTION_TEXT - 10]
+        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_TEXT:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    if len(blocks) > MAX_BLOCKS:
+        blocks = blocks[: MAX_BLOCKS - 1] + [context("… and more")]
+    return f"{len(answer.subscriptions)} subscriptions in {answer.where}", blocks
+
+
+def message_blocks(text: str) -> tuple[str, Blocks]:
+    safe = escape_trimmed(text, SECTION_TEXT)
+    return safe, [section(safe)]
+
+
+def render(answer: Answer, now: dt.datetime) -> tuple[str, Blocks]:
+    if isinstance(answer, HelpAnswer):
+        return help_blocks(answer.hint)
+    if isinstance(answer, SearchAnswer):
+        return search_blocks(answer.result, now)
+    if isinstance(answer, ListAnswer):
+        return list_blocks(answer)
+    assert isinstance(answer, MessageAnswer)
+    return message_blocks(answer.text)
+
+
+def shared_story_blocks(article: dict[str, Any], user_id: str, now: dt.datetime) -> tuple[str, Blocks]:
+    """A story posted publicly by a user's "Share in channel"."""
+    hit = StoryHit(article["story_id"], 0.0, article)
+    text = escape_trimmed(article["title"], 150)
+    return text, [section(story_text(hit, now)), context(f"Shared by <@{escape(user_id)}>")]

@@ -1,0 +1,69 @@
+"""Assembling a running newsbot from configuration: store, core service, Slack client."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Config
+from bot.core.loader import Clock
+from bot.core.service import NewsService, Settings
+from bot.slack.client import make_client
+from storage.store import Store
+
+log = logging.getLogger("newsbot")
+
+
+class StartupError(Exception):
+    """Why newsbot cannot start, in one line (never including a secret)."""
+
+
+@dataclass
+class Runtime:
+    config: Config
+    store: Store
+    clock: Clock
+
+    @property
+    def service(self) -> NewsService:
+        if not hasattr(self, "_service"):
+            self._service = NewsService(self.store, self.clock, Settings.from_config(self.config))
+        return self._service
+
+    def require(self, *names: str) -> None:
+        values = {
+            "SLACK_BOT_TOKEN": self.config.slack_bot_token,
+            "SLACK_SIGNING_SECRET": self.config.slack_signing_secret,
+            "SLACK_APP_TOKEN": self.config.slack_app_token,
+        }
+        missing = [n for n in names if not values[n]]
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            raise StartupError(
+                f"{' and '.join(missing)} {verb} not set: see README, 'Install in Slack'"
+            )
+
+    def build_app(self, *, http: bool) -> App:
+        from bot.app import build_app
+
+        self.require("SLACK_BOT_TOKEN", *(["SLACK_SIGNING_SECRET"] if http else []))
+        client = make_client(self.config.slack_bot_token, self.config.slack_api_url)
+        try:
+            return build_app(
+                self.service, client, self.config.slack_signing_secret if http else None
+            )
+        except (BoltError, SlackApiError) as exc:
+            error = getattr(exc, "response", None)
+            reason = error.get("error") if error is not None else str(exc).split("\n")[0]
+            raise StartupError(f"Slack did not accept SLACK_BOT_TOKEN: {reason}") from None
+        except OSError as exc:
+            raise StartupError(f"cannot reach Slack's Web API: {exc}") from None
+
+
+def say(message: str) -> None:
+    print(f"newsbot: {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,64 @@
+"""Serving the Bolt app over HTTP (``POST /slack/events``, ``GET /healthz``) or Socket Mode."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from storage.store import Store
+
+log = logging.getLogger("newsbot.http")
+
+EVENTS_PATH = "/slack/events"
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.debug("%s %s", self.address_string(), format % args)
+
+
+def wsgi_app(app: App, store: Store) -> Callable[..., Iterable[bytes]]:
+    bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            body = json.dumps({"ok": True, "articles": store.count_articles()}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
+        return bolt(environ, start_response)
+
+    return application
+
+
+def make_http_server(app: App, store: Store, host: str, port: int) -> WSGIServer:
+    return make_server(host, port, wsgi_app(app, store), server_class=_ThreadingWSGIServer,
+                       handler_class=_QuietHandler)
+
+
+def serve_http(app: App, store: Store, host: str, port: int) -> None:
+    server = make_http_server(app, store, host, port)
+    log.info("newsbot listening on http://%s:%d%s", host, server.server_port, EVENTS_PATH)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+def serve_socket_mode(app: App, app_token: str) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    SocketModeHandler(app, app_token).start()

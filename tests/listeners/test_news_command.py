@@ -1,0 +1,121 @@
+"""/news over real HTTP: signed slash commands in, response_url posts out."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from tests.fakeslack import block_errors
+from tests.slackhttp import sign
+
+
+def all_text(response: dict) -> str:
+    return json.dumps(response.get("blocks", []), ensure_ascii=False) + response.get("text", "")
+
+
+def test_search_replies_privately_with_stories_and_buttons(bot):
+    reply = bot.command("facial recognition")
+    assert reply.status == 200
+    (resp,) = bot.wait_responses(1)
+    assert resp["response_type"] == "ephemeral"
+    assert block_errors(resp["blocks"]) == []
+    sections = [b for b in resp["blocks"] if b["type"] == "section" and "accessory" in b]
+    assert len(sections) == 5
+    for block in sections:
+        assert block["accessory"]["action_id"] == "news_share"
+        assert block["text"]["text"].startswith("*<https://")
+    actions = [b for b in resp["blocks"] if b["type"] == "actions"][0]["elements"]
+    assert [a["action_id"] for a in actions] == ["news_subscribe", "news_more"]
+    assert actions[0]["value"] == "facial recognition"
+    assert json.loads(actions[1]["value"]) == {"q": "facial recognition", "o": 5}
+
+
+def test_story_shown_once_with_other_outlet(bot):
+    bot.command("facebook settle lawsuit")
+    (resp,) = bot.wait_responses(1)
+    texts = [b["text"]["text"] for b in resp["blocks"] if b["type"] == "section" and "accessory" in b]
+    facebook = [t for t in texts if "550" in t]
+    assert len(facebook) == 1
+    assert "_also: " in facebook[0]
+    assert ("Forbes" in facebook[0]) and ("New York Times" in facebook[0])
+
+
+def test_outlet_and_age_line(bot):
+    bot.command("watchdog urges caution")
+    (resp,) = bot.wait_responses(1)
+    first = [b for b in resp["blocks"] if b["type"] == "section" and "accessory" in b][0]
+    assert "Reuters · 8 days ago" in first["text"]["text"]
+
+
+def test_more_button_gives_the_next_page(bot):
+    bot.command("facial recognition")
+    (first,) = bot.wait_responses(1)
+    more = [b for b in first["blocks"] if b["type"] == "actions"][0]["elements"][1]
+    assert bot.action("news_more", more["value"]).status == 200
+    second = bot.wait_responses(2)[1]
+    assert second["replace_original"] is True
+    urls_1 = {b["accessory"]["value"] for b in first["blocks"] if "accessory" in b}
+    urls_2 = {b["accessory"]["value"] for b in second["blocks"] if "accessory" in b}
+    assert urls_2 and not urls_1 & urls_2
+    assert "Stories 6–10" in all_text(second)
+
+
+def test_empty_text_and_help_and_unknown_subcommand_get_help(bot):
+    bot.command("")
+    bot.command("help")
+    bot.command("subscrib facial recognition")
+    r = bot.wait_responses(3)
+    assert all("/news subscribe" in all_text(x) for x in r)
+    assert "did you mean" in all_text(r[2])
+
+
+def test_wrong_time_unknown_zone_and_huge_topic_say_what_is_wrong(bot):
+    bot.command("subscribe ai at 25:00")
+    bot.command("subscribe ai tz Mars/Olympus")
+    bot.command("subscribe " + "x" * 2000)
+    r = bot.wait_responses(3)
+    assert "not a time of day" in all_text(r[0])
+    assert "not a time zone" in all_text(r[1])
+    assert "limit is 200" in all_text(r[2]) or "at most" in all_text(r[2])
+    assert bot.store.all_subscriptions() == []
+
+
+def test_hostile_and_huge_command_text_never_fails(bot):
+    hostile = ['"', 'NEAR(', "AND OR NOT", "*", "-", "title:x", "🙂🙂", "'; DROP TABLE articles;--",
+               "<!channel>", "a" * 1999, "\x00\x07", "facial" + " OR" * 500]
+    for text in hostile:
+        assert bot.command(text).status == 200
+    r = bot.wait_responses(len(hostile))
+    for resp in r:
+        assert block_errors(resp["blocks"]) == []
+    assert bot.store.count_articles() == 23
+
+
+def test_ack_is_immediate_and_empty(bot):
+    reply = bot.command("facial recognition")
+    assert reply.status == 200 and reply.body == ""
+
+
+def test_signature_missing_wrong_or_stale_gets_401_and_changes_nothing(bot):
+    assert bot.command("subscribe ai", headers={}).status == 401
+    bad = {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=deadbeef"}
+    assert bot.command("subscribe ai", headers=bad).status == 401
+    from urllib.parse import urlencode
+
+    body = urlencode({"command": "/news", "text": "subscribe ai", "team_id": "T1",
+                      "channel_id": "C1", "user_id": "U1", "response_url": bot.slack.response_url()})
+    stale = sign(body, timestamp=int(time.time()) - 6 * 60)
+    from tests.slackhttp import post
+
+    assert post(bot.url, body, stale).status == 401
+    wrong_secret = sign(body, secret="not-the-secret")
+    assert post(bot.url, body, wrong_secret).status == 401
+    assert bot.store.all_subscriptions() == []
+    assert bot.slack.responses == []
+
+
+def test_healthz(bot):
+    import urllib.request
+
+    with urllib.request.urlopen(bot.url.replace("/slack/events", "/healthz")) as resp:
+        assert json.loads(resp.read()) == {"ok": True, "articles": 23}

@@ -91,6 +91,13 @@ class Bot:
         body = urlencode({"payload": json.dumps(payload)})
         return post(self.url, body, sign(body))
 
+    def ask(self, text: str, **kwargs: Any) -> dict[str, Any]:
+        """Send a command and wait for its answer (commands run concurrently otherwise)."""
+        self.command(text, **kwargs)
+        name = f"cmd{self._counter}"
+        assert self.slack.wait_for(lambda: any(r["url_name"] == name for r in self.slack.responses))
+        return next(r for r in self.slack.responses if r["url_name"] == name)
+
     def wait_responses(self, n: int) -> list[dict[str, Any]]:
         assert self.slack.wait_for(lambda: len(self.slack.responses) >= n), (
             f"expected {n} response_url posts, got {len(self.slack.responses)}"

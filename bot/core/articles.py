@@ -131,12 +131,17 @@ def parse_timestamp(value: Any) -> int | None:
     return int(moment.timestamp())
 
 
+# HTML mark-up only: a tag name, then attributes. "<!channel>", "<@U1>", "3 < 5 > 2" and
+# "<https://x|y>" are text, kept as written (and escaped on the way to Slack).
+_TAG = re.compile(r"<!--.*?-->|</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]{0,500})?/?>", re.DOTALL)
+
+
 def clean_text(value: Any) -> str:
     """Plain text from a field that may hold HTML entities or mark-up."""
     if value is None:
         return ""
     text = str(value)
-    text = re.sub(r"<[^>]{0,500}>", " ", text)
+    text = _TAG.sub(" ", text)
     text = html.unescape(text)
     return re.sub(r"\s+", " ", text).strip()
 

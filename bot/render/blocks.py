@@ -109,8 +109,8 @@ def help_blocks(hint: str | None = None) -> tuple[str, Blocks]:
 
 def list_blocks(answer: ListAnswer) -> tuple[str, Blocks]:
     if not answer.subscriptions:
-        text = f"No subscriptions in {answer.where}. Try `/news subscribe <topic>`."
-        return text, [section(escape(text))]
+        text = escape(f"No subscriptions in {answer.where}. Try `/news subscribe <topic>`.")
+        return text, [section(text)]
     header = f"*Subscriptions in {escape(answer.where)}*"
     lines = [escape(subscription_line(s)) for s in answer.subscriptions]
     blocks: Blocks = [section(header)]

@@ -1,0 +1,106 @@
+"""Article text can never ping, link or break a message."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from bot.core.loader import Loader
+from tests.fakeslack import block_errors
+from tests.listeners.conftest import NOW
+
+HOSTILE = """---
+title: "Alert <!channel> <!here> <@U123> see <https://evil.example|your bank> & more zzyzx"
+excerpt: "<!everyone> click <http://evil.example/?a=1&b=2|here> now <@U999|boss> &amp; zzyzx"
+publishedDateTime: 2020-02-05T10:00:00Z
+webUrl: "https://news.example/a?x=1&y=<2>"
+provider:
+  name: "Evil <@U1> Times"
+  domain: evil.example
+topics: [zzyzx]
+---
+"""
+
+LONG = """---
+title: "{title}"
+excerpt: "{excerpt}"
+publishedDateTime: 2020-02-05T11:00:00Z
+webUrl: "https://news.example/long"
+provider: {{name: Long Post, domain: long.example}}
+---
+"""
+
+# Slack's control sequences: <!...>, <@...>, <#...>, <url|label>. None may survive from articles.
+CONTROL = re.compile(r"<[!@#]|<https?://")
+
+
+def section_texts(blocks):
+    out = []
+    for b in blocks:
+        if b["type"] == "section":
+            out.append(b["text"]["text"])
+        if b["type"] == "context":
+            out += [e["text"] for e in b["elements"]]
+    return out
+
+
+def test_mentions_and_links_in_articles_are_escaped(bot, tmp_path):
+    path = tmp_path / "hostile.md"
+    path.write_text(HOSTILE, encoding="utf-8")
+    Loader(bot.store, lambda: NOW).load([path])
+    bot.command("zzyzx")
+    (resp,) = bot.wait_responses(1)
+    assert block_errors(resp["blocks"]) == []
+    story = [b for b in resp["blocks"] if b["type"] == "section" and "accessory" in b][0]
+    text = story["text"]["text"]
+    # exactly one real link: the headline's, to the article's own address
+    assert len(re.findall(r"<https?://", text)) == 1
+    assert text.startswith("*<https://news.example/a?x=1&y=%3C2%3E|")
+    body = text.split("|", 1)[1]
+    assert not CONTROL.search(body), body
+    assert "&lt;!channel&gt;" in body and "&lt;@U123&gt;" in body and "&amp;" in body
+    assert not CONTROL.search(resp["text"])
+
+
+def test_shared_story_is_escaped_too(bot, tmp_path):
+    path = tmp_path / "hostile.md"
+    path.write_text(HOSTILE, encoding="utf-8")
+    Loader(bot.store, lambda: NOW).load([path])
+    article = bot.store._rows("SELECT id FROM articles WHERE domain = 'evil.example'")[0]
+    bot.action("news_share", str(article["id"]), channel="C5")
+    assert bot.slack.wait_for(lambda: bot.slack.posts("C5"))
+    (post,) = bot.slack.posts("C5")
+    texts = section_texts(post["blocks"])
+    assert not CONTROL.search(texts[0].split("|", 1)[1])
+    assert not CONTROL.search(post["text"])
+    assert texts[-1] == "Shared by <@U1>"
+
+
+def test_long_headlines_and_excerpts_are_cut_cleanly(bot, tmp_path):
+    title = ("Very long headline about the zzlong affair " * 30).strip()
+    excerpt = ("An excerpt with ampersands & angles <b> about zzlong. " * 200).strip()
+    path = tmp_path / "long.md"
+    path.write_text(LONG.format(title=title, excerpt=excerpt), encoding="utf-8")
+    Loader(bot.store, lambda: NOW).load([path])
+    bot.command("zzlong")
+    (resp,) = bot.wait_responses(1)
+    assert block_errors(resp["blocks"]) == []
+    story = [b for b in resp["blocks"] if b["type"] == "section" and "accessory" in b][0]
+    text = story["text"]["text"]
+    assert "…" in text
+    assert not re.search(r"&[a-z]*…", text)  # never cut inside an entity
+    assert len(text) <= 3000
+    # the subscribe button label is cut to Slack's 75 characters
+    bot.command("zzlong " + "affair headline " * 8)
+    r = bot.wait_responses(2)
+    buttons = [e for b in r[1]["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons and all(len(e["text"]["text"]) <= 75 for e in buttons)
+
+
+def test_json_safe_values(bot):
+    bot.command('quote " and \\ backslash facial')
+    (resp,) = bot.wait_responses(1)
+    buttons = [e for b in resp["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    more = [e for e in buttons if e["action_id"] == "news_more"]
+    if more:
+        assert json.loads(more[0]["value"])["q"] == 'quote " and \\ backslash facial'

@@ -1,0 +1,106 @@
+"""Subscription commands and buttons over real HTTP."""
+
+from __future__ import annotations
+
+import json
+
+from tests.fakeslack import block_errors
+from tests.slackhttp import start_bot
+from tests.listeners.conftest import NOW
+
+
+def text_of(resp: dict) -> str:
+    return json.dumps(resp["blocks"], ensure_ascii=False)
+
+
+def test_subscribe_list_unsubscribe(bot):
+    r = [bot.ask("subscribe facial recognition at 07:30 tz Europe/Paris"),
+         bot.ask("subscribe Biometrics"), bot.ask("list")]
+    assert "Subscribed this channel to *facial recognition*" in text_of(r[0])
+    assert "07:30 (Europe/Paris)" in text_of(r[0])
+    # a second topic keeps the channel's time and zone
+    assert "07:30 (Europe/Paris)" in text_of(r[1])
+    listing = text_of(r[2])
+    assert "Biometrics · daily at 07:30 (Europe/Paris)" in listing
+    assert "facial recognition · daily at 07:30 (Europe/Paris)" in listing
+    r += [bot.ask("unsubscribe FACIAL   recognition"), bot.ask("unsubscribe nothing here")]
+    assert "Unsubscribed" in text_of(r[3])
+    assert "not subscribed" in text_of(r[4])
+    assert [s["topic"] for s in bot.store.all_subscriptions()] == ["Biometrics"]
+
+
+def test_subscribe_without_time_uses_the_users_slack_zone(bot):
+    bot.command("subscribe ai", user="U1")  # U1 is in Europe/London in the fake
+    (resp,) = bot.wait_responses(1)
+    assert "08:00 (Europe/London)" in text_of(resp)
+    assert bot.slack.calls_to("users.info")[0].params["user"] == "U1"
+
+
+def test_subscribe_falls_back_to_config_default_when_user_unknown(bot):
+    bot.command("subscribe ai", user="UNOBODY")
+    (resp,) = bot.wait_responses(1)
+    assert "08:00 (UTC)" in text_of(resp)
+
+
+def test_in_a_dm_commands_act_on_the_users_dm(bot):
+    r = [bot.ask("subscribe ai at 9am", channel="D42", channel_name="directmessage", user="U1"),
+         bot.ask("list", channel="D42", channel_name="directmessage", user="U1")]
+    assert "Subscribed your DM to *ai*" in text_of(r[0])
+    assert "ai · daily at 09:00" in text_of(r[1])
+    (sub,) = bot.store.all_subscriptions()
+    assert (sub["channel_id"], sub["kind"]) == ("U1", "dm")
+
+
+def test_subscribe_button(bot):
+    bot.action("news_subscribe", "facial recognition")
+    (resp,) = bot.wait_responses(1)
+    assert resp["replace_original"] is False
+    assert "Subscribed this channel to *facial recognition*" in text_of(resp)
+    assert bot.store.subscriptions("T1", "C1")[0]["topic"] == "facial recognition"
+
+
+def test_share_button_posts_publicly_credited_without_unfurls(bot):
+    article = bot.store._rows("SELECT id, title FROM articles ORDER BY quality DESC LIMIT 1")[0]
+    bot.action("news_share", str(article["id"]), user="U1", channel="C9")
+    assert bot.slack.wait_for(lambda: bot.slack.posts("C9"))
+    (post,) = bot.slack.posts("C9")
+    assert post["unfurl_links"] is False and post["unfurl_media"] is False
+    assert block_errors(post["blocks"]) == []
+    assert "Shared by <@U1>" in json.dumps(post["blocks"])
+    assert bot.slack.responses == []
+
+
+def test_share_where_the_bot_is_not_a_member_explains(bot, slack):
+    from tests.fakeslack import Fail
+
+    slack.script("chat.postMessage", Fail(error="not_in_channel"))
+    article_id = bot.store._rows("SELECT id FROM articles LIMIT 1")[0]["id"]
+    bot.action("news_share", str(article_id))
+    (resp,) = bot.wait_responses(1)
+    assert "invite me" in text_of(resp)
+
+
+def test_unknown_button_and_stale_values_do_not_fail(bot):
+    assert bot.action("some_old_button", "x").status == 200
+    assert bot.action("news_more", "not json").status == 200
+    assert bot.action("news_share", "999").status == 200
+    r = bot.wait_responses(2)
+    assert "expired" in text_of(r[0])
+    assert "no longer available" in text_of(r[1])
+
+
+def test_admins_only_limits_subscription_changes(tmp_path, slack):
+    bot = start_bot(tmp_path, slack, lambda: NOW,
+                    extra_env={"NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "true"})
+    try:
+        bot.command("subscribe ai", user="U1")
+        bot.command("subscribe ai", user="UADMIN")
+        bot.command("subscribe mine", user="U1", channel="D1", channel_name="directmessage")
+        r = bot.wait_responses(3)
+        assert "Only workspace admins and owners" in text_of(r[0])
+        assert "Subscribed this channel" in text_of(r[1])
+        assert "08:00 (America/New_York)" in text_of(r[1])
+        assert "Subscribed your DM" in text_of(r[2])
+        assert len(bot.store.all_subscriptions()) == 2
+    finally:
+        bot.close()

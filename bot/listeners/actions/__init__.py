@@ -11,10 +11,12 @@ from bot.listeners.deps import Deps
 from bot.render.blocks import ACTION_MORE, ACTION_SHARE, ACTION_SUBSCRIBE
 
 
+HANDLERS = {ACTION_SUBSCRIBE: subscribe, ACTION_MORE: more, ACTION_SHARE: share}
+
+
 def register(app: App, deps: Deps) -> None:
-    app.action(ACTION_SUBSCRIBE)(subscribe(deps))
-    app.action(ACTION_MORE)(more(deps))
-    app.action(ACTION_SHARE)(share(deps))
+    for action_id, handler in HANDLERS.items():
+        app.action(action_id)(handler(deps))
 
     # A button from an older version of newsbot must not end in "dispatch_failed".
     @app.action(re.compile(".*"))

@@ -61,8 +61,8 @@ def cmd_serve(runtime: Runtime, host: str, port: int) -> int:
     from bot.server import serve_http
 
     app = runtime.build_app(http=True)
-    say(f"serving Slack over HTTP on {host}:{port} (POST /slack/events, GET /healthz)")
-    serve_http(app, runtime.store, host, port)
+    serve_http(app, runtime.store, host, port, started=lambda bound: say(
+        f"serving Slack over HTTP on {host}:{bound} (POST /slack/events, GET /healthz)"))
     return 0
 
 

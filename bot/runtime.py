@@ -54,15 +54,16 @@ class Runtime:
         self.require("SLACK_BOT_TOKEN", *(["SLACK_SIGNING_SECRET"] if http else []))
         client = make_client(self.config.slack_bot_token, self.config.slack_api_url)
         try:
-            return build_app(
-                self.service, client, self.config.slack_signing_secret if http else None
-            )
-        except (BoltError, SlackApiError) as exc:
-            error = getattr(exc, "response", None)
-            reason = error.get("error") if error is not None else str(exc).split("\n")[0]
+            client.auth_test()
+        except SlackApiError as exc:
+            reason = exc.response.get("error", "error")
             raise StartupError(f"Slack did not accept SLACK_BOT_TOKEN: {reason}") from None
         except OSError as exc:
             raise StartupError(f"cannot reach Slack's Web API: {exc}") from None
+        try:
+            return build_app(self.service, client, self.config.slack_signing_secret if http else None)
+        except BoltError as exc:
+            raise StartupError(f"cannot start the Slack app: {str(exc).splitlines()[0]}") from None
 
 
 def say(message: str) -> None:

@@ -49,9 +49,11 @@ def make_http_server(app: App, store: Store, host: str, port: int) -> WSGIServer
                        handler_class=_QuietHandler)
 
 
-def serve_http(app: App, store: Store, host: str, port: int) -> None:
+def serve_http(app: App, store: Store, host: str, port: int,
+               started: Callable[[int], None] | None = None) -> None:
     server = make_http_server(app, store, host, port)
-    log.info("newsbot listening on http://%s:%d%s", host, server.server_port, EVENTS_PATH)
+    if started:
+        started(server.server_port)
     try:
         server.serve_forever()
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -12,6 +13,8 @@ from bot.core.service import NewsService
 from bot.listeners.deps import Deps
 
 log = logging.getLogger("newsbot.app")
+
+WORKERS = 4  # threads doing the work after acks (searches, Slack calls)
 
 
 class _OneClient(logging.Filter):
@@ -33,8 +36,11 @@ def build_app(service: NewsService, client: WebClient, signing_secret: str | Non
         request_verification_enabled=signing_secret is not None,
         token_verification_enabled=False,
         logger=bolt_log,
+        # Listener threads only ack and hand over; many of them keep acks from queueing.
+        listener_executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix="bolt"),
     )
-    listeners.register(app, Deps(service=service, client=client))
+    work = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="newsbot-work")
+    listeners.register(app, Deps(service=service, client=client, work=work))
 
     @app.error
     def on_error(error: Exception) -> None:

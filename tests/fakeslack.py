@@ -243,7 +243,8 @@ class FakeSlack:
         if path.startswith("/response/"):
             with self._lock:
                 self.calls.append(Call("response_url", params, headers))
-                self.responses.append({"url_name": path.rsplit("/", 1)[1], **params})
+                self.responses.append({"url_name": path.rsplit("/", 1)[1],
+                                       "received_at": time.monotonic(), **params})
             errors = block_errors(params.get("blocks", []))
             self._reply(handler, {"ok": not errors, "errors": errors}, 200 if not errors else 400)
             with self._changed:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
+
+from slack_bolt import Respond
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -14,10 +18,42 @@ from bot.core.service import Context, NewsService
 log = logging.getLogger("newsbot.slack")
 
 
+Reply = tuple[str, list[dict[str, Any]]]  # (fallback text, blocks)
+
+
 @dataclass
 class Deps:
     service: NewsService
     client: WebClient  # the bot's client (retries 429/5xx)
+    work: Executor  # where the work after an ack runs, so acks never queue behind it
+
+    def after_ack(self, respond: Respond, job: Callable[[], Reply | None], *,
+                  replace_original: bool = False) -> None:
+        """Run ``job`` off Bolt's listener threads and send what it returns, privately.
+
+        Bolt answers Slack when a listener calls ``ack()``, but only once a listener thread
+        is free to call it: doing the work on those threads makes later acks wait for earlier
+        searches. A failure is logged and the person told, never left without an answer.
+        """
+
+        def run() -> None:
+            try:
+                reply = job()
+            except Exception:
+                log.exception("command failed")
+                reply = ("Sorry, that did not work. Please try again.",
+                         [{"type": "section", "text": {"type": "mrkdwn",
+                           "text": "Sorry, that did not work. Please try again."}}])
+            if reply is None:
+                return
+            text, blocks = reply
+            try:
+                respond(text=text, blocks=blocks, response_type="ephemeral",
+                        replace_original=replace_original)
+            except Exception:
+                log.exception("could not answer through response_url")
+
+        self.work.submit(run)
 
 
 def context_from(payload: dict[str, Any]) -> Context:

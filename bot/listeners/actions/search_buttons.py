@@ -11,7 +11,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk.errors import SlackApiError
 
 from bot.core.commands import Command, CommandError, parse
-from bot.listeners.deps import Deps, add_user_info, context_from
+from bot.listeners.deps import Deps, Reply, add_user_info, context_from
 from bot.render.blocks import message_blocks, render, shared_story_blocks
 
 log = logging.getLogger("newsbot.slack")
@@ -27,65 +27,72 @@ def _value(body: dict[str, Any]) -> str:
 def subscribe(deps: Deps) -> Handler:
     def on_subscribe(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        ctx = context_from(body)
-        try:
-            command = parse("subscribe " + _value(body))
-        except CommandError as exc:
-            text, blocks = message_blocks(str(exc))
-        else:
-            if command.name != "subscribe":
-                command = Command("subscribe", _value(body))
-            if deps.service.needs_user_info(command, ctx):
-                add_user_info(ctx, deps.client)
-            text, blocks = render(deps.service.handle(command, ctx), deps.service.clock())
-        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        deps.after_ack(respond, lambda: _subscribe(deps, body))
 
     return on_subscribe
+
+
+def _subscribe(deps: Deps, body: dict[str, Any]) -> Reply:
+    ctx = context_from(body)
+    try:
+        command = parse("subscribe " + _value(body))
+    except CommandError as exc:
+        return message_blocks(str(exc))
+    if command.name != "subscribe":
+        command = Command("subscribe", _value(body))
+    if deps.service.needs_user_info(command, ctx):
+        add_user_info(ctx, deps.client)
+    return render(deps.service.handle(command, ctx), deps.service.clock())
 
 
 def more(deps: Deps) -> Handler:
     def on_more(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        try:
-            value = json.loads(_value(body))
-            query, offset = str(value["q"]), max(0, int(value["o"]))
-        except (ValueError, KeyError, TypeError):
-            text, blocks = message_blocks("That button has expired: search again with /news.")
-        else:
-            answer = deps.service.search(query, context_from(body), offset=offset)
-            text, blocks = render(answer, deps.service.clock())
-        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=True)
+        deps.after_ack(respond, lambda: _more(deps, body), replace_original=True)
 
     return on_more
+
+
+def _more(deps: Deps, body: dict[str, Any]) -> Reply:
+    try:
+        value = json.loads(_value(body))
+        query, offset = str(value["q"]), max(0, int(value["o"]))
+    except (ValueError, KeyError, TypeError):
+        return message_blocks("That button has expired: search again with /news.")
+    answer = deps.service.search(query, context_from(body), offset=offset)
+    return render(answer, deps.service.clock())
 
 
 def share(deps: Deps) -> Handler:
     def on_share(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        ctx = context_from(body)
-        try:
-            article = deps.service.store.article(int(_value(body)))
-        except ValueError:
-            article = None
-        if article is None:
-            text, blocks = message_blocks("That story is no longer available.")
-            respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
-            return
-        text, blocks = shared_story_blocks(article, ctx.user_id, deps.service.clock())
-        target = ctx.user_id if ctx.is_dm else ctx.channel_id
-        try:
-            deps.client.chat_postMessage(
-                channel=target, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
-            )
-        except SlackApiError as exc:
-            error = exc.response.get("error", "error")
-            log.warning("share to %s failed: %s", target, error)
-            reason = {
-                "not_in_channel": "I'm not in this channel: invite me with `/invite @newsbot`.",
-                "channel_not_found": "I can't post here: invite me to the channel first.",
-                "is_archived": "This channel is archived.",
-            }.get(error, f"Slack said {error}.")
-            text, blocks = message_blocks(f"Could not share the story. {reason}")
-            respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        deps.after_ack(respond, lambda: _share(deps, body))
 
     return on_share
+
+
+def _share(deps: Deps, body: dict[str, Any]) -> Reply | None:
+    """Post the story in the conversation; answer privately only when that fails."""
+    ctx = context_from(body)
+    try:
+        article = deps.service.store.article(int(_value(body)))
+    except ValueError:
+        article = None
+    if article is None:
+        return message_blocks("That story is no longer available.")
+    text, blocks = shared_story_blocks(article, ctx.user_id, deps.service.clock())
+    target = ctx.user_id if ctx.is_dm else ctx.channel_id
+    try:
+        deps.client.chat_postMessage(
+            channel=target, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+        )
+    except SlackApiError as exc:
+        error = exc.response.get("error", "error")
+        log.warning("share to %s failed: %s", target, error)
+        reason = {
+            "not_in_channel": "I'm not in this channel: invite me with `/invite @newsbot`.",
+            "channel_not_found": "I can't post here: invite me to the channel first.",
+            "is_archived": "This channel is archived.",
+        }.get(error, f"Slack said {error}.")
+        return message_blocks(f"Could not share the story. {reason}")
+    return None

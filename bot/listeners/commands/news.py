@@ -8,23 +8,25 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.core.commands import CommandError, parse
-from bot.listeners.deps import Deps, add_user_info, context_from
+from bot.listeners.deps import Deps, Reply, add_user_info, context_from
 from bot.render.blocks import message_blocks, render
 
 
 def handle_news(deps: Deps) -> Callable[..., None]:
     def news(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
-        ctx = context_from(command)
-        service = deps.service
-        try:
-            parsed = parse(command.get("text") or "")
-        except CommandError as exc:
-            text, blocks = message_blocks(str(exc))
-        else:
-            if service.needs_user_info(parsed, ctx):
-                add_user_info(ctx, deps.client)
-            text, blocks = render(service.handle(parsed, ctx), service.clock())
-        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        deps.after_ack(respond, lambda: answer(deps, command))
 
     return news
+
+
+def answer(deps: Deps, command: dict[str, Any]) -> Reply:
+    ctx = context_from(command)
+    service = deps.service
+    try:
+        parsed = parse(command.get("text") or "")
+    except CommandError as exc:
+        return message_blocks(str(exc))
+    if service.needs_user_info(parsed, ctx):
+        add_user_info(ctx, deps.client)
+    return render(service.handle(parsed, ctx), service.clock())

@@ -80,3 +80,27 @@ def m002_subscriptions(db: Database) -> None:
         defaults={"kind": "channel"},
     )
     db["subscriptions"].create_index(["team_id", "channel_id", "topic_key"], unique=True)
+
+
+@migrations()
+def m004_preferences(db: Database) -> None:
+    # Per-user and per-channel settings (absent row: defaults) and muted outlets.
+    db["user_settings"].create(
+        {"team_id": str, "user_id": str, "items": int, "hour": int, "minute": int,
+         "skip_weekends": int, "tz": str, "updated_at": str},
+        pk=("team_id", "user_id"),
+    )
+    db["channel_settings"].create(
+        {"team_id": str, "channel_id": str, "items_per_topic": int, "skip_weekends": int,
+         "updated_at": str},
+        pk=("team_id", "channel_id"),
+    )
+    # scope 'user' (owner: a user id; their searches and DM digests) or 'channel' (owner: a
+    # channel id; its digests). Outlets are kept by web domain, sub-domains included.
+    db["mutes"].create(
+        {"team_id": str, "scope": str, "owner_id": str, "domain": str, "label": str,
+         "muted_by": str, "muted_at": str},
+        pk=("team_id", "scope", "owner_id", "domain"),
+    )
+    db["articles"].create_index(["domain"])
+    db.execute("CREATE INDEX idx_articles_provider_nocase ON articles (provider COLLATE NOCASE)")

@@ -20,6 +20,14 @@ class SearchAnswer:
 
 
 @dataclass
+class SimilarAnswer:
+    """Stories like one article: a search result with no query to subscribe to."""
+
+    title: str
+    result: SearchResult
+
+
+@dataclass
 class MessageAnswer:
     """A plain sentence: a confirmation, or (``ok=False``) what is wrong."""
 
@@ -35,4 +43,31 @@ class ListAnswer:
     where: str  # "this channel" / "your DM"
 
 
-Answer = HelpAnswer | SearchAnswer | MessageAnswer | ListAnswer
+@dataclass
+class SettingsAnswer:
+    """A user's (in a DM) or a channel's settings, with its muted outlets."""
+
+    where: str  # "your DM" / "this channel"
+    is_dm: bool
+    items: int  # per digest (user) or per topic (channel)
+    skip_weekends: bool
+    schedule: str | None  # "08:00 (Europe/London)", None when nothing is subscribed
+    mutes: list[dict[str, Any]]
+
+
+@dataclass
+class HomeAnswer:
+    """What a user's App Home shows: one page of their follows, their settings, and the
+    channel subscriptions they made."""
+
+    follows: list[dict[str, Any]]  # this page
+    follows_total: int
+    page: int  # 0-based
+    pages: int
+    settings: SettingsAnswer
+    channel_subscriptions: list[dict[str, Any]]
+
+
+Answer = (
+    HelpAnswer | SearchAnswer | SimilarAnswer | MessageAnswer | ListAnswer | SettingsAnswer
+)

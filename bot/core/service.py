@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.core.answers import Answer, HelpAnswer, ListAnswer, MessageAnswer, SearchAnswer
+from bot.core.answers import (
+    Answer,
+    HelpAnswer,
+    HomeAnswer,
+    ListAnswer,
+    MessageAnswer,
+    SearchAnswer,
+    SettingsAnswer,
+    SimilarAnswer,
+)
 from bot.core.commands import Command, CommandError, parse, parse_time
+from bot.core.preferences import Outlet, domain_of, parse_setting
 from bot.core.search import search
+from bot.core.similar import similar
 from storage.store import Store
 
 Clock = Callable[[], dt.datetime]
@@ -22,6 +33,7 @@ ChangeHook = Callable[[str, str], None]  # (team_id, channel_key) after a subscr
 
 PAGE_SIZE = 5
 SUBSCRIPTION_COMMANDS = frozenset({"subscribe", "unsubscribe", "resume"})
+HERE = " here"  # "/news mute reuters.com here": for this channel's digests
 
 
 @dataclass
@@ -55,6 +67,7 @@ class Settings:
     default_time: str = "08:00"
     default_tz: str = "UTC"
     page_size: int = PAGE_SIZE
+    items_per_topic: int = 5
 
     @classmethod
     def from_config(cls, config: Any) -> Settings:
@@ -63,6 +76,7 @@ class Settings:
             default_time=config["digest.default_time"],
             default_tz=config["digest.default_tz"],
             page_size=config["search.page_size"],
+            items_per_topic=config["digest.items_per_topic"],
         )
 
 
@@ -70,7 +84,7 @@ class Settings:
 class NewsService:
     store: Store
     clock: Clock
-    settings: Settings = field(default_factory=Settings)
+    options: Settings = field(default_factory=Settings)
     on_change: list[ChangeHook] = field(default_factory=list)
 
     # -- entry points ------------------------------------------------------------------------
@@ -90,32 +104,47 @@ class NewsService:
         if command.name == "list":
             return self.list(ctx)
         if command.name in SUBCOMMANDS_HANDLED:
-            if command.name in SUBSCRIPTION_COMMANDS and self.settings.admins_only and not ctx.is_dm:
-                if not ctx.is_admin:
-                    return MessageAnswer(
-                        "Only workspace admins and owners can change this channel's "
-                        "subscriptions here.",
-                        ok=False,
-                    )
-            return getattr(self, command.name)(command, ctx)
+            if self._changes_channel(command, ctx) and self.options.admins_only and not ctx.is_admin:
+                return MessageAnswer(
+                    "Only workspace admins and owners can change this channel's "
+                    "subscriptions and settings here.",
+                    ok=False,
+                )
+            try:
+                return getattr(self, command.name)(command, ctx)
+            except CommandError as exc:
+                return MessageAnswer(str(exc), ok=False)
         return MessageAnswer(
             f"`/news {command.name}` is not available yet. Type `/news help` for what is.",
             ok=False,
         )
 
+    @staticmethod
+    def _changes_channel(command: Command, ctx: Context) -> bool:
+        """Whether a command changes a channel's (not a person's) subscriptions or settings."""
+        if ctx.is_dm:
+            return False
+        if command.name in SUBSCRIPTION_COMMANDS:
+            return True
+        if command.name in ("mute", "unmute"):
+            return command.text.lower().endswith(HERE)
+        return command.name == "settings" and bool(command.text)
+
     def needs_user_info(self, command: Command, ctx: Context) -> bool:
         """Whether the caller should look up the user (time zone, admin) before ``handle``."""
-        if command.name not in SUBSCRIPTION_COMMANDS:
-            return False
-        if self.settings.admins_only and not ctx.is_dm:
+        if self.options.admins_only and self._changes_channel(command, ctx):
             return True
+        if command.name in ("follow", "settings"):
+            return True  # a follow lives in the user's own zone, kept current
         return command.name == "subscribe" and command.tz is None
 
     # -- commands ----------------------------------------------------------------------------
 
     def search(self, query: str, ctx: Context, offset: int = 0) -> SearchAnswer:
+        muted = self.store.muted_domains(ctx.team_id, "user", ctx.user_id)
         result = search(
-            self.store, query, limit=self.settings.page_size, offset=offset, now=self.clock()
+            self.store, query, limit=self.options.page_size, offset=offset, now=self.clock(),
+            exclude_domains=muted,
         )
         return SearchAnswer(result)
 
@@ -123,7 +152,7 @@ class NewsService:
         """Explicit time/zone, else the channel's current schedule, else the subscriber's
         Slack time zone at the default time, else the configured default."""
         current = self.store.channel_schedule(ctx.team_id, ctx.channel_key)
-        default_hour, default_minute = parse_time(self.settings.default_time)
+        default_hour, default_minute = parse_time(self.options.default_time)
         if command.hour is not None:
             hour, minute = command.hour, command.minute or 0
         elif current:
@@ -131,7 +160,7 @@ class NewsService:
         else:
             hour, minute = default_hour, default_minute
         tz = command.tz or (current["tz"] if current else None) or ctx.user_tz
-        return hour, minute, tz or self.settings.default_tz
+        return hour, minute, tz or self.options.default_tz
 
     def subscribe(self, command: Command, ctx: Context) -> MessageAnswer:
         hour, minute, tz = self._schedule_for(command, ctx)
@@ -174,9 +203,187 @@ class NewsService:
     def list(self, ctx: Context) -> ListAnswer:
         return ListAnswer(self.store.subscriptions(ctx.team_id, ctx.channel_key), ctx.where)
 
+    # -- personal digests --------------------------------------------------------------------
+
+    def _dm(self, ctx: Context) -> Context:
+        return replace(ctx, is_dm=True)
+
+    def refresh_user_zone(self, ctx: Context) -> bool:
+        """Keep a user's follows in their current Slack zone; True when it moved."""
+        if not ctx.user_tz:
+            return False
+        prefs = self.store.user_settings(ctx.team_id, ctx.user_id)
+        schedule = self.store.channel_schedule(ctx.team_id, ctx.user_id)
+        if prefs["tz"] == ctx.user_tz and (schedule is None or schedule["tz"] == ctx.user_tz):
+            return False
+        with self.store.transaction():
+            self.store.set_user_settings(ctx.team_id, ctx.user_id, self.clock(), tz=ctx.user_tz)
+            moved = self.store.move_dm_schedule(ctx.team_id, ctx.user_id, tz=ctx.user_tz)
+        if moved:
+            self._changed(self._dm(ctx))
+        return bool(moved)
+
+    def follow(self, command: Command, ctx: Context) -> MessageAnswer:
+        self.refresh_user_zone(ctx)
+        prefs = self.store.user_settings(ctx.team_id, ctx.user_id)
+        if command.hour is not None:
+            hour, minute = command.hour, command.minute or 0
+            self.store.set_user_settings(ctx.team_id, ctx.user_id, self.clock(), hour=hour,
+                                         minute=minute)
+        else:
+            hour, minute = prefs["hour"], prefs["minute"]
+        tz = ctx.user_tz or prefs["tz"] or self.options.default_tz
+        dm = self._dm(ctx)
+        created = self.store.subscribe(
+            ctx.team_id, ctx.user_id, command.text, user_id=ctx.user_id, hour=hour,
+            minute=minute, tz=tz, now=self.clock(), kind="dm",
+        )
+        self._changed(dm)
+        first = "Following" if created else "Already following"
+        return MessageAnswer(
+            f"{first} *{command.text}*: a DM digest every day at {hour:02d}:{minute:02d} "
+            f"({tz}, your Slack time zone). `/news unfollow {command.text}` stops it."
+        )
+
+    def unfollow(self, command: Command, ctx: Context) -> MessageAnswer:
+        if self.store.unsubscribe(ctx.team_id, ctx.user_id, command.text):
+            self._changed(self._dm(ctx))
+            return MessageAnswer(
+                f"No longer following *{command.text}*. `/news follow {command.text}` undoes it."
+            )
+        return MessageAnswer(
+            f"You do not follow *{command.text}*. `/news list` in your DM with me shows your follows.",
+            ok=False,
+        )
+
+    # -- muted outlets -----------------------------------------------------------------------
+
+    def resolve_outlet(self, text: str) -> Outlet:
+        known = self.store.outlet(text)
+        if known:
+            return Outlet(known["domain"], known["provider"] or known["domain"])
+        domain = domain_of(text)
+        if domain:
+            return Outlet(domain, domain)
+        raise CommandError(
+            f"I don't know an outlet called “{text[:60]}”. Give its web address instead, "
+            "e.g. `/news mute reuters.com`."
+        )
+
+    def _mute_scope(self, command: Command, ctx: Context) -> tuple[str, str, str, str]:
+        """(scope, owner, outlet text, where) of a mute or unmute."""
+        text = command.text
+        if text.lower().endswith(HERE) and len(text) > len(HERE):
+            if ctx.is_dm:
+                raise CommandError("`here` is for channels; in your DM a mute is yours anyway.")
+            return "channel", ctx.channel_id, text[: -len(HERE)].strip(), "this channel's digests"
+        return "user", ctx.user_id, text, "your search results and DM digests"
+
+    def mute(self, command: Command, ctx: Context) -> MessageAnswer:
+        scope, owner, text, where = self._mute_scope(command, ctx)
+        outlet = self.resolve_outlet(text)
+        return self.mute_outlet(ctx, scope, owner, outlet, where)
+
+    def mute_outlet(self, ctx: Context, scope: str, owner: str, outlet: Outlet,
+                    where: str) -> MessageAnswer:
+        new = self.store.mute(ctx.team_id, scope, owner, outlet.domain, outlet.label,
+                              ctx.user_id, self.clock())
+        here = " here" if scope == "channel" else ""
+        undo = f"`/news unmute {outlet.domain}{here}` undoes it."
+        if not new:
+            return MessageAnswer(f"{outlet.label} ({outlet.domain}) was already muted in {where}. {undo}")
+        return MessageAnswer(f"Muted {outlet.label} ({outlet.domain}) in {where}. {undo}")
+
+    def unmute(self, command: Command, ctx: Context) -> MessageAnswer:
+        scope, owner, text, where = self._mute_scope(command, ctx)
+        mutes = self.store.mutes(ctx.team_id, scope, owner)
+        wanted = text.strip().lower()
+        domain = domain_of(text)
+        match = next((m for m in mutes if m["domain"] == domain or m["label"].lower() == wanted), None)
+        if match is None:
+            try:
+                match = {"domain": self.resolve_outlet(text).domain}
+            except CommandError:
+                match = None
+        if match and self.store.unmute(ctx.team_id, scope, owner, match["domain"]):
+            return MessageAnswer(f"Unmuted {text} in {where}.")
+        return MessageAnswer(f"{text} is not muted in {where}. `/news settings` lists the mutes.",
+                             ok=False)
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def settings(self, command: Command, ctx: Context) -> Answer:
+        if ctx.is_dm:
+            self.refresh_user_zone(ctx)
+        if not command.text:
+            return self.settings_answer(ctx)
+        change = parse_setting(command.text, command.value, is_dm=ctx.is_dm)
+        now = self.clock()
+        if change.key == "time":
+            hour, minute = change.value  # type: ignore[misc]
+            if ctx.is_dm:
+                self.store.set_user_settings(ctx.team_id, ctx.user_id, now, hour=hour, minute=minute)
+                self.store.move_dm_schedule(ctx.team_id, ctx.user_id, hour=hour, minute=minute)
+            elif not self.store.channel_schedule(ctx.team_id, ctx.channel_id):
+                raise CommandError("This channel has no subscription yet: "
+                                   "`/news subscribe <topic> at HH:MM` sets its time.")
+            else:
+                schedule = self.store.channel_schedule(ctx.team_id, ctx.channel_id)
+                for sub in self.store.subscriptions(ctx.team_id, ctx.channel_id):
+                    self.store.subscribe(ctx.team_id, ctx.channel_id, sub["topic"],
+                                         user_id=sub["subscribed_by"], hour=hour, minute=minute,
+                                         tz=schedule["tz"], now=now)
+            self._changed(ctx)
+        elif ctx.is_dm:
+            self.store.set_user_settings(ctx.team_id, ctx.user_id, now, **{change.key: change.value})
+        else:
+            self.store.set_channel_settings(ctx.team_id, ctx.channel_id, now,
+                                            **{change.key: change.value})
+        return MessageAnswer(f"Done: {change.shown} in {ctx.where}. `/news settings` shows all.")
+
+    def settings_answer(self, ctx: Context) -> SettingsAnswer:
+        schedule = self.store.channel_schedule(ctx.team_id, ctx.channel_key)
+        shown = f"{schedule['hour']:02d}:{schedule['minute']:02d} ({schedule['tz']})" if schedule else None
+        if ctx.is_dm:
+            prefs = self.store.user_settings(ctx.team_id, ctx.user_id)
+            if shown is None:
+                tz = prefs["tz"] or ctx.user_tz or self.options.default_tz
+                shown = f"{prefs['hour']:02d}:{prefs['minute']:02d} ({tz})"
+            return SettingsAnswer(ctx.where, True, prefs["items"], bool(prefs["skip_weekends"]),
+                                  shown, self.store.mutes(ctx.team_id, "user", ctx.user_id))
+        prefs = self.store.channel_settings(ctx.team_id, ctx.channel_id)
+        items = prefs["items_per_topic"] or self.options.items_per_topic
+        return SettingsAnswer(ctx.where, False, items, bool(prefs["skip_weekends"]), shown,
+                              self.store.mutes(ctx.team_id, "channel", ctx.channel_id))
+
+    # -- App Home ----------------------------------------------------------------------------
+
+    HOME_PAGE = 20  # follows per page of the Home tab
+    HOME_CHANNEL_SUBS = 20
+
+    def home(self, ctx: Context, page: int = 0) -> HomeAnswer:
+        dm = self._dm(ctx)
+        self.refresh_user_zone(dm)
+        follows = self.store.subscriptions_by(ctx.team_id, ctx.user_id, kind="dm")
+        pages = max(1, -(-len(follows) // self.HOME_PAGE))
+        page = min(max(0, page), pages - 1)
+        shown = follows[page * self.HOME_PAGE : (page + 1) * self.HOME_PAGE]
+        channel_subs = self.store.subscriptions_by(ctx.team_id, ctx.user_id, kind="channel")
+        return HomeAnswer(shown, len(follows), page, pages, self.settings_answer(dm),
+                          channel_subs[: self.HOME_CHANNEL_SUBS])
+
+    def similar(self, article_id: int, ctx: Context) -> SimilarAnswer:
+        """The stories nearest to an article ("More like this"), the user's mutes applied."""
+        muted = self.store.muted_domains(ctx.team_id, "user", ctx.user_id)
+        result = similar(self.store, article_id, limit=self.options.page_size, now=self.clock(),
+                         exclude_domains=muted)
+        return SimilarAnswer(result.query, result)
+
     def _changed(self, ctx: Context) -> None:
         for hook in self.on_change:
             hook(ctx.team_id, ctx.channel_key)
 
 
-SUBCOMMANDS_HANDLED = frozenset({"subscribe", "unsubscribe", "resume"})
+SUBCOMMANDS_HANDLED = frozenset({
+    "subscribe", "unsubscribe", "resume", "follow", "unfollow", "mute", "unmute", "settings",
+})

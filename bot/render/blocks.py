@@ -9,7 +9,15 @@ import datetime as dt
 import json
 from typing import Any
 
-from bot.core.answers import Answer, HelpAnswer, ListAnswer, MessageAnswer, SearchAnswer
+from bot.core.answers import (
+    Answer,
+    HelpAnswer,
+    ListAnswer,
+    MessageAnswer,
+    SearchAnswer,
+    SettingsAnswer,
+    SimilarAnswer,
+)
 from bot.core.commands import MAX_TOPIC_CHARS, SUBCOMMANDS
 from bot.core.search import SearchResult, StoryHit
 from bot.render.mrkdwn import (
@@ -23,7 +31,7 @@ from bot.render.mrkdwn import (
     link,
     plain,
 )
-from bot.render.text import age, also_outlets, subscription_line
+from bot.render.text import age, also_outlets, settings_lines, subscription_line
 
 Blocks = list[dict[str, Any]]
 
@@ -73,27 +81,29 @@ def story_text(hit: StoryHit, now: dt.datetime) -> str:
     return "\n".join(lines)[:SECTION_TEXT]
 
 
-def search_blocks(result: SearchResult, now: dt.datetime) -> tuple[str, Blocks]:
+def search_blocks(result: SearchResult, now: dt.datetime, *, title: str | None = None,
+                  buttons: bool = True) -> tuple[str, Blocks]:
     query = result.query
     if not result.hits:
         text = escape(result.message or "Nothing found.")
         return text, [section(text)]
-    blocks: Blocks = [section(f"*Top stories for “{escape_trimmed(query, 200)}”*")]
+    heading = title or f"Top stories for “{escape_trimmed(query, 200)}”"
+    blocks: Blocks = [section(f"*{heading}*")]
     for hit in result.hits:
         share = button("Share in channel", ACTION_SHARE, str(hit.article["id"]))
         blocks.append(section(story_text(hit, now), accessory=share))
         blocks.append({"type": "divider"})
     shown_to = result.offset + len(result.hits)
     blocks.append(context(f"Stories {result.offset + 1}–{shown_to} of {result.total}"))
-    buttons = []
+    elements = []
     topic = " ".join(query.split())
-    if len(topic) <= MAX_TOPIC_CHARS:
-        buttons.append(button(f"Subscribe this channel to {topic}", ACTION_SUBSCRIBE, topic, "primary"))
+    if buttons and len(topic) <= MAX_TOPIC_CHARS:
+        elements.append(button(f"Subscribe this channel to {topic}", ACTION_SUBSCRIBE, topic, "primary"))
     more_value = json.dumps({"q": query, "o": shown_to}, ensure_ascii=False)
-    if result.has_more and len(more_value) <= BUTTON_VALUE:
-        buttons.append(button("More", ACTION_MORE, more_value))
-    if buttons:
-        blocks.append({"type": "actions", "elements": buttons})
+    if buttons and result.has_more and len(more_value) <= BUTTON_VALUE:
+        elements.append(button("More", ACTION_MORE, more_value))
+    if elements:
+        blocks.append({"type": "actions", "elements": elements})
     text = escape(f"{len(result.hits)} stories for “{query[:100]}”")
     return text, blocks[:MAX_BLOCKS]
 
@@ -138,8 +148,14 @@ def render(answer: Answer, now: dt.datetime) -> tuple[str, Blocks]:
         return help_blocks(answer.hint)
     if isinstance(answer, SearchAnswer):
         return search_blocks(answer.result, now)
+    if isinstance(answer, SimilarAnswer):
+        title = f"More like “{escape_trimmed(answer.title, 150)}”"
+        return search_blocks(answer.result, now, title=title, buttons=False)
     if isinstance(answer, ListAnswer):
         return list_blocks(answer)
+    if isinstance(answer, SettingsAnswer):
+        lines = settings_lines(answer)
+        return escape(lines[0]), [section(escape_trimmed("\n".join(lines), SECTION_TEXT))]
     assert isinstance(answer, MessageAnswer)
     return message_blocks(answer.text)
 

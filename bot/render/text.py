@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.core.answers import Answer, HelpAnswer, ListAnswer, MessageAnswer, SearchAnswer
+from bot.core.answers import (
+    Answer,
+    HelpAnswer,
+    ListAnswer,
+    MessageAnswer,
+    SearchAnswer,
+    SettingsAnswer,
+    SimilarAnswer,
+)
 from bot.core.commands import SUBCOMMANDS
 from bot.core.search import StoryHit
 
@@ -52,6 +60,10 @@ def render(answer: Answer, now: dt.datetime) -> str:
         return answer.text
     if isinstance(answer, ListAnswer):
         return list_text(answer)
+    if isinstance(answer, SettingsAnswer):
+        return "\n".join(settings_lines(answer))
+    if isinstance(answer, SimilarAnswer):
+        return f"More like “{answer.title}”:\n" + render(SearchAnswer(answer.result), now)
     assert isinstance(answer, SearchAnswer)
     result = answer.result
     if not result.hits:
@@ -84,3 +96,22 @@ def list_text(answer: ListAnswer) -> str:
     lines = [f"Subscriptions in {answer.where}:"]
     lines += [f"  • {subscription_line(s)}" for s in answer.subscriptions]
     return "\n".join(lines)
+
+
+def settings_lines(answer: SettingsAnswer) -> list[str]:
+    """Each setting of a DM or a channel, with how to change it."""
+    per = "per digest" if answer.is_dm else "per topic"
+    weekends = "skipped" if answer.skip_weekends else "a digest every day"
+    lines = [
+        f"Settings of {answer.where}:",
+        f"  • items: {answer.items} {per} — `/news settings items 1-10`",
+        f"  • time: {answer.schedule or 'no digest yet'} — `/news settings time HH:MM`",
+        f"  • weekends: {weekends} — `/news settings weekends skip|send`",
+    ]
+    here = "" if answer.is_dm else " here"
+    if answer.mutes:
+        muted = ", ".join(f"{m['label']} ({m['domain']})" for m in answer.mutes)
+        lines.append(f"  • muted: {muted} — `/news unmute <outlet>{here}`")
+    else:
+        lines.append(f"  • muted: none — `/news mute <outlet or domain>{here}`")
+    return lines

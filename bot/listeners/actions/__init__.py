@@ -6,12 +6,19 @@ import re
 
 from slack_bolt import Ack, App
 
+from bot.listeners.actions.home import on_home_action
 from bot.listeners.actions.search_buttons import more, share, subscribe
 from bot.listeners.deps import Deps
 from bot.render.blocks import ACTION_MORE, ACTION_SHARE, ACTION_SUBSCRIBE
+from bot.render.home import HOME_ACTIONS
 
 
-HANDLERS = {ACTION_SUBSCRIBE: subscribe, ACTION_MORE: more, ACTION_SHARE: share}
+HANDLERS = {
+    ACTION_SUBSCRIBE: subscribe,
+    ACTION_MORE: more,
+    ACTION_SHARE: share,
+    **{action_id: on_home_action for action_id in HOME_ACTIONS},
+}
 
 
 def register(app: App, deps: Deps) -> None:

@@ -1,0 +1,38 @@
+"""The Home tab: published when a user opens it, and again after each change they make."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.core.service import Context
+from bot.listeners.deps import Deps, add_user_info
+from bot.render.home import home_view
+
+log = logging.getLogger("newsbot.slack")
+
+
+def publish_home(deps: Deps, ctx: Context, page: int = 0, notice: str | None = None) -> None:
+    """Look the user up (zone), build their Home and ``views.publish`` it; a Slack error is
+    logged, never raised."""
+    if ctx.user_tz is None:
+        add_user_info(ctx, deps.client)
+    view = home_view(deps.service.home(ctx, page), notice)
+    try:
+        deps.client.views_publish(user_id=ctx.user_id, view=view)
+    except (SlackApiError, OSError) as exc:
+        log.warning("views.publish for %s failed: %s", ctx.user_id, getattr(exc, "response", exc))
+
+
+def app_home_opened(deps: Deps) -> Callable[..., None]:
+    def on_open(event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        ctx = Context(team_id=body.get("team_id", ""), channel_id=event.get("channel", ""),
+                      user_id=event["user"], is_dm=True)
+        deps.work.submit(publish_home, deps, ctx)
+
+    return on_open

@@ -1,0 +1,99 @@
+"""The App Home tab: a user's follows, settings and channel subscriptions, with controls.
+
+Within Block Kit's 100-block limit for views: follows are paged (``HomeAnswer.page``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.core.answers import HomeAnswer
+from bot.core.preferences import ITEMS_RANGE
+from bot.render.blocks import Blocks, button, context, section
+from bot.render.mrkdwn import MAX_VIEW_BLOCKS, escape, escape_trimmed
+
+HOME_UNFOLLOW = "home_unfollow"
+HOME_PAGE = "home_page"
+HOME_ITEMS = "home_items"
+HOME_TIME = "home_time"
+HOME_WEEKENDS = "home_weekends"
+HOME_UNMUTE = "home_unmute"
+HOME_UNSUBSCRIBE = "home_unsubscribe"
+HOME_ACTIONS = (HOME_UNFOLLOW, HOME_PAGE, HOME_ITEMS, HOME_TIME, HOME_WEEKENDS, HOME_UNMUTE,
+                HOME_UNSUBSCRIBE)
+MAX_MUTES_SHOWN = 10
+
+
+def _when(sub: dict[str, Any]) -> str:
+    line = f"{sub['hour']:02d}:{sub['minute']:02d} ({sub['tz']})"
+    if sub.get("paused_reason"):
+        line += f" · paused: {sub['paused_reason']}"
+    return escape(line)
+
+
+def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
+    """The Home view; ``notice`` (what the last change did, or why not) shows at the top."""
+    s = home.settings
+    blocks: Blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Your news"}}]
+    if notice:
+        blocks.append(context(escape_trimmed(notice, 2000)))
+
+    blocks.append(section(f"*Your follows* ({home.follows_total}) — a DM digest each morning. "
+                          "Add one with `/news follow <topic>`."))
+    for follow in home.follows:
+        blocks.append(section(f"• *{escape_trimmed(follow['topic'], 200)}* · {_when(follow)}",
+                              accessory=button("Unfollow", HOME_UNFOLLOW, follow["topic"])))
+    if home.pages > 1:
+        nav = []
+        if home.page > 0:
+            nav.append(button("← Previous", HOME_PAGE, str(home.page - 1)))
+        if home.page + 1 < home.pages:
+            nav.append(button("Next →", HOME_PAGE, str(home.page + 1)))
+        blocks.append(context(f"Page {home.page + 1} of {home.pages}"))
+        blocks.append({"type": "actions", "elements": nav})
+    blocks.append({"type": "divider"})
+
+    blocks.append(section("*Your settings*"))
+    lo, hi = ITEMS_RANGE
+    options = [{"text": {"type": "plain_text", "text": str(n)}, "value": str(n)}
+               for n in range(lo, hi + 1)]
+    current = next(o for o in options if o["value"] == str(min(max(s.items, lo), hi)))
+    blocks.append(section("Items per digest", accessory={
+        "type": "static_select", "action_id": HOME_ITEMS, "options": options,
+        "initial_option": current}))
+    hour_minute = (s.schedule or "08:00").split(" ")[0]
+    blocks.append(section(f"Digest time · {escape(s.schedule or hour_minute)}", accessory={
+        "type": "timepicker", "action_id": HOME_TIME, "initial_time": hour_minute,
+        "placeholder": {"type": "plain_text", "text": "Digest time"}}))
+    if s.skip_weekends:
+        blocks.append(section("Weekends: no digest",
+                              accessory=button("Send at weekends", HOME_WEEKENDS, "send")))
+    else:
+        blocks.append(section("Weekends: a digest every day",
+                              accessory=button("Skip weekends", HOME_WEEKENDS, "skip")))
+    if s.mutes:
+        for mute in s.mutes[:MAX_MUTES_SHOWN]:
+            label = escape_trimmed(f"{mute['label']} ({mute['domain']})", 300)
+            blocks.append(section(f"Muted: {label}",
+                                  accessory=button("Unmute", HOME_UNMUTE, mute["domain"])))
+        if len(s.mutes) > MAX_MUTES_SHOWN:
+            blocks.append(context(f"… and {len(s.mutes) - MAX_MUTES_SHOWN} more: "
+                                  "`/news settings` lists them all"))
+    else:
+        blocks.append(context("No muted outlets. `/news mute <outlet or domain>` hides one."))
+    blocks.append({"type": "divider"})
+
+    blocks.append(section("*Channel subscriptions you made*"))
+    if not home.channel_subscriptions:
+        blocks.append(context("None. In a channel: `/news subscribe <topic>`."))
+    for sub in home.channel_subscriptions:
+        value = json.dumps({"c": sub["channel_id"], "t": sub["topic"]}, ensure_ascii=False)
+        accessory = button("Unsubscribe", HOME_UNSUBSCRIBE, value) if len(value) <= 2000 else None
+        blocks.append(section(
+            f"• <#{escape(sub['channel_id'])}> *{escape_trimmed(sub['topic'], 200)}* · {_when(sub)}",
+            accessory=accessory))
+    if len(blocks) > MAX_VIEW_BLOCKS:  # cannot happen with the page sizes above; stay valid
+        blocks = blocks[: MAX_VIEW_BLOCKS - 1] + [context("… more in `/news list`")]
+    return {"type": "home", "blocks": blocks}
+

@@ -43,7 +43,7 @@ def post(url: str, body: str, headers: dict[str, str]) -> Reply:
     req = urllib.request.Request(
         url, data=body.encode(), method="POST",
         headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
-    )
+    )  # a Content-Type in ``headers`` (JSON events) wins
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return Reply(resp.status, resp.read().decode())
@@ -97,6 +97,38 @@ class Bot:
         name = f"cmd{self._counter}"
         assert self.slack.wait_for(lambda: any(r["url_name"] == name for r in self.slack.responses))
         return next(r for r in self.slack.responses if r["url_name"] == name)
+
+    def event(self, event: dict[str, Any], team: str = "T1") -> Reply:
+        """An Events API callback, JSON-encoded and signed as Slack sends it."""
+        self._counter += 1
+        body = json.dumps({
+            "token": "unused", "team_id": team, "api_app_id": "A1", "type": "event_callback",
+            "event_id": f"Ev{self._counter}", "event_time": int(time.time()),
+            "event": event, "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
+        })
+        headers = {"Content-Type": "application/json", **sign(body)}
+        return post(self.url, body, headers)
+
+    def home_action(self, action: dict[str, Any], user: str = "U1", team: str = "T1") -> Reply:
+        """A ``block_actions`` payload from a control on the Home tab."""
+        self._counter += 1
+        payload = {
+            "type": "block_actions", "team": {"id": team, "domain": "acme"},
+            "user": {"id": user, "username": "ada", "team_id": team}, "api_app_id": "A1",
+            "token": "unused", "trigger_id": f"trigger.{self._counter}",
+            "container": {"type": "view", "view_id": "V1"},
+            "view": {"id": "V1", "type": "home", "blocks": []},
+            "actions": [{"block_id": "b1", "action_ts": "1.2", **action}],
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        return post(self.url, body, sign(body))
+
+    def wait_home(self, user: str, n: int) -> dict[str, Any]:
+        """The Home view of ``user`` after the ``n``-th views.publish."""
+        calls = lambda: [c for c in self.slack.calls_to("views.publish")  # noqa: E731
+                         if c.params.get("user_id") == user]
+        assert self.slack.wait_for(lambda: len(calls()) >= n), f"{len(calls())} publishes"
+        return self.slack.views[user]
 
     def wait_responses(self, n: int) -> list[dict[str, Any]]:
         assert self.slack.wait_for(lambda: len(self.slack.responses) >= n), (

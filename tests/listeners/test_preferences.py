@@ -1,0 +1,137 @@
+"""Follows, mutes, settings and the App Home, over real HTTP (issue 5)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.fakeslack import block_errors
+from tests.listeners.conftest import NOW
+
+DM = {"channel": "D77", "channel_name": "directmessage", "user": "U1"}
+
+
+def text_of(resp: dict) -> str:
+    return json.dumps(resp["blocks"], ensure_ascii=False)
+
+
+def outlets_in(resp: dict) -> str:
+    return " ".join(b["text"]["text"] for b in resp["blocks"] if b["type"] == "section")
+
+
+def test_follow_uses_the_users_own_zone_and_list_in_dm_shows_follows(bot):
+    r = bot.ask("follow facial recognition at 7pm", channel="C1", user="U1")
+    assert "Following *facial recognition*" in text_of(r)
+    assert "19:00 (Europe/London, your Slack time zone)" in text_of(r)
+    listing = bot.ask("list", **DM)
+    assert "facial recognition · daily at 19:00 (Europe/London)" in text_of(listing)
+    (sub,) = bot.store.all_subscriptions()
+    assert (sub["kind"], sub["channel_id"], sub["tz"]) == ("dm", "U1", "Europe/London")
+
+
+def test_a_user_who_moves_zone_gets_the_new_hour(bot, slack):
+    bot.ask("follow ai", user="U1")
+    slack.users["U1"]["tz"] = "Asia/Tokyo"
+    bot.ask("settings", **DM)
+    (sub,) = bot.store.all_subscriptions()
+    assert (sub["hour"], sub["tz"]) == (8, "Asia/Tokyo")
+
+
+def test_unfollow(bot):
+    bot.ask("follow ai", user="U1")
+    assert "No longer following *ai*" in text_of(bot.ask("unfollow ai", user="U1"))
+    assert "do not follow" in text_of(bot.ask("unfollow ai", user="U1"))
+    assert bot.store.all_subscriptions() == []
+
+
+def test_muted_outlet_vanishes_from_search_and_another_outlet_stands_in(bot):
+    before = bot.ask("facebook settle facial recognition")
+    assert "New York Times" in outlets_in(before) and "Forbes" in outlets_in(before)
+    r = bot.ask("mute New York Times")
+    assert "Muted New York Times (nytimes.com)" in text_of(r)
+    assert "/news unmute nytimes.com" in text_of(r)
+    after = bot.ask("facebook settle facial recognition")
+    story = [b["text"]["text"] for b in after["blocks"] if "accessory" in b and "550" in b["text"]["text"]]
+    assert len(story) == 1 and "Forbes" in story[0] and "New York Times" not in story[0]
+    assert "nytimes.com" not in outlets_in(after)
+    # someone else still sees it
+    other = bot.ask("facebook settle facial recognition", user="U2")
+    assert "New York Times" in outlets_in(other)
+    assert "Unmuted" in text_of(bot.ask("unmute nytimes.com"))
+    assert "New York Times" in outlets_in(bot.ask("facebook settle facial recognition"))
+
+
+def test_unknown_outlet_is_refused_unless_it_looks_like_a_domain(bot):
+    assert "don't know an outlet" in text_of(bot.ask("mute Daily Nonsense"))
+    assert "Muted example.org (example.org)" in text_of(bot.ask("mute https://www.Example.org/"))
+    assert bot.store.muted_domains("T1", "user", "U1") == {"example.org"}
+
+
+def test_channel_mute_with_here(bot):
+    r = bot.ask("mute reuters.com here", channel="C5")
+    assert "Muted Reuters (reuters.com) in this channel's digests" in text_of(r)
+    assert bot.store.muted_domains("T1", "channel", "C5") == {"reuters.com"}
+    assert bot.store.muted_domains("T1", "user", "U1") == set()
+
+
+def test_settings_show_change_and_refuse_out_of_range(bot):
+    shown = text_of(bot.ask("settings", **DM))
+    assert "items: 5 per digest" in shown and "/news settings items 1-10" in shown
+    assert "7 items per digest" in text_of(bot.ask("settings items 7", **DM))
+    assert bot.store.user_settings("T1", "U1")["items"] == 7
+    for bad in ("settings items 0", "settings items 11", "settings items lots",
+                "settings time 25:00", "settings weekends maybe", "settings colour blue"):
+        r = bot.ask(bad, **DM)
+        assert "Done" not in text_of(r), bad
+    assert bot.store.user_settings("T1", "U1")["items"] == 7
+    assert "no digest at weekends" in text_of(bot.ask("settings weekends skip", **DM))
+    assert bot.store.user_settings("T1", "U1")["skip_weekends"] == 1
+    r = bot.ask("settings items 3", channel="C8")
+    assert "3 items per topic in this channel" in text_of(r)
+    assert bot.store.channel_settings("T1", "C8")["items_per_topic"] == 3
+
+
+def test_time_understood_or_refused_plainly(bot):
+    assert "19:00" in text_of(bot.ask("follow ai at 7pm", user="U1"))
+    assert "not a time" in text_of(bot.ask("follow ai at teatime", user="U1"))
+    assert "not a time" in text_of(bot.ask("settings time 13pm", **DM))
+
+
+def test_app_home_published_on_open_and_after_each_change(bot, slack):
+    bot.ask("follow ai at 07:15", user="U1")
+    bot.ask("subscribe robots", channel="C3", user="U1")
+    bot.event({"type": "app_home_opened", "user": "U1", "channel": "D77", "tab": "home"})
+    view = bot.wait_home("U1", 1)
+    assert block_errors(view["blocks"], 100) == []
+    blob = json.dumps(view, ensure_ascii=False)
+    assert "*ai* · 07:15 (Europe/London)" in blob and "<#C3> *robots*" in blob
+    items = next(b["accessory"] for b in view["blocks"] if b.get("accessory", {}).get("action_id") == "home_items")
+    assert items["initial_option"]["value"] == "5"
+    bot.home_action({"type": "static_select", "action_id": "home_items",
+                     "selected_option": {"text": {"type": "plain_text", "text": "9"}, "value": "9"}})
+    view = bot.wait_home("U1", 2)
+    assert bot.store.user_settings("T1", "U1")["items"] == 9
+    assert "9 items per digest" in json.dumps(view)
+    bot.home_action({"type": "timepicker", "action_id": "home_time", "selected_time": "06:45"})
+    bot.wait_home("U1", 3)
+    assert bot.store.channel_schedule("T1", "U1")["hour"] == 6
+    bot.home_action({"type": "button", "action_id": "home_unfollow", "value": "ai"})
+    view = bot.wait_home("U1", 4)
+    assert bot.store.subscriptions("T1", "U1") == []
+    bot.home_action({"type": "button", "action_id": "home_unsubscribe",
+                     "value": json.dumps({"c": "C3", "t": "robots"})})
+    bot.wait_home("U1", 5)
+    assert bot.store.all_subscriptions() == []
+
+
+def test_home_with_200_follows_pages_within_the_block_limit(bot):
+    for i in range(200):
+        bot.store.subscribe("T1", "U1", f"topic {i:03d}", user_id="U1", hour=8, minute=0,
+                            tz="UTC", now=NOW, kind="dm")
+    bot.event({"type": "app_home_opened", "user": "U1", "channel": "D77", "tab": "home"})
+    view = bot.wait_home("U1", 1)
+    assert len(view["blocks"]) <= 100 and block_errors(view["blocks"], 100) == []
+    blob = json.dumps(view)
+    assert "topic 000" in blob and "topic 020" not in blob and "Page 1 of 10" in blob
+    bot.home_action({"type": "button", "action_id": "home_page", "value": "1"})
+    blob = json.dumps(bot.wait_home("U1", 2))
+    assert "topic 020" in blob and "topic 000" not in blob and "Page 2 of 10" in blob

@@ -20,6 +20,7 @@ headline's rarest-looking words), so grouping costs a few index look-ups per art
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -49,38 +50,55 @@ def _stem(word: str) -> str:
 
 def words(text: str, stem: bool = True) -> list[str]:
     """Content words of a text, lower-cased and lightly stemmed, in order, de-duplicated."""
+    return list(_words(text, stem))
+
+
+@functools.lru_cache(maxsize=4096)  # the loader compares each new headline with a few others
+def _words(text: str, stem: bool) -> tuple[str, ...]:
     out = []
     for match in _WORD.finditer(text.lower()):
         word = match.group(0).replace("'", "")
         if word in STOP_WORDS or (len(word) < 2 and not word.isdigit()):
             continue
         out.append(_stem(word) if stem else word)
-    return list(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a pure function of two words, asked again and again
 def _alike(a: str, b: str) -> bool:
     if a == b:
         return True
     if a.isdigit() or b.isdigit() or a[0] in "$€£" or b[0] in "$€£":
         return False  # numbers and amounts must agree exactly
-    if min(len(a), len(b)) >= 4 and (a in b or b in a or sorted(a) == sorted(b)):
+    if min(len(a), len(b)) >= 4 and (
+        a in b or b in a or (len(a) == len(b) and sorted(a) == sorted(b))
+    ):
         return True  # suit/lawsuit, and transposed letters (ITSM/ISTM)
-    return min(len(a), len(b)) >= 5 and fuzz.ratio(a, b) >= 85
+    return min(len(a), len(b)) >= 5 and fuzz.ratio(a, b, score_cutoff=85) >= 85
 
 
-def title_similarity(a: list[str], b: list[str]) -> float:
-    """Share of the two headlines' words that match one to one."""
+def title_similarity(a: Iterable[str], b: Iterable[str], at_least: float = 0.0) -> float:
+    """Share of the two headlines' words that match one to one.
+
+    With ``at_least``, gives up (returning 0.0) as soon as the share cannot reach it.
+    """
+    a, b = list(a), list(b)
     if not a or not b:
         return 0.0
     unmatched = list(b)
     matched = 0
-    for word in a:
+    total = len(a) + len(b)
+    for left, word in enumerate(a, start=1):
         for i, other in enumerate(unmatched):
             if _alike(word, other):
                 matched += 1
                 del unmatched[i]
                 break
-    return 2 * matched / (len(a) + len(b))
+        else:
+            # every remaining word of a matching would still fall short
+            if 2 * (matched + len(a) - left) / total < at_least:
+                return 0.0
+    return 2 * matched / total
 
 
 def _strangers(title_words: Iterable[str], other_text_words: set[str]) -> int:
@@ -101,12 +119,17 @@ class StoryText:
     published_ts: int | None
 
     @property
-    def title_words(self) -> list[str]:
-        return words(self.title)
+    def title_words(self) -> tuple[str, ...]:
+        return _words(self.title, True)
 
     @property
-    def all_words(self) -> set[str]:
-        return set(words(self.title)) | set(words(self.excerpt))
+    def all_words(self) -> frozenset[str]:
+        return _all_words(self.title, self.excerpt)
+
+
+@functools.lru_cache(maxsize=1024)
+def _all_words(title: str, excerpt: str) -> frozenset[str]:
+    return frozenset(_words(title, True)) | frozenset(_words(excerpt, True))
 
 
 def same_story(a: StoryText, b: StoryText) -> bool:
@@ -115,7 +138,9 @@ def same_story(a: StoryText, b: StoryText) -> bool:
     if abs(a.published_ts - b.published_ts) > WINDOW_SECONDS:
         return False
     ta, tb = a.title_words, b.title_words
-    similarity = title_similarity(ta, tb)
+    if 2 * min(len(ta), len(tb)) < MIN_TITLE_SIMILARITY * (len(ta) + len(tb)):
+        return False  # too unequal in length for enough words to match one to one
+    similarity = title_similarity(ta, tb, at_least=MIN_TITLE_SIMILARITY)
     if similarity < MIN_TITLE_SIMILARITY:
         return False
     strangers_a, strangers_b = _strangers(ta, b.all_words), _strangers(tb, a.all_words)

@@ -1,0 +1,143 @@
+"""Benchmark: newsbot's loader against the floor of parsing YAML and inserting rows (issue 2).
+
+Writes ``--files`` synthetic article files (bench/synth.py) to a temporary folder, then, in the
+same run and on the same files:
+
+- the floor: read each file, parse its front matter with PyYAML's C loader
+  (``yaml.CSafeLoader``) and insert the article and its related entries as plain rows with a
+  bare sqlite-utils ``insert_all`` into a fresh database;
+- newsbot: ``Loader.load`` into a fresh newsbot database (canonical addresses, one article per
+  address, story grouping, full-text index, a savepoint per file).
+
+Prints articles per second for both and their ratio; the target is newsbot >= 0.7 x floor.
+``--profile`` also prints a cProfile of the newsbot load. Not a test: prints figures only.
+
+    python bench/load.py [--files 20000] [--seed 1] [--rounds 1] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+from sqlite_utils import Database
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from synth import write_files  # noqa: E402
+
+from bot.core.loader import Loader, iter_files  # noqa: E402
+from storage.store import Store  # noqa: E402
+
+TARGET = 0.7
+
+
+def floor(folder: Path, db_path: Path) -> tuple[int, float]:
+    """YAML C loader + bare sqlite-utils insert_all: (articles, seconds)."""
+    start = time.perf_counter()
+    db = Database(db_path)
+
+    def records():
+        for path in iter_files([folder]):
+            text = path.read_text(encoding="utf-8")
+            front = text.split("\n---\n", 1)[0].removeprefix("---\n")
+            data = yaml.load(front, Loader=yaml.CSafeLoader)  # noqa: S506 - a safe loader
+            related = data.pop("related", None) or []
+            yield data
+            yield from related
+
+    db["articles"].insert_all(records(), alter=True, batch_size=200)
+    count = db["articles"].count
+    db.close()
+    return count, time.perf_counter() - start
+
+
+def newsbot(folder: Path, db_path: Path, profile: cProfile.Profile | None) -> tuple[int, float]:
+    start = time.perf_counter()
+    store = Store(db_path)
+    loader = Loader(store)
+    if profile:
+        profile.enable()
+    report = loader.load([folder])
+    if profile:
+        profile.disable()
+    store.close()
+    elapsed = time.perf_counter() - start
+    if report.bad:
+        raise SystemExit(f"bad files in the synthetic corpus: {report.bad[:3]}")
+    return report.articles, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--files", type=int, default=20000, help="files to generate")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each; the best counts")
+    parser.add_argument("--profile", action="store_true", help="cProfile the newsbot load")
+    args = parser.parse_args()
+    console = Console(width=130)
+
+    work = Path(tempfile.mkdtemp(prefix="newsbot-bench-load-"))
+    try:
+        t0 = time.perf_counter()
+        folder = work / "corpus"
+        paths = write_files(folder, args.files, args.seed)
+        size = sum(p.stat().st_size for p in paths)
+        console.print(f"generated {len(paths):,} files ({size / 1e6:.1f} MB) "
+                      f"in {time.perf_counter() - t0:.1f} s")
+        for p in paths:  # warm the page cache for both contenders
+            p.read_bytes()
+
+        best_floor = best_bot = None
+        profile = cProfile.Profile() if args.profile else None
+        for r in range(args.rounds):
+            for name in ("floor.db", "newsbot.db"):
+                for suffix in ("", "-wal", "-shm"):
+                    (work / (name + suffix)).unlink(missing_ok=True)
+            f = floor(folder, work / "floor.db")
+            n = newsbot(folder, work / "newsbot.db", profile if r == 0 else None)
+            best_floor = f if best_floor is None or f[1] < best_floor[1] else best_floor
+            best_bot = n if best_bot is None or n[1] < best_bot[1] else best_bot
+
+        store = Store(work / "newsbot.db")
+        stored, stories = store.count_articles(), store.count_stories()
+        store.close()
+        assert best_floor and best_bot
+        floor_rate = best_floor[0] / best_floor[1]
+        bot_rate = best_bot[0] / best_bot[1]
+        ratio = bot_rate / floor_rate
+
+        table = Table(title=f"Loading {len(paths):,} files (best of {args.rounds})")
+        table.add_column("contender")
+        table.add_column("articles read", justify="right")
+        table.add_column("seconds", justify="right")
+        table.add_column("articles/s", justify="right")
+        table.add_row("floor: CSafeLoader + sqlite-utils insert_all", f"{best_floor[0]:,}",
+                      f"{best_floor[1]:.2f}", f"{floor_rate:,.0f}")
+        table.add_row("newsbot Loader", f"{best_bot[0]:,}", f"{best_bot[1]:.2f}",
+                      f"{bot_rate:,.0f}")
+        console.print(table)
+        verdict = "[green]met[/]" if ratio >= TARGET else "[red]NOT met[/]"
+        console.print(f"ratio newsbot/floor = {ratio:.2f} (target >= {TARGET}: {verdict}); "
+                      f"newsbot stored {stored:,} articles in {stories:,} stories")
+        if profile:
+            out = io.StringIO()
+            pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(35)
+            console.print(out.getvalue(), markup=False, highlight=False)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -89,6 +89,8 @@ def canonical_url(url: str) -> str:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
     if parts.port and not (
         (scheme == "http" and parts.port == 80) or (scheme == "https" and parts.port == 443)
     ):
@@ -106,6 +108,7 @@ def _http_url(value: Any, name: str) -> str:
         raise BadFile(f"{name} is not a string")
     try:
         parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number or out of range
     except ValueError as exc:
         raise BadFile(f"{name} is not a valid URL: {exc}") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
@@ -151,13 +154,13 @@ def clean_text(value: Any) -> str:
 def _int_or_none(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, str):
         try:
-            return int(value.strip())
+            value = int(value.strip())
         except ValueError:
             return None
+    if isinstance(value, int) and -(2**63) <= value < 2**63:  # what SQLite can store
+        return value
     return None
 
 
@@ -309,6 +312,26 @@ def load_yaml(text: str) -> Any:
         loader.dispose()
 
 
+def _check_expansion(data: Any, max_nodes: int) -> None:
+    """Refuse front matter whose YAML aliases loop or expand it beyond ``max_nodes`` values.
+
+    Without aliases every value costs at least a character of the text, so a legitimate file
+    never has more values than characters; aliases can make it loop (a ``related`` list that
+    holds itself) or explode (a few lines worth a billion strings, "billion laughs").
+    """
+    stack, count = [data], 0
+    while stack:
+        value = stack.pop()
+        count += 1
+        if count > max_nodes:
+            raise BadFile("front matter uses YAML aliases that loop or expand it too far")
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+
+
 def parse_text(text: str) -> Article:
     front = split_front_matter(text.lstrip("\ufeff"))
     try:
@@ -318,8 +341,12 @@ def parse_text(text: str) -> Article:
         problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
         # +1: the front matter starts on the file's second line
         raise BadFile(f"YAML error: {problem}", line=mark.line + 2 if mark else None) from None
+    except (ValueError, OverflowError) as exc:  # a value YAML recognised but cannot build,
+        raise BadFile(f"YAML error: {exc}") from None  # e.g. the timestamp 2020-13-45
     if not isinstance(data, dict):
         raise BadFile(f"front matter is not a YAML mapping (got {type(data).__name__})")
+    if "&" in front:  # only aliases (which need anchors) can make values outnumber characters
+        _check_expansion(data, max_nodes=len(front) + 100)
     return article_from_mapping(data)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,7 +93,14 @@ class Loader:
 
     # -- one article -------------------------------------------------------------------------
 
-    def _upsert(self, article: Article, parent_id: int | None, source: str, report: LoadReport) -> int:
+    def _upsert(
+        self,
+        article: Article,
+        parent_id: int | None,
+        source: str,
+        report: LoadReport,
+        seen: set[int],
+    ) -> int:
         now = self.clock()
         existing_id = self.store.article_id_for_urls([article.url, *article.aliases])
         row = _row(article, parent_id, source, now)
@@ -103,22 +111,30 @@ class Loader:
             self.store.add_aliases(new_id, article.aliases)
             self._assign_story(new_id, article)
             report.new += 1
+            seen.add(new_id)
             return new_id
         current = self.store.article_for_update(existing_id)
-        # The file that first brought an article owns its fields (a re-issued file updates them);
-        # another file mentioning it only fills blanks and adds topics. Either way, loading the
-        # same files again in any order changes nothing.
-        if current["source_file"] != source:
+        # The file that first brought an article owns its fields (a re-issued file updates them,
+        # though a blank never erases what another file filled in); any other mention (another
+        # file, or the same file naming it again) only fills blanks and adds topics. Either way,
+        # loading the same files again in any order changes nothing.
+        if current["source_file"] == source and existing_id not in seen:
+            row = {k: row[k] if row[k] not in (None, "") else current[k] for k in row}
+        else:
             row = {k: current[k] if current[k] not in (None, "") else row[k] for k in row}
+        seen.add(existing_id)
         topics = list(dict.fromkeys(json.loads(current["topics"] or "[]") + article.topics))
         row["topics"] = json.dumps(topics, ensure_ascii=False)
         row["url"] = current["url"]
-        row["parent_id"] = current["parent_id"] or parent_id
+        row["parent_id"] = current["parent_id"] or (parent_id if parent_id != existing_id else None)
         row["source_file"] = current["source_file"]
         row["loaded_at"] = current["loaded_at"]
         if self.store.update_article(existing_id, row):
             report.updated += 1
-        self.store.add_aliases(existing_id, [a for a in article.aliases if a != row["url"]])
+        # known by another address (an AMP copy, say): this one leads to it too
+        self.store.add_aliases(
+            existing_id, [a for a in (article.url, *article.aliases) if a != row["url"]]
+        )
         return existing_id
 
     def _assign_story(self, article_id: int, article: Article) -> None:
@@ -148,10 +164,17 @@ class Loader:
         except BadFile as exc:
             report.bad.append((str(path), str(exc)))
             return
-        with self.store.transaction():
-            parent_id = self._upsert(article, None, str(path), report)
-            for related in article.related:
-                self._upsert(related, parent_id, str(path), report)
+        counts = report.new, report.updated
+        seen: set[int] = set()
+        try:
+            with self.store.transaction():  # a savepoint: the file loads whole or not at all
+                parent_id = self._upsert(article, None, str(path), report, seen)
+                for related in article.related:
+                    self._upsert(related, parent_id, str(path), report, seen)
+        except (sqlite3.IntegrityError, sqlite3.DataError, OverflowError) as exc:
+            report.new, report.updated = counts
+            report.bad.append((str(path), f"cannot store: {exc}"))
+            return
         report.articles += 1 + len(article.related)
 
     def load(

@@ -88,9 +88,11 @@ def parse_tz(text: str) -> str:
     try:
         if "/" not in name and name.upper() != "UTC":
             raise ZoneInfoNotFoundError(name)
-        ZoneInfo(name)
+        ZoneInfo("UTC" if name.upper() == "UTC" else name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        close = process.extractOne(name, sorted(available_timezones()), score_cutoff=80)
+        # suggest only names this function accepts (not "EST" for "EST")
+        zones = sorted(z for z in available_timezones() if "/" in z)
+        close = process.extractOne(name, zones, score_cutoff=80)
         hint = f" Did you mean {close[0]}?" if close else ""
         raise CommandError(
             f"“{name[:60]}” is not a time zone I know: use an Area/City name such as "
@@ -99,10 +101,11 @@ def parse_tz(text: str) -> str:
     return "UTC" if name.upper() == "UTC" else name
 
 
-def _topic(text: str, what: str = "topic") -> str:
+def _topic(text: str, name: str, what: str = "topic") -> str:
     topic = " ".join(text.split())
     if not topic:
-        raise CommandError(f"Which {what}? e.g. `/news subscribe facial recognition`.")
+        example = "reuters.com" if what == "outlet" else "facial recognition"
+        raise CommandError(f"Which {what}? e.g. `/news {name} {example}`.")
     if len(topic) > MAX_TOPIC_CHARS:
         raise CommandError(
             f"That {what} is {len(topic):,} characters long; the limit is {MAX_TOPIC_CHARS}."
@@ -151,11 +154,11 @@ def parse(text: str) -> Command:
         topic, hour, minute, tz = _schedule(rest)
         if name == "follow" and tz:
             raise CommandError("A follow uses your own Slack time zone; leave out `tz`.")
-        return Command(name, _topic(topic), hour, minute, tz)
+        return Command(name, _topic(topic, name), hour, minute, tz)
     if name in ("unsubscribe", "unfollow", "resume"):
-        return Command(name, _topic(rest))
+        return Command(name, _topic(rest, name))
     if name in ("mute", "unmute"):
-        return Command(name, _topic(rest, "outlet"))
+        return Command(name, _topic(rest, name, "outlet"))
     if name == "settings":
         key, _, value = rest.partition(" ")
         return Command(name, key.lower(), value=value.strip() or None)

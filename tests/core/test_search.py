@@ -1,0 +1,303 @@
+"""search(): any typed text is a query, results are one entry per story, ranked sanely."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from collections.abc import Iterator
+
+import pytest
+
+from bot.core.loader import Loader
+from bot.core.search import MAX_TERMS, SearchResult, hit_to_json, score, search, to_fts
+from storage.store import Store
+from tests.conftest import NOW, POWER_APPS, SEED, FixedClock
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Iterator[Store]:
+    """The seed file and the Power Apps folder, loaded once for the module (searches only)."""
+    db = Store(tmp_path_factory.mktemp("search") / "search.db")
+    report = Loader(db, FixedClock()).load([SEED, POWER_APPS])
+    assert report.ok and db.count_articles() == 214
+    yield db
+    db.close()
+
+
+def run(store: Store, query: str, **kw) -> SearchResult:
+    kw.setdefault("now", NOW)
+    return search(store, query, **kw)
+
+
+def all_story_ids(store: Store, query: str) -> set[int]:
+    result = run(store, query, limit=10_000)
+    assert result.total == len(result.hits)
+    return {h.story_id for h in result.hits}
+
+
+def text_of(hit) -> str:
+    a = hit.article
+    return " ".join([a["title"], a["excerpt"] or "", a["provider"], a["topics"] or ""]).lower()
+
+
+# -- hostile input ---------------------------------------------------------------------------
+
+HOSTILE = [
+    '"',
+    '""',
+    '"facial recognition',
+    'facial "recognition',
+    '"facial" "',
+    "AND",
+    "OR",
+    "NOT",
+    "AND OR NOT",
+    "facial AND",
+    "facial OR",
+    "OR facial",
+    "facial NOT",
+    "NOT facial",
+    "facial AND OR NOT",
+    "*",
+    "facial*",
+    "*facial",
+    "f*",
+    "-",
+    "--",
+    "-facial",
+    "- facial",
+    "facial -",
+    "NEAR(",
+    "NEAR(facial recognition, 5)",
+    "NEAR",
+    "title:",
+    "title:facial",
+    "title : facial",
+    "{title excerpt}: facial",
+    "^",
+    "^facial",
+    "facial^2",
+    "(",
+    ")",
+    "(facial",
+    "facial)",
+    "()",
+    "😀",
+    "😀🙈🔥",
+    "🔥 facial",
+    "x" * 2000,
+    "facial " * 400,
+    "a" * 5000,
+    "\x00",
+    "facial\x00recognition",
+    "\x01\x02\x1b[31m\x7f",
+    "\t\n\r",
+    "\u202e\u200b\ufeff",
+    "'; DROP TABLE articles; --",
+    "1' OR '1'='1",
+    "facial recognition); DELETE FROM articles WHERE (1",
+    "SELECT * FROM articles_fts WHERE articles_fts MATCH 'x'",
+    "%",
+    "_",
+    "\\",
+    "'",
+    "facial + recognition",
+    ":",
+    ".",
+    ",",
+    "facial, recognition.",
+    "ÉCOLE café naïve",
+    "面部识别",
+    "",
+    "   ",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_queries_never_raise(store, query):
+    before = store.count_articles()
+    result = run(store, query)
+    assert isinstance(result, SearchResult)
+    assert len(result.hits) <= 5 and result.total >= len(result.hits)
+    assert (result.message is None) == bool(result.hits)
+    assert len({h.story_id for h in result.hits}) == len(result.hits)
+    assert store.count_articles() == before
+
+
+@pytest.mark.parametrize("query", ["", "   ", '"', "AND OR NOT", "*", "-", "^", "😀", "\x00", "-facial"])
+def test_queries_without_a_searchable_word_ask_for_one(store, query):
+    result = run(store, query)
+    assert result.hits == [] and result.total == 0
+    assert result.message == "Type a word or two to search for."
+
+
+def test_no_match_says_so_and_quotes_the_query_briefly(store):
+    result = run(store, "zyzzyva " * 50)
+    assert result.hits == []
+    assert result.message.startswith("No stories match “zyzzyva")
+    assert len(result.message) < 130
+
+
+def test_random_hostile_text_never_raises(store):
+    rng = random.Random(20200206)
+    pieces = ['"', "(", ")", "*", "-", "^", ":", "+", "NEAR", "AND", "OR", "NOT", "title:",
+              "{", "}", "facial", "recognition", "power", "apps", " ", " ", "\x00", "\x1b",
+              "😀", "é", "\\", "'", ";", "--", "%", "_", ".", ",", "\t", "\n"]
+    for _ in range(400):
+        query = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 15)))
+        result = run(store, query)
+        assert len(result.hits) <= 5
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("facial recognition", '"facial" AND "recognition"'),
+        ('"facial recognition"', '"facial recognition"'),
+        ("Moscow OR London", '("moscow" OR "london")'),
+        ("facial -police", '("facial") NOT ("police")'),
+        ("facial NOT police", '("facial") NOT ("police")'),
+        ("recog*", '"recog" *'),
+        ("NEAR(a b)", '"near a" AND "b"'),  # punctuation inside a token joins a phrase
+        ("title:facial", '"title facial"'),
+        ('say "it', '"say" AND "it"'),
+        ("😀", None),
+    ],
+)
+def test_to_fts(query, expected):
+    assert to_fts(query) == expected
+
+
+def test_to_fts_caps_the_number_of_terms():
+    expression = to_fts(" ".join(f"w{i}" for i in range(500)))
+    assert expression.count('"') == 2 * MAX_TERMS
+
+
+def test_every_expression_is_valid_fts5(store):
+    for query in HOSTILE:
+        expression = to_fts(query)
+        if expression is not None:
+            store.match_newest(expression, 5)  # raises on a syntax error
+
+
+# -- semantics -------------------------------------------------------------------------------
+
+
+def test_words_must_all_match(store):
+    both = all_story_ids(store, "facebook settle")
+    assert both and both <= all_story_ids(store, "facebook") & all_story_ids(store, "settle")
+
+
+def test_or_finds_either(store):
+    moscow, chicago = all_story_ids(store, "moscow"), all_story_ids(store, "chicago")
+    assert moscow and chicago and not moscow & chicago
+    assert all_story_ids(store, "moscow OR chicago") == moscow | chicago
+
+
+def test_minus_and_not_exclude(store):
+    facial = run(store, "facial", limit=1000)
+    police = all_story_ids(store, "police")
+    without = run(store, "facial -police", limit=1000)
+    assert without.hits and not {h.story_id for h in without.hits} & police
+    assert all("police" not in text_of(h) for h in without.hits)
+    assert {h.story_id for h in without.hits} == {h.story_id for h in facial.hits} - police
+    assert all_story_ids(store, "facial NOT police") == {h.story_id for h in without.hits}
+
+
+def test_a_phrase_is_stricter_than_its_words(store):
+    phrase = all_story_ids(store, '"surveillance watchdog"')
+    words = all_story_ids(store, "surveillance watchdog")
+    assert phrase and phrase <= words
+
+
+def test_prefix(store):
+    assert all_story_ids(store, "recog*") >= all_story_ids(store, "recognition")
+
+
+def test_words_are_matched_as_words_whatever_the_case(store):
+    assert all_story_ids(store, "MOSCOW") == all_story_ids(store, "moscow")
+    assert all_story_ids(store, "Power Apps") == all_story_ids(store, "power apps")
+
+
+# -- stories and ranking ---------------------------------------------------------------------
+
+
+def test_one_entry_per_story_naming_the_other_outlet(store):
+    result = run(store, "facebook settle facial recognition lawsuit", limit=50)
+    facebook = [h for h in result.hits if "$550" in h.article["title"]]
+    assert len(facebook) == 1
+    (hit,) = facebook
+    outlets = {hit.article["provider"]} | {m["provider"] for m in hit.also}
+    assert outlets == {"New York Times", "Forbes"}
+    assert len(hit.also) == 1 and hit.also[0]["id"] != hit.article["id"]
+
+
+def test_the_two_reuters_pieces_are_one_entry(store):
+    result = run(store, "British watchdog urges caution", limit=50)
+    watchdog = [h for h in result.hits if h.article["title"].startswith("British watchdog")]
+    assert len(watchdog) == 1
+    (hit,) = watchdog
+    assert [m["provider"] for m in hit.also] == ["Reuters"]
+    assert {hit.article["web_url"], hit.also[0]["web_url"]} == {
+        "https://uk.reuters.com/article/britain-data-privacy/british-watchdog-urges-caution-over-"
+        "police-facial-recognition-plans-idUKL8N29X4CD?feedType=RSS&feedName=technology-media-telco-SP",
+        "https://www.reuters.com/article/us-britain-data-privacy/british-watchdog-urges-caution-"
+        "over-police-facial-recognition-plans-idUSKBN1ZR273",
+    }
+
+
+def test_power_apps_story_is_one_entry(store):
+    result = run(store, "Microsoft fleshes out Power Apps", now=dt.datetime(2021, 5, 7, tzinfo=dt.UTC))
+    top = result.hits[0]
+    assert top.article["title"] == "Microsoft fleshes out Power Apps"
+    assert [m["provider"] for m in top.also] in (["Reseller News"], ["InfoWorld"])
+    assert sum(h.article["title"] == "Microsoft fleshes out Power Apps" for h in result.hits) == 1
+
+
+def test_muted_outlets_are_left_out_even_from_also(store):
+    result = run(store, "facebook settle", limit=50, exclude_domains=["NYTimes.com"])
+    (hit,) = [h for h in result.hits if "$550" in h.article["title"]]
+    assert hit.article["provider"] == "Forbes" and hit.also == []
+    assert all(h.article["domain"] != "nytimes.com" for h in result.hits)
+
+
+def test_results_are_ranked_by_score(store):
+    result = run(store, "facial recognition", limit=50)
+    scores = [h.score for h in result.hits]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 < s <= 1 for s in scores)
+
+
+def test_the_best_match_leads(store):
+    result = run(store, "Facebook $550 million settle facial recognition suit")
+    assert "$550 Million" in result.hits[0].article["title"]
+
+
+def test_pages_do_not_repeat_stories(store):
+    first = run(store, "power apps", limit=5)
+    second = run(store, "power apps", limit=5, offset=5)
+    assert first.total == second.total > 10
+    assert first.has_more and second.has_more
+    assert not {h.story_id for h in first.hits} & {h.story_id for h in second.hits}
+    last = run(store, "power apps", limit=5, offset=first.total)
+    assert last.hits == [] and last.message == "No more stories." and not last.has_more
+
+
+def test_fresher_wins_between_equals():
+    now = NOW.timestamp()
+    assert score(-5, -5, int(now - 3600), 50, now) > score(-5, -5, int(now - 30 * 86400), 50, now)
+    assert score(-5, -5, int(now), 100, now) > score(-5, -5, int(now), 10, now)
+    assert score(-5, -10, int(now), 50, now) < score(-10, -10, int(now), 50, now)
+
+
+def test_hit_to_json(store):
+    (hit,) = [h for h in run(store, "facebook settle", limit=50).hits if "$550" in h.article["title"]]
+    data = hit_to_json(hit)
+    assert set(data) >= {"title", "url", "provider", "published", "excerpt", "topics", "score",
+                         "story_id", "also"}
+    assert data["url"].startswith("https://")
+    assert dt.datetime.fromisoformat(data["published"]).tzinfo is not None
+    assert data["topics"] == ["AI", "Computer Vision"]
+    assert data["also"] and set(data["also"][0]) >= {"provider", "url"}
+    json.dumps(data)

@@ -94,7 +94,7 @@ def _port(config: Config, given: int | None = None) -> int:
 def cmd_load(args: argparse.Namespace, store: Store, clock: Clock, config: Config) -> int:
     files = list(iter_files(args.paths))
     loader = Loader(store, clock, max_bytes=config["loader.max_file_bytes"])
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     if err.is_terminal and len(files) > 1:
         columns = (TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=err, transient=True) as progress:

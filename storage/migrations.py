@@ -83,6 +83,59 @@ def m002_subscriptions(db: Database) -> None:
 
 
 @migrations()
+def m003_digests(db: Database) -> None:
+    # One row per channel and local date: the morning digest's run. Its unique key is what
+    # makes "at most one digest per channel per day" hold across processes; ``claimed_by`` and
+    # ``claimed_until`` are a lease, so a run whose process died is taken over later.
+    # States: running (claimed, nothing sent yet), posting (a post may have reached Slack),
+    # done, empty (nothing new, no post), paused (the channel is gone), failed (gave up for
+    # now: a later run of the job may try again), skipped (missed by more than the grace).
+    db["digest_runs"].create(
+        {
+            "id": int,
+            "team_id": str,
+            "channel_id": str,
+            "local_date": str,  # YYYY-MM-DD in the channel's time zone
+            "scheduled_for": str,  # the due instant, ISO 8601 UTC
+            "state": str,
+            "claimed_by": str,  # host|pid-namespace|pid|token of the process holding the lease
+            "claimed_until": str,  # ISO 8601 UTC; the lease is void after it
+            "attempts": int,  # claims
+            "post_attempts": int,  # chat.postMessage calls made (0: nothing can be in Slack)
+            "plan": str,  # JSON [[story_id, article_id, topic_key], ...] of the last post
+            "message_ts": str,
+            "error": str,
+            "created_at": str,
+            "updated_at": str,
+            "finished_at": str,
+        },
+        pk="id",
+        not_null={"team_id", "channel_id", "local_date", "scheduled_for", "state"},
+        defaults={"attempts": 0, "post_attempts": 0},
+    )
+    db["digest_runs"].create_index(["team_id", "channel_id", "local_date"], unique=True)
+    db["digest_runs"].create_index(["state"])
+    # Which story went to which channel in which digest: never twice.
+    db["deliveries"].create(
+        {
+            "id": int,
+            "team_id": str,
+            "channel_id": str,
+            "story_id": int,
+            "article_id": int,  # the headline shown
+            "topic_key": str,
+            "run_id": int,
+            "delivered_at": str,
+        },
+        pk="id",
+        not_null={"team_id", "channel_id", "story_id", "run_id"},
+        foreign_keys=[("run_id", "digest_runs", "id")],
+    )
+    db["deliveries"].create_index(["team_id", "channel_id", "story_id"], unique=True)
+    db["deliveries"].create_index(["run_id"])
+
+
+@migrations()
 def m004_preferences(db: Database) -> None:
     # Per-user and per-channel settings (absent row: defaults) and muted outlets.
     db["user_settings"].create(

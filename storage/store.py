@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from storage.digests import DigestsMixin
 from storage.migrations import migrations
 from storage.preferences import PreferencesMixin
 from storage.subscriptions import SubscriptionsMixin
@@ -42,7 +43,7 @@ def time_key(published_ts: int, seq: int = 0) -> int:
     return int(published_ts) * SEQ_SPAN + seq
 
 
-class Store(SubscriptionsMixin, PreferencesMixin):
+class Store(SubscriptionsMixin, DigestsMixin, PreferencesMixin):
     """A newsbot database. Safe to share between threads (calls are serialised)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:

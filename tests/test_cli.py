@@ -84,8 +84,6 @@ def test_load_with_bad_files_exits_1_and_names_them(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="bot/cli.py prints bad-file lines with rich, which wraps "
-                   "them at 80 columns when stderr is not a terminal")
 def test_each_bad_file_is_one_line_on_a_pipe(tmp_path):
     folder = tmp_path / "a-folder-with-a-rather-long-name-so-that-the-line-is-over-eighty-columns"
     path = write(folder, "no-title.md", front(webUrl="https://n.example/x"))

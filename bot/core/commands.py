@@ -113,7 +113,9 @@ def _topic(text: str, name: str, what: str = "topic") -> str:
     return topic
 
 
-_AT = re.compile(r"\s+at\s+(\S+(?:\s*[ap]m)?)(?=\s+tz\s|\s*$)", re.IGNORECASE)
+# "at" followed by something that starts like a time (a digit): "at 8", "at 7pm", "at 25:00"
+# (refused later with a reason). "machine learning at scale" is a topic, not a schedule.
+_AT = re.compile(r"\s+at\s+(\d\S*(?:\s*[ap]m)?)(?=\s+tz\s|\s*$)", re.IGNORECASE)
 _TZ = re.compile(r"\s+tz\s+(\S+)(?=\s+at\s|\s*$)", re.IGNORECASE)
 
 

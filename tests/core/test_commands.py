@@ -185,3 +185,12 @@ def test_hostile_text_parses_or_fails_cleanly():
 def test_command_time_property():
     assert parse("subscribe ai at 7pm").time == "19:00"
     assert parse("subscribe ai").time is None
+
+
+def test_at_followed_by_a_word_is_part_of_the_topic():
+    from bot.core.commands import parse
+
+    command = parse("subscribe machine learning at scale")
+    assert (command.text, command.hour) == ("machine learning at scale", None)
+    command = parse("subscribe machine learning at scale at 9am")
+    assert (command.text, command.hour) == ("machine learning at scale", 9)

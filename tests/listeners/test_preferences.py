@@ -92,7 +92,8 @@ def test_settings_show_change_and_refuse_out_of_range(bot):
 
 def test_time_understood_or_refused_plainly(bot):
     assert "19:00" in text_of(bot.ask("follow ai at 7pm", user="U1"))
-    assert "not a time" in text_of(bot.ask("follow ai at teatime", user="U1"))
+    assert "not a time" in text_of(bot.ask("follow ai at 7:75", user="U1"))
+    assert "*machine learning at scale*" in text_of(bot.ask("follow machine learning at scale"))
     assert "not a time" in text_of(bot.ask("settings time 13pm", **DM))
 
 

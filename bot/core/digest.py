@@ -1,0 +1,247 @@
+"""Composing a channel's morning digest as plain data (no Slack here).
+
+For each of the channel's active topics, in the order of its subscriptions (by topic):
+
+1. the articles matching the topic (the search's query language and index, ``to_fts``) that
+   were published in the ``max_age_hours`` before the digest's time, newest ``WINDOW`` first;
+2. ranked with the search's formula (``bot.core.search.score``), freshness counted at the
+   digest's time, and collapsed to one entry per story (its best-scoring article leads);
+3. minus the stories this channel was ever sent (``deliveries``) and those already placed
+   under an earlier topic of this same digest; at most ``items_per_topic``.
+
+Each entry names the story's other outlets. A digest whose topics found nothing is empty: the
+job posts nothing unless ``post_when_empty``.
+
+Ranking per (topic, window) does not depend on the channel, so a :class:`Composer` keeps the
+ranked stories of recent windows: thousands of channels due at 08:00 share the work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.core import schedule
+from bot.core.search import score, to_fts
+from storage.store import BM25_WEIGHTS, SEQ_SPAN, Store, time_key
+
+WINDOW = 1000  # newest matches ranked per topic (as search does)
+CACHE_DEPTH = 60  # ranked stories kept per (topic, window); more are computed when needed
+CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    max_age_hours: float = 36.0
+    items_per_topic: int = 5
+    post_when_empty: bool = False
+    grace_hours: float = 2.0
+
+    @classmethod
+    def from_config(cls, config: Any) -> DigestSettings:
+        return cls(
+            max_age_hours=float(config["digest.max_age_hours"]),
+            items_per_topic=int(config["digest.items_per_topic"]),
+            post_when_empty=bool(config["digest.post_when_empty"]),
+            grace_hours=float(config["digest.grace_hours"]),
+        )
+
+
+@dataclass
+class DigestEntry:
+    story_id: int
+    score: float
+    article: dict[str, Any]  # the leading article (columns of storage.store.ARTICLE_COLUMNS)
+    also: list[dict[str, Any]] = field(default_factory=list)  # the story's other articles
+
+    @property
+    def outlets(self) -> list[str]:
+        """The other outlets that told this story, once each, not the leading one's."""
+        lead = self.article.get("provider")
+        return [p for p in dict.fromkeys(m.get("provider") for m in self.also) if p and p != lead]
+
+
+@dataclass
+class TopicSection:
+    topic: str  # as the subscriber typed it
+    topic_key: str
+    entries: list[DigestEntry] = field(default_factory=list)
+
+
+@dataclass
+class Digest:
+    team_id: str
+    channel_id: str
+    local_date: dt.date
+    due: dt.datetime  # the digest's time (UTC): stories are from the window before it
+    tz: str
+    sections: list[TopicSection]
+
+    @property
+    def entries(self) -> list[DigestEntry]:
+        return [e for s in self.sections for e in s.entries]
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(s.entries for s in self.sections)
+
+    def plan(self) -> list[tuple[int, int, str]]:
+        """What the post delivers: (story_id, article_id, topic_key) per entry."""
+        return [(e.story_id, e.article["id"], s.topic_key) for s in self.sections
+                for e in s.entries]
+
+
+@dataclass
+class _Ranked:
+    stories: list[tuple[int, int, float]]  # (story_id, article_id, score), best first
+    complete: bool  # False: cut at the cache depth, more exist
+
+
+class Composer:
+    """Composes digests; keeps each (topic, window)'s ranking for the next channel."""
+
+    def __init__(self, store: Store, settings: DigestSettings | None = None,
+                 cache_size: int = CACHE_SIZE) -> None:
+        self.store = store
+        self.settings = settings or DigestSettings()
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple[str, int], _Ranked] = OrderedDict()
+
+    # -- ranking -----------------------------------------------------------------------------
+
+    def _rank(self, topic: str, due_ts: int, depth: int | None) -> _Ranked:
+        expression = to_fts(topic)
+        if expression is None:
+            return _Ranked([], True)
+        lo = time_key(int(due_ts - self.settings.max_age_hours * 3600))
+        hi = time_key(due_ts) + SEQ_SPAN - 1  # published at or before the digest's second
+        rows = self.store.digest_candidates(expression, lo, hi, WINDOW, BM25_WEIGHTS)
+        if not rows:
+            return _Ranked([], True)
+        best_bm25 = min(r[1] for r in rows)
+        best: dict[int, tuple[float, int]] = {}
+        for article_id, bm25, published_ts, quality, story_id in rows:
+            s = score(bm25, best_bm25, published_ts, quality, due_ts)
+            key = story_id if story_id is not None else article_id  # a story's id is an article's
+            held = best.get(key)
+            if held is None or s > held[0]:
+                best[key] = (s, article_id)
+        ranked = sorted(((k, a, s) for k, (s, a) in best.items()), key=lambda t: (-t[2], -t[1]))
+        if depth is not None and len(ranked) > depth:
+            return _Ranked(ranked[:depth], False)
+        return _Ranked(ranked, True)
+
+    def ranked(self, topic: str, due_ts: int) -> _Ranked:
+        key = (" ".join(topic.lower().split()), due_ts)
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        ranked = self._rank(topic, due_ts, CACHE_DEPTH)
+        self._cache[key] = ranked
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return ranked
+
+    # -- composing ---------------------------------------------------------------------------
+
+    def compose(
+        self,
+        team_id: str,
+        channel_id: str,
+        due: dt.datetime,
+        *,
+        topics: Sequence[dict[str, Any]] | None = None,
+        local_date: dt.date | None = None,
+    ) -> Digest:
+        """The digest of ``channel_id`` as of ``due`` (its scheduled instant).
+
+        ``topics`` are subscription rows (``topic``, ``topic_key``, ``tz``); by default the
+        channel's active subscriptions.
+        """
+        if topics is None:
+            topics = self.store.active_subscriptions(team_id, channel_id)
+        tz = topics[0]["tz"] if topics else "UTC"
+        day = local_date or schedule.local_date(due, tz)
+        due_ts = int(due.timestamp())
+        limit = self.settings.items_per_topic
+        rankings = [self.ranked(t["topic"], due_ts) for t in topics]
+        delivered = self.store.delivered_story_ids(
+            team_id, channel_id, (s for r in rankings for s, _, _ in r.stories)
+        )
+        used: set[int] = set()
+        picks: list[list[tuple[int, int, float]]] = []
+        for sub, ranked in zip(topics, rankings):
+            chosen = self._pick(ranked.stories, delivered, used, limit)
+            if len(chosen) < limit and not ranked.complete:
+                # The cached top stories ran out for this channel: rank the whole window.
+                full = self._rank(sub["topic"], due_ts, None).stories
+                delivered |= self.store.delivered_story_ids(
+                    team_id, channel_id, (s for s, _, _ in full)
+                )
+                chosen = self._pick(full, delivered, used, limit)
+            used.update(s for s, _, _ in chosen)
+            picks.append(chosen)
+        sections = self._hydrate(topics, picks, due_ts)
+        return Digest(team_id, channel_id, day, due.astimezone(dt.UTC), tz, sections)
+
+    @staticmethod
+    def _pick(stories: list[tuple[int, int, float]], delivered: set[int], used: set[int],
+              limit: int) -> list[tuple[int, int, float]]:
+        out = []
+        for story in stories:
+            if len(out) >= limit:
+                break
+            if story[0] in delivered or story[0] in used:
+                continue
+            out.append(story)
+        return out
+
+    def _hydrate(self, topics: Sequence[dict[str, Any]],
+                 picks: list[list[tuple[int, int, float]]], due_ts: int) -> list[TopicSection]:
+        story_ids = [s for chosen in picks for s, _, _ in chosen]
+        by_story: dict[int, list[dict[str, Any]]] = {}
+        for m in self.store.story_members(story_ids):
+            by_story.setdefault(m["story_id"], []).append(m)
+        rows = {r["id"]: r for group in by_story.values() for r in group}
+        missing = [a for chosen in picks for _, a, _ in chosen if a not in rows]
+        rows.update((r["id"], r) for r in self.store.articles(missing))
+        sections = []
+        for sub, chosen in zip(topics, picks):
+            entries = []
+            for story_id, article_id, s in chosen:
+                lead = rows.get(article_id)
+                if lead is None:  # deleted meanwhile
+                    continue
+                also = [
+                    m for m in by_story.get(story_id, [])
+                    if m["id"] != article_id
+                    and (m["published_ts"] is None or m["published_ts"] <= due_ts)
+                ]
+                entries.append(DigestEntry(story_id, s, lead, also))
+            sections.append(TopicSection(sub["topic"], sub["topic_key"], entries))
+        return sections
+
+
+def compose_digest(store: Store, team_id: str, channel_id: str, due: dt.datetime,
+                   settings: DigestSettings | None = None) -> Digest:
+    """One digest, without a shared cache (see :class:`Composer` for many)."""
+    return Composer(store, settings, cache_size=16).compose(team_id, channel_id, due)
+
+
+def preview_digest(store: Store, team_id: str, channel_id: str, now: dt.datetime,
+                   settings: DigestSettings | None = None) -> Digest | None:
+    """What this channel's next digest would hold if it were posted now (``/news preview``):
+    stories from the window before ``now`` not yet sent here, dated with the next digest's
+    local date. None when the channel has no active subscription. Changes nothing."""
+    topics = store.active_subscriptions(team_id, channel_id)
+    if not topics:
+        return None
+    t = topics[0]
+    day, _ = schedule.next_due(now, t["hour"], t["minute"], t["tz"])
+    return Composer(store, settings, cache_size=16).compose(
+        team_id, channel_id, now, topics=topics, local_date=day
+    )

@@ -1,0 +1,178 @@
+"""A digest (``bot.core.digest.Digest``) as a Slack message, and as terminal text.
+
+The message: a header with the date; per topic with news, a section whose lines are the
+stories (escaped headline as a link, "Outlet · 3 hours ago · also: Forbes, NYT"), dividers
+between topics; one context line naming the topics with nothing new; a footer. It always fits
+Block Kit: at most 50 blocks (at most ``ENTRIES_PER_BLOCK`` stories per section, so a section
+stays under 3,000 characters), and when a digest holds more than fits, whole stories are left
+out and counted in a closing line. :func:`digest_message` says which stories it shows
+(``shown``): only those count as delivered, the rest can come in a later digest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core import schedule
+from bot.core.digest import Digest, DigestEntry, TopicSection
+from bot.render.mrkdwn import (
+    CONTEXT_TEXT,
+    HEADER_TEXT,
+    MAX_BLOCKS,
+    SECTION_TEXT,
+    escape,
+    escape_trimmed,
+    link,
+    plain,
+)
+from bot.render.text import age, trim
+
+Blocks = list[dict[str, Any]]
+
+ENTRIES_PER_BLOCK = 5
+TOPIC_CHARS = 150
+META_CHARS = 300
+FALLBACK_CHARS = 3000
+# Room for one entry in a section: the topic line, then ENTRIES_PER_BLOCK entries.
+ENTRY_CHARS = (SECTION_TEXT - TOPIC_CHARS - 10) // ENTRIES_PER_BLOCK
+
+
+@dataclass
+class DigestMessage:
+    text: str  # the notification / fallback text (mrkdwn, escaped)
+    blocks: Blocks
+    shown: Digest  # the digest as shown: what the post delivers
+    left_out: int = 0  # stories that did not fit
+
+
+def long_date(day: dt.date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def _topic_label(topic: str) -> str:
+    # Bold the topic unless it holds the characters mrkdwn would read as formatting.
+    text = escape_trimmed(topic, TOPIC_CHARS - 2)
+    return f"*{text}*" if not any(c in text for c in "*_~`") else text
+
+
+def _meta(entry: DigestEntry, now: dt.datetime) -> str:
+    a = entry.article
+    meta = f"{a.get('provider') or a.get('domain') or 'unknown outlet'} · {age(a.get('published_ts'), now)}"
+    outlets = entry.outlets
+    if outlets:
+        meta += " · also: " + ", ".join(outlets)
+    return escape_trimmed(meta, META_CHARS)
+
+
+def _entry(entry: DigestEntry, now: dt.datetime, budget: int = ENTRY_CHARS) -> str:
+    meta = _meta(entry, now)
+    room = budget - len(meta) - 8  # "• ", "\n", indent
+    a = entry.article
+    headline = link(a.get("web_url") or a.get("url") or "", a.get("title") or "(untitled)", room)
+    return f"• {headline}\n      {meta}"
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_TEXT]}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:CONTEXT_TEXT]}]}
+
+
+def header_text(digest: Digest, preview: bool = False) -> str:
+    if preview:
+        return plain(f"Preview: your next news digest ({long_date(digest.local_date)})", HEADER_TEXT)
+    return plain(f"News digest · {long_date(digest.local_date)}", HEADER_TEXT)
+
+
+def digest_message(digest: Digest, *, preview: bool = False) -> DigestMessage:
+    """The Block Kit message for ``digest`` (``preview``: the private ``/news preview``)."""
+    now = digest.due
+    blocks: Blocks = [{"type": "header", "text": {"type": "plain_text",
+                                                  "text": header_text(digest, preview)}}]
+    # Keep two blocks for the closing context lines.
+    room = MAX_BLOCKS - len(blocks) - 2
+    shown_sections: list[TopicSection] = []
+    left_out = 0
+    quiet = [s.topic for s in digest.sections if not s.entries]
+    for section in digest.sections:
+        if not section.entries:
+            shown_sections.append(TopicSection(section.topic, section.topic_key, []))
+            continue
+        kept: list[DigestEntry] = []
+        chunks = [section.entries[i : i + ENTRIES_PER_BLOCK]
+                  for i in range(0, len(section.entries), ENTRIES_PER_BLOCK)]
+        for n, chunk in enumerate(chunks):
+            need = 1 + (1 if n == 0 and len(blocks) > 1 else 0)  # a divider between topics
+            if need > room:
+                break
+            if n == 0 and len(blocks) > 1:
+                blocks.append({"type": "divider"})
+            lines = [_topic_label(section.topic)] if n == 0 else []
+            lines += [_entry(e, now) for e in chunk]
+            blocks.append(_section("\n".join(lines)))
+            room -= need
+            kept.extend(chunk)
+        left_out += len(section.entries) - len(kept)
+        shown_sections.append(TopicSection(section.topic, section.topic_key, kept))
+    shown = Digest(digest.team_id, digest.channel_id, digest.local_date, digest.due, digest.tz,
+                   shown_sections)
+    if quiet:
+        names = ", ".join(escape(t) for t in quiet)
+        blocks.append(_context(trim(f"No other news on: {names}", 2000)))
+    if left_out:
+        blocks.append(_context(f"…and {left_out} more "
+                               f"{'story' if left_out == 1 else 'stories'} that did not fit "
+                               "in one message."))
+    elif shown.is_empty:
+        blocks.append(_context("Nothing new on your topics since the last digest."))
+    else:
+        blocks.append(_context("Your daily digest · `/news list` shows this channel's topics"))
+    return DigestMessage(fallback_text(shown, preview), blocks, shown, left_out)
+
+
+def fallback_text(digest: Digest, preview: bool = False) -> str:
+    """The message's ``text``: what notifications and block-less clients show (escaped)."""
+    count = len(digest.entries)
+    head = "Preview: your next news digest" if preview else "News digest"
+    lines = [f"{head} for {long_date(digest.local_date)}: "
+             f"{count} new {'story' if count == 1 else 'stories'}"]
+    for section in digest.sections:
+        for e in section.entries:
+            lines.append(f"• {escape_trimmed(e.article.get('title') or '', 200)} "
+                         f"({escape_trimmed(e.article.get('provider') or '', 60)})")
+    out = lines[0]
+    for line in lines[1:]:
+        if len(out) + len(line) + 1 > FALLBACK_CHARS - 2:
+            out += "\n…"
+            break
+        out += "\n" + line
+    return out
+
+
+def digest_text(digest: Digest, *, title: str | None = None) -> str:
+    """The digest as terminal text (``newsbot digest --dry-run``, the local shell)."""
+    local = digest.due.astimezone(schedule.zone(digest.tz))
+    lines = [title or f"News digest for {digest.channel_id} · {long_date(digest.local_date)} "
+             f"({local:%H:%M} {digest.tz})"]
+    quiet = []
+    for section in digest.sections:
+        if not section.entries:
+            quiet.append(section.topic)
+            continue
+        lines.append(f"== {section.topic} ==")
+        for n, e in enumerate(section.entries, 1):
+            a = e.article
+            lines.append(f"{n}. {a.get('title')}")
+            lines.append(f"   {a.get('provider')} · {age(a.get('published_ts'), digest.due)} · "
+                         f"{a.get('web_url') or a.get('url')}")
+            if e.outlets:
+                lines.append(f"   also: {', '.join(e.outlets)}")
+    if quiet:
+        lines.append(f"No other news on: {', '.join(quiet)}")
+    if digest.is_empty:
+        lines.append("(nothing new: no post unless digest.post_when_empty)")
+    return "\n".join(lines)

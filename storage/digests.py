@@ -1,0 +1,307 @@
+"""Digest runs and deliveries: SQL for "one digest per channel per day". Part of :class:`Store`.
+
+A run is a row per (team, channel, local date), claimed under a lease inside a ``BEGIN
+IMMEDIATE`` transaction: SQLite lets one connection at a time hold the write lock, so two
+processes on one database cannot both claim a run, and the lease (``claimed_until``) lets a
+run whose process died be taken over, either when the lease expires or at once when the
+caller can tell the owner is dead (see ``owner_gone``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from storage.subscriptions import SUB_COLUMNS
+
+# A finished run is never claimed again: its date has its digest (or had nothing to say, or
+# its channel is gone). "failed" and "skipped" runs may be tried again by a later job run.
+TERMINAL_STATES = frozenset({"done", "empty", "paused"})
+OPEN_STATES = frozenset({"running", "posting"})
+
+RUN_COLUMNS = (
+    "id, team_id, channel_id, local_date, scheduled_for, state, claimed_by, claimed_until, "
+    "attempts, post_attempts, plan, message_ts, error, created_at, updated_at, finished_at"
+)
+
+PlanEntry = tuple[int, int, str]  # (story_id, article_id, topic_key)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def _parse(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+class DigestsMixin:
+    """Methods of Store (see storage.store) for ``digest_runs`` and ``deliveries``."""
+
+    # -- transactions ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def immediate(self) -> Iterator[Any]:
+        """A transaction that takes SQLite's write lock at once (``BEGIN IMMEDIATE``), so what
+        it reads cannot change before it writes, whatever other processes do. Inside another
+        transaction it is a savepoint of that one."""
+        with self._lock:  # type: ignore[attr-defined]
+            conn = self.db.conn  # type: ignore[attr-defined]
+            if conn.in_transaction:
+                with self.db.atomic():  # type: ignore[attr-defined]
+                    yield self
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    # -- channels to schedule ----------------------------------------------------------------
+
+    def active_channels(self) -> list[dict[str, Any]]:
+        """Every conversation with at least one subscription that is not paused: team_id,
+        channel_id, kind, hour, minute, tz, first_subscribed_at."""
+        return self._rows(  # type: ignore[attr-defined]
+            "SELECT team_id, channel_id, kind, hour, minute, tz, "
+            "min(subscribed_at) AS first_subscribed_at FROM subscriptions "
+            "WHERE paused_reason IS NULL GROUP BY team_id, channel_id ORDER BY team_id, channel_id"
+        )
+
+    def active_subscriptions(self, team_id: str, channel_id: str) -> list[dict[str, Any]]:
+        return self._rows(  # type: ignore[attr-defined]
+            f"SELECT {SUB_COLUMNS} FROM subscriptions WHERE team_id = ? AND channel_id = ? "
+            "AND paused_reason IS NULL ORDER BY topic_key",
+            (team_id, channel_id),
+        )
+
+    def pause_channel_for(
+        self, team_id: str, channel_id: str, reason: str, now: dt.datetime
+    ) -> list[str]:
+        """Pause a channel's active subscriptions; returns who subscribed the ones paused now
+        (empty when they already were: tell them once)."""
+        with self.immediate():
+            users = self._rows(  # type: ignore[attr-defined]
+                "SELECT DISTINCT subscribed_by FROM subscriptions WHERE team_id = ? AND "
+                "channel_id = ? AND paused_reason IS NULL AND subscribed_by IS NOT NULL "
+                "ORDER BY subscribed_by",
+                (team_id, channel_id),
+            )
+            self.pause_channel(team_id, channel_id, reason, now)  # type: ignore[attr-defined]
+        return [u["subscribed_by"] for u in users]
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def digest_run(self, team_id: str, channel_id: str, local_date: str) -> dict[str, Any] | None:
+        rows = self._rows(  # type: ignore[attr-defined]
+            f"SELECT {RUN_COLUMNS} FROM digest_runs WHERE team_id = ? AND channel_id = ? "
+            "AND local_date = ?",
+            (team_id, channel_id, local_date),
+        )
+        return rows[0] if rows else None
+
+    def digest_run_by_id(self, run_id: int) -> dict[str, Any] | None:
+        rows = self._rows(  # type: ignore[attr-defined]
+            f"SELECT {RUN_COLUMNS} FROM digest_runs WHERE id = ?", (run_id,)
+        )
+        return rows[0] if rows else None
+
+    def digest_runs(self, team_id: str | None = None, channel_id: str | None = None
+                    ) -> list[dict[str, Any]]:
+        where, params = [], []
+        if team_id is not None:
+            where.append("team_id = ?")
+            params.append(team_id)
+        if channel_id is not None:
+            where.append("channel_id = ?")
+            params.append(channel_id)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        return self._rows(  # type: ignore[attr-defined]
+            f"SELECT {RUN_COLUMNS} FROM digest_runs {clause}ORDER BY team_id, channel_id, "
+            "local_date",
+            params,
+        )
+
+    def claim_digest_run(
+        self,
+        team_id: str,
+        channel_id: str,
+        local_date: str,
+        scheduled_for: dt.datetime,
+        *,
+        owner: str,
+        now: dt.datetime,
+        lease: dt.timedelta,
+        owner_gone: Callable[[str], bool] = lambda owner: False,
+    ) -> dict[str, Any]:
+        """Try to become the one process running this channel's digest for ``local_date``.
+
+        Returns ``{"status": ..., "run": row}``, status one of: ``claimed`` (a new run, or a
+        failed/skipped one tried again), ``taken_over`` (an open run whose lease expired or
+        whose owner is gone: ``run["post_attempts"] > 0`` means a post may be in Slack),
+        ``finished`` (the date's run is done, empty or paused: nothing to do), ``busy``
+        (another live process holds the lease until ``run["claimed_until"]``).
+        """
+        until = _iso(now + lease)
+        stamp = _iso(now)
+        with self.immediate():
+            run = self.digest_run(team_id, channel_id, local_date)
+            if run is None:
+                self._write(  # type: ignore[attr-defined]
+                    "INSERT INTO digest_runs (team_id, channel_id, local_date, scheduled_for, "
+                    "state, claimed_by, claimed_until, attempts, post_attempts, created_at, "
+                    "updated_at) VALUES (?, ?, ?, ?, 'running', ?, ?, 1, 0, ?, ?)",
+                    (team_id, channel_id, local_date, _iso(scheduled_for), owner, until, stamp,
+                     stamp),
+                )
+                status = "claimed"
+            elif run["state"] in TERMINAL_STATES:
+                return {"status": "finished", "run": run}
+            else:
+                if run["state"] in OPEN_STATES:
+                    lease_over = (_parse(run["claimed_until"]) or now) <= now
+                    holder = run["claimed_by"] or ""
+                    if holder == owner or not (lease_over or owner_gone(holder)):
+                        # Held by a live process (or by another thread of this one).
+                        return {"status": "busy", "run": run}
+                    status = "taken_over"
+                    state = run["state"]
+                else:  # failed or skipped: try again
+                    status = "claimed"
+                    state = "posting" if run["post_attempts"] else "running"
+                self._write(  # type: ignore[attr-defined]
+                    "UPDATE digest_runs SET state = ?, claimed_by = ?, claimed_until = ?, "
+                    "attempts = attempts + 1, error = NULL, updated_at = ? WHERE id = ?",
+                    (state, owner, until, stamp, run["id"]),
+                )
+            fresh = self.digest_run(team_id, channel_id, local_date)
+        return {"status": status, "run": fresh}
+
+    def begin_digest_post(
+        self, run_id: int, *, owner: str, now: dt.datetime, lease: dt.timedelta,
+        plan: Sequence[PlanEntry],
+    ) -> bool:
+        """About to call chat.postMessage: check the lease is still ours, extend it, record
+        that a post may reach Slack and what it holds. False: the run is no longer ours."""
+        with self.immediate():
+            changed = self._write(  # type: ignore[attr-defined]
+                "UPDATE digest_runs SET state = 'posting', post_attempts = post_attempts + 1, "
+                "plan = ?, claimed_until = ?, updated_at = ? "
+                "WHERE id = ? AND claimed_by = ? AND state IN ('running', 'posting')",
+                (json.dumps([list(e) for e in plan]), _iso(now + lease), _iso(now), run_id,
+                 owner),
+            ).rowcount
+        return changed == 1
+
+    def renew_digest_run(self, run_id: int, *, owner: str, now: dt.datetime,
+                         lease: dt.timedelta) -> bool:
+        with self.immediate():
+            return self._write(  # type: ignore[attr-defined]
+                "UPDATE digest_runs SET claimed_until = ?, updated_at = ? WHERE id = ? AND "
+                "claimed_by = ? AND state IN ('running', 'posting')",
+                (_iso(now + lease), _iso(now), run_id, owner),
+            ).rowcount == 1
+
+    def finish_digest_run(
+        self, run_id: int, *, message_ts: str | None, now: dt.datetime,
+        entries: Iterable[PlanEntry] | None = None,
+    ) -> None:
+        """The digest is in Slack: record its deliveries and its message in one transaction.
+        ``entries`` default to the run's recorded plan (a post found in Slack after a crash)."""
+        stamp = _iso(now)
+        with self.immediate():
+            run = self.digest_run_by_id(run_id)
+            if run is None:
+                raise KeyError(run_id)
+            if entries is None:
+                entries = [tuple(e) for e in json.loads(run["plan"] or "[]")]
+            for story_id, article_id, key in entries:
+                self._write(  # type: ignore[attr-defined]
+                    "INSERT OR IGNORE INTO deliveries (team_id, channel_id, story_id, article_id, "
+                    "topic_key, run_id, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (run["team_id"], run["channel_id"], story_id, article_id, key, run_id, stamp),
+                )
+            self._write(  # type: ignore[attr-defined]
+                "UPDATE digest_runs SET state = 'done', message_ts = coalesce(?, message_ts), "
+                "claimed_until = NULL, error = NULL, finished_at = ?, updated_at = ? WHERE id = ?",
+                (message_ts, stamp, stamp, run_id),
+            )
+
+    def end_digest_run(self, run_id: int, *, owner: str, state: str, now: dt.datetime,
+                       error: str | None = None) -> bool:
+        """Close a run we hold as ``empty``, ``paused`` or ``failed`` (releasing the lease)."""
+        assert state in ("empty", "paused", "failed"), state
+        stamp = _iso(now)
+        with self.immediate():
+            return self._write(  # type: ignore[attr-defined]
+                "UPDATE digest_runs SET state = ?, error = ?, claimed_until = NULL, "
+                "finished_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? "
+                "AND state IN ('running', 'posting')",
+                (state, error, stamp, stamp, run_id, owner),
+            ).rowcount == 1
+
+    def mark_digest_skipped(self, team_id: str, channel_id: str, local_date: str,
+                            scheduled_for: dt.datetime, *, now: dt.datetime, reason: str) -> bool:
+        """Note a digest missed beyond the grace period (unless its date already has a run)."""
+        stamp = _iso(now)
+        with self.immediate():
+            return self._write(  # type: ignore[attr-defined]
+                "INSERT OR IGNORE INTO digest_runs (team_id, channel_id, local_date, "
+                "scheduled_for, state, error, attempts, post_attempts, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, 'skipped', ?, 0, 0, ?, ?)",
+                (team_id, channel_id, local_date, _iso(scheduled_for), reason, stamp, stamp),
+            ).rowcount == 1
+
+    # -- deliveries --------------------------------------------------------------------------
+
+    def delivered_story_ids(self, team_id: str, channel_id: str, story_ids: Iterable[int]
+                            ) -> set[int]:
+        """Which of these stories a channel has already had."""
+        ids = list(dict.fromkeys(story_ids))
+        found: set[int] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._rows(  # type: ignore[attr-defined]
+                f"SELECT story_id FROM deliveries WHERE team_id = ? AND channel_id = ? "
+                f"AND story_id IN ({marks})",
+                [team_id, channel_id, *chunk],
+            )
+            found.update(r["story_id"] for r in rows)
+        return found
+
+    def deliveries(self, team_id: str, channel_id: str) -> list[dict[str, Any]]:
+        return self._rows(  # type: ignore[attr-defined]
+            "SELECT team_id, channel_id, story_id, article_id, topic_key, run_id, delivered_at "
+            "FROM deliveries WHERE team_id = ? AND channel_id = ? ORDER BY id",
+            (team_id, channel_id),
+        )
+
+    # -- candidates --------------------------------------------------------------------------
+
+    def digest_candidates(self, fts_query: str, lo_id: int, hi_id: int, limit: int,
+                          weights: Sequence[float]) -> list[tuple[int, float, int, int | None, int]]:
+        """(id, bm25, published_ts, quality, story_id) of the ``limit`` newest articles with
+        ids (= publication times) in ``[lo_id, hi_id]`` matching ``fts_query``. FTS5 seeks to
+        the id range, so this costs the matches in the window, not in the whole index."""
+        w = ", ".join(str(float(x)) for x in weights)
+        with self._lock:  # type: ignore[attr-defined]
+            cur = self.db.conn.execute(  # type: ignore[attr-defined]
+                f"SELECT f.rowid, bm25(articles_fts, {w}), a.published_ts, a.quality, "
+                "a.story_id FROM articles_fts f JOIN articles a ON a.id = f.rowid "
+                "WHERE articles_fts MATCH ? AND f.rowid BETWEEN ? AND ? "
+                "ORDER BY f.rowid DESC LIMIT ?",
+                (fts_query, lo_id, hi_id, limit),
+            )
+            return cur.fetchall()

@@ -1,0 +1,114 @@
+"""Fixtures for the digest tests: a store with a few stories, a moved-by-hand clock, the fake
+Slack Web API over HTTP, and a runner wired to them. No test waits for a schedule: jobs are
+called directly with the clock set to the moment under test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.core.digest import DigestSettings
+from storage.store import Store, time_key
+from tests.fakeslack import FakeSlack
+
+UTC = dt.UTC
+TEAM = "T1"
+
+
+class Clock:
+    def __init__(self, moment: dt.datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> dt.datetime:
+        return self.moment
+
+    def set(self, moment: dt.datetime) -> None:
+        self.moment = moment
+
+
+class Sleeps(list):
+    """An injectable sleep that only writes down what it was asked to wait."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+_seq: dict[int, int] = {}
+
+
+def add_article(store: Store, title: str, when: dt.datetime, *, provider: str = "Reuters",
+                story: int | None = None, topics: tuple[str, ...] = (), excerpt: str = "",
+                quality: int | None = 100, url: str | None = None) -> int:
+    """Insert one article (its own story unless ``story`` names another's id); returns its id."""
+    ts = int(when.timestamp())
+    seq = _seq.get(ts, 0)
+    while store._scalar("SELECT 1 FROM articles WHERE id = ?", (time_key(ts, seq),)):
+        seq += 1
+    _seq[ts] = seq + 1
+    article_id = time_key(ts, seq)
+    domain = provider.lower().replace(" ", "") + ".example"
+    link = url or f"https://{domain}/{article_id}"
+    with store.transaction():
+        store.insert_article({
+            "id": article_id, "url": link, "web_url": link, "title": title,
+            "excerpt": excerpt, "provider": provider, "domain": domain,
+            "published": when.astimezone(UTC).isoformat(), "published_ts": ts,
+            "quality": quality, "topics": json.dumps(list(topics)),
+            "story_id": story if story is not None else article_id,
+        })
+    return article_id
+
+
+def subscribe(store: Store, channel: str, topic: str, *, hour: int = 8, minute: int = 0,
+              tz: str = "UTC", user: str = "U1", kind: str = "channel",
+              at: dt.datetime = dt.datetime(2024, 1, 1, tzinfo=UTC)) -> None:
+    store.subscribe(TEAM, channel, topic, user_id=user, hour=hour, minute=minute, tz=tz, now=at,
+                    kind=kind)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "digest.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    f = FakeSlack()
+    yield f
+    f.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(dt.datetime(2024, 5, 2, 8, 0, 5, tzinfo=UTC))
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+def make_runner(store: Store, fake: FakeSlack | None, clock: Clock, sleeps: Sleeps | None = None,
+                **settings: Any) -> Any:
+    from bot.digests.runner import DigestRunner, digest_client
+
+    client = digest_client(fake.bot_token, fake.base_url, timeout=5) if fake else None
+    return DigestRunner(store, client, DigestSettings(**settings), clock=clock,
+                        sleep=sleeps if sleeps is not None else Sleeps())
+
+
+@pytest.fixture
+def runner(store: Store, fake: FakeSlack, clock: Clock, sleeps: Sleeps) -> Any:
+    return make_runner(store, fake, clock, sleeps)
+
+
+def digest_posts(fake: FakeSlack, channel: str) -> list[dict[str, Any]]:
+    return [m for m in fake.posts(channel)
+            if (m.get("metadata") or {}).get("event_type") == "news_digest"]

@@ -141,7 +141,8 @@ def search(
     if not matches:
         return SearchResult(query, [], 0, offset, f"No stories match “{query[:100]}”.")
     best_bm25 = min(b for _, b in matches)
-    rows = {r["id"]: r for r in store.articles([i for i, _ in matches])}
+    # Rank on the few fields scoring needs; whole rows come with the page's story members.
+    rows = {r["id"]: r for r in store.ranking_fields([i for i, _ in matches])}
     best: dict[int, StoryHit] = {}
     for article_id, bm25 in matches:
         row = rows.get(article_id)
@@ -154,7 +155,9 @@ def search(
     ranked = sorted(best.values(), key=lambda h: (-h.score, -h.article["id"]))
     page = ranked[offset : offset + limit]
     members = store.story_members([h.story_id for h in page])
+    whole = {m["id"]: m for m in members}  # each hit's own article is a member of its story
     for hit in page:
+        hit.article = whole.get(hit.article["id"], hit.article)
         hit.also = [
             m for m in members
             if m["story_id"] == hit.story_id and m["id"] != hit.article["id"]

@@ -1,0 +1,1 @@
+"""Daily digests: the job (runner), its schedule (scheduler) and its ops command (cli)."""

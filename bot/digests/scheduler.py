@@ -1,0 +1,223 @@
+"""The digest schedule: one APScheduler cron job per channel, at its hour in its zone.
+
+One ``BackgroundScheduler`` (time zone UTC) per bot process. Each conversation with an active
+subscription has one job, id ``digest:<team>:<channel>``, firing daily at its ``hour:minute``
+in its ``ZoneInfo`` (:class:`DailyTrigger`, daylight saving as ``bot.core.schedule`` says),
+with ``misfire_grace_time`` = ``digest.grace_hours``, coalescing, one instance at a time. The
+job is :meth:`DigestRunner.run_channel`, which works out which day's digest is due from the
+clock, so a late fire finds what it must do.
+
+Why not APScheduler's ``CronTrigger(hour=, minute=, timezone=ZoneInfo(...))``: in 3.11 it
+skips days next to a DST change. It steps a day by adding 24 wall-clock hours in UTC, so in
+America/New_York a 00:30 job that fired on 10 March 2024 (EST) next fires on 12 March: the
+11th is lost; a 02:30 job started just before the gap skips 10 March too; and in autumn it
+fires twice. ``tests/digests/test_schedule.py`` shows it. ``DailyTrigger`` is the same
+one-line cron rule computed by ``bot.core.schedule``, so the job fires exactly at each day's
+due instant.
+
+- :meth:`DigestScheduler.build` makes the jobs from the database (at start) and, once the
+  scheduler runs, a catch-up job: digests due within the grace period that were not posted
+  (the bot was down at 08:00) are posted; older misses are logged as skipped.
+- :meth:`DigestScheduler.sync_channel` follows a subscription change: adds, moves or removes
+  that channel's job. Call it after subscribe, unsubscribe and resume.
+
+A run that finds another live process holding its lease is tried again when that lease ends
+(a one-off job ``digest-retry:<team>:<channel>``), if that is still within the grace period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.date import DateTrigger
+
+from bot.core import schedule
+from bot.core.digest import Digest, DigestSettings
+from bot.digests.runner import DigestRunner, RunResult, digest_client
+from storage.store import Store
+
+log = logging.getLogger("newsbot.digests")
+
+Clock = Callable[[], dt.datetime]
+CATCH_UP_JOB = "digest-catch-up"
+
+
+def job_id(team_id: str, channel_id: str) -> str:
+    return f"digest:{team_id}:{channel_id}"
+
+
+def retry_job_id(team_id: str, channel_id: str) -> str:
+    return f"digest-retry:{team_id}:{channel_id}"
+
+
+class DailyTrigger(BaseTrigger):
+    """Fires once per local date at ``hour:minute`` in ``tz``: at ``schedule.due_at``."""
+
+    __slots__ = ("hour", "minute", "tz", "timezone")
+
+    def __init__(self, hour: int, minute: int, tz: str) -> None:
+        self.hour, self.minute, self.tz = hour, minute, tz
+        self.timezone = schedule.zone(tz)
+
+    def get_next_fire_time(self, previous_fire_time: dt.datetime | None,
+                           now: dt.datetime) -> dt.datetime:
+        # The first due instant after the previous fire (or, for a new job, at or after now).
+        start = previous_fire_time + dt.timedelta(microseconds=1) if previous_fire_time else now
+        _, due = schedule.last_due(start, self.hour, self.minute, self.tz)
+        if due < start:
+            _, due = schedule.next_due(start, self.hour, self.minute, self.tz)
+        return due.astimezone(self.timezone)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"version": 1, "hour": self.hour, "minute": self.minute, "tz": self.tz}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["hour"], state["minute"], state["tz"])  # type: ignore[misc]
+
+    def __str__(self) -> str:
+        return f"daily at {self.hour:02d}:{self.minute:02d} {self.tz}"
+
+    def __repr__(self) -> str:
+        return f"<DailyTrigger ({self})>"
+
+
+def trigger_for(hour: int, minute: int, tz: str) -> DailyTrigger:
+    return DailyTrigger(hour, minute, tz)
+
+
+class DigestScheduler:
+    def __init__(
+        self,
+        runner: DigestRunner,
+        *,
+        clock: Clock | None = None,
+        scheduler: BaseScheduler | None = None,
+    ) -> None:
+        self.runner = runner
+        self.store = runner.store
+        self.settings = runner.settings
+        self.clock = clock or runner.clock
+        grace = max(1, int(self.settings.grace_hours * 3600))
+        self.scheduler = scheduler or BackgroundScheduler(
+            timezone=dt.UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace},
+        )
+        self._lock = threading.RLock()
+        runner.on_paused = self.sync_channel
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    def sync_channel(self, team_id: str, channel_id: str) -> str | None:
+        """Make the channel's job match the database; returns its id, or None when the
+        channel has no active subscription (its job, if any, is removed)."""
+        with self._lock:
+            topics = self.store.active_subscriptions(team_id, channel_id)
+            jid = job_id(team_id, channel_id)
+            if not topics:
+                self._remove(jid)
+                self._remove(retry_job_id(team_id, channel_id))
+                return None
+            sub = topics[0]
+            self.scheduler.add_job(
+                self.run_job,
+                trigger=trigger_for(sub["hour"], sub["minute"], sub["tz"]),
+                args=(team_id, channel_id),
+                id=jid,
+                name=f"digest {channel_id} {sub['hour']:02d}:{sub['minute']:02d} {sub['tz']}",
+                replace_existing=True,
+            )
+            return jid
+
+    def _remove(self, jid: str) -> None:
+        try:
+            self.scheduler.remove_job(jid)
+        except JobLookupError:
+            pass
+
+    def build(self, *, catch_up: bool = True) -> int:
+        """(Re)make every channel's job from the database, drop jobs of channels that have
+        none left, and (``catch_up``) queue the catch-up to run as soon as the scheduler
+        starts. Returns the number of channel jobs."""
+        with self._lock:
+            wanted = set()
+            for ch in self.store.active_channels():
+                jid = self.sync_channel(ch["team_id"], ch["channel_id"])
+                if jid:
+                    wanted.add(jid)
+            for job in self.scheduler.get_jobs():
+                if job.id.startswith("digest:") and job.id not in wanted:
+                    self._remove(job.id)
+            if catch_up:
+                self.scheduler.add_job(self.catch_up, id=CATCH_UP_JOB, replace_existing=True,
+                                       misfire_grace_time=None)
+            return len(wanted)
+
+    def jobs(self) -> list[Any]:
+        return [j for j in self.scheduler.get_jobs() if j.id.startswith("digest:")]
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run_job(self, team_id: str, channel_id: str) -> RunResult:
+        """What each channel's cron job runs (tests call it directly with a moved clock)."""
+        result = self.runner.run_channel(team_id, channel_id, now=self.clock())
+        if result.status == "busy" and result.retry_at is not None and result.due is not None:
+            retry_at = result.retry_at + dt.timedelta(seconds=5)
+            if schedule.within_grace(result.due, retry_at, self.settings.grace_hours):
+                self.scheduler.add_job(
+                    self.run_job, trigger=DateTrigger(run_date=retry_at, timezone=dt.UTC),
+                    args=(team_id, channel_id), id=retry_job_id(team_id, channel_id),
+                    replace_existing=True,
+                )
+        log.info("digest job: %s", result.line())
+        return result
+
+    def catch_up(self, now: dt.datetime | None = None) -> list[RunResult]:
+        """Post the digests due within the grace period that were not (the bot was down at
+        their time); log the ones missed for longer."""
+        now = now or self.clock()
+        results = self.runner.missed_channels(now)
+        for team_id, channel_id in self.runner.due_channels(now):
+            results.append(self.runner.run_channel(team_id, channel_id, now=now))
+        for result in results:
+            log.info("digest catch-up: %s", result.line())
+        return results
+
+    def start(self, *, paused: bool = False) -> None:
+        self.scheduler.start(paused=paused)
+
+    def shutdown(self, wait: bool = False) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+
+
+def start_digests(
+    store: Store,
+    config: Any,
+    *,
+    clock: Clock | None = None,
+    local_sink: Callable[[Digest], None] | None = None,
+    start: bool = True,
+) -> DigestScheduler:
+    """The bot's digest scheduler, built from the database and started (with the catch-up).
+
+    Posts through Slack with ``config.slack_bot_token`` / ``config.slack_api_url``; without a
+    token (the local shell), digests go to ``local_sink`` instead (e.g. printed).
+    """
+    client = digest_client(config.slack_bot_token, config.slack_api_url) \
+        if config.slack_bot_token else None
+    runner = DigestRunner(store, client, DigestSettings.from_config(config),
+                          **({"clock": clock} if clock else {}), local_sink=local_sink)
+    digests = DigestScheduler(runner)
+    count = digests.build()
+    if start:
+        digests.start()
+    log.info("digest scheduler: %d channel job(s)", count)
+    return digests

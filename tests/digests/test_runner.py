@@ -1,0 +1,264 @@
+"""The digest job against the fake Slack Web API over HTTP, with a clock moved by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from pathlib import Path
+
+import pytest
+
+from bot.digests.runner import DigestRunner
+from storage.store import Store
+from tests.digests.conftest import (
+    TEAM,
+    Clock,
+    Sleeps,
+    add_article,
+    digest_posts,
+    make_runner,
+    subscribe,
+)
+from tests.fakeslack import FakeSlack, Fail, block_errors
+
+UTC = dt.UTC
+DUE = dt.datetime(2024, 5, 2, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def news(store: Store) -> None:
+    subscribe(store, "C1", "solar", user="U1")
+    subscribe(store, "C1", "wind", user="U2")
+    add_article(store, "Solar farm opens", DUE - dt.timedelta(hours=3))
+    add_article(store, "Wind turbines <!channel> record", DUE - dt.timedelta(hours=5))
+
+
+def test_posts_once_with_metadata_and_records_deliveries(runner: DigestRunner, fake: FakeSlack,
+                                                         store: Store, clock: Clock) -> None:
+    result = runner.run_channel(TEAM, "C1")
+    assert result.status == "posted", result
+    (post,) = fake.posts("C1")
+    assert post["metadata"] == {"event_type": "news_digest",
+                                "event_payload": {"date": "2024-05-02", "run_id": 1}}
+    assert post["unfurl_links"] is False and post["unfurl_media"] is False
+    assert block_errors(post["blocks"]) == []
+    assert "<!channel>" not in str(post["blocks"]) + post["text"]
+    run = store.digest_run(TEAM, "C1", "2024-05-02")
+    assert run["state"] == "done" and run["message_ts"] == post["ts"] == result.message_ts
+    assert {d["topic_key"] for d in store.deliveries(TEAM, "C1")} == {"solar", "wind"}
+    # The job again the same morning (a second fire, a manual run): nothing.
+    clock.set(DUE + dt.timedelta(minutes=30))
+    assert runner.run_channel(TEAM, "C1").status == "finished"
+    assert len(fake.posts("C1")) == 1
+    # A first post needs no history check: nothing can be in Slack yet.
+    assert fake.calls_to("conversations.history") == []
+
+
+def test_next_day_posts_only_new_stories(runner: DigestRunner, fake: FakeSlack, store: Store,
+                                         clock: Clock) -> None:
+    runner.run_channel(TEAM, "C1")
+    add_article(store, "Solar panels cheaper", DUE + dt.timedelta(hours=6))
+    clock.set(DUE + dt.timedelta(days=1, seconds=5))
+    assert runner.run_channel(TEAM, "C1").status == "posted"
+    second = fake.posts("C1")[1]
+    assert "Solar panels cheaper" in second["text"]
+    assert "Solar farm opens" not in second["text"]
+    # Day three: nothing new, no post.
+    clock.set(DUE + dt.timedelta(days=2, seconds=5))
+    assert runner.run_channel(TEAM, "C1").status == "empty"
+    assert len(fake.posts("C1")) == 2
+    assert store.digest_run(TEAM, "C1", "2024-05-04")["state"] == "empty"
+
+
+def test_post_when_empty(store: Store, fake: FakeSlack, clock: Clock) -> None:
+    clock.set(DUE + dt.timedelta(days=5))
+    runner = make_runner(store, fake, clock, post_when_empty=True)
+    assert runner.run_channel(TEAM, "C1").status == "posted"
+    assert "Nothing new" in str(fake.posts("C1")[0]["blocks"])
+
+
+def test_429_then_success(runner: DigestRunner, fake: FakeSlack, sleeps: Sleeps) -> None:
+    fake.script("chat.postMessage", Fail(429, headers={"Retry-After": "0"}))
+    assert runner.run_channel(TEAM, "C1").status == "posted"
+    assert len(fake.calls_to("chat.postMessage")) == 2
+    assert len(digest_posts(fake, "C1")) == 1
+    assert sleeps == []  # slack_sdk's handler waited out Retry-After itself
+
+
+def test_timeout_after_slack_stored_the_post(runner: DigestRunner, fake: FakeSlack,
+                                             store: Store, sleeps: Sleeps) -> None:
+    fake.script("chat.postMessage", Fail(drop_after_store=True))
+    result = runner.run_channel(TEAM, "C1")
+    assert result.status == "adopted", result
+    (post,) = fake.posts("C1")
+    assert result.message_ts == post["ts"]
+    assert len(fake.calls_to("chat.postMessage")) == 1
+    (history,) = fake.calls_to("conversations.history")
+    assert str(history.params["include_all_metadata"]).lower() in ("1", "true")
+    run = store.digest_run(TEAM, "C1", "2024-05-02")
+    assert run["state"] == "done" and run["message_ts"] == post["ts"]
+    assert len(store.deliveries(TEAM, "C1")) == 2
+    assert len(sleeps) == 1
+
+
+def test_server_errors_retry_with_backoff_then_succeed(runner: DigestRunner, fake: FakeSlack,
+                                                       sleeps: Sleeps) -> None:
+    fake.script("chat.postMessage", Fail(500), Fail(503))
+    assert runner.run_channel(TEAM, "C1").status == "posted"
+    assert len(digest_posts(fake, "C1")) == 1
+    assert sleeps == [2.0, 4.0]
+    # Each retry first looked whether the failed post had been stored after all.
+    assert len(fake.calls_to("conversations.history")) == 2
+
+
+def test_server_errors_give_up_for_the_run_and_log(runner: DigestRunner, fake: FakeSlack,
+                                                   store: Store, sleeps: Sleeps,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    fake.script("chat.postMessage", *[Fail(500)] * 4)
+    with caplog.at_level(logging.WARNING, logger="newsbot.digests"):
+        result = runner.run_channel(TEAM, "C1")
+    assert result.status == "failed" and "gave up after 4 attempts" in result.error
+    assert sleeps == [2.0, 4.0, 8.0]
+    assert fake.posts("C1") == []
+    run = store.digest_run(TEAM, "C1", "2024-05-02")
+    assert run["state"] == "failed" and run["claimed_until"] is None
+    assert "giving up on the 2024-05-02 digest" in caplog.text
+    assert store.deliveries(TEAM, "C1") == []
+    # A later run of the job (the catch-up, `newsbot digest`) may try again, and then
+    # checks the history first, since a failed post may have been stored.
+    assert runner.run_channel(TEAM, "C1").status == "posted"
+    assert len(digest_posts(fake, "C1")) == 1
+
+
+@pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found", "is_archived",
+                                   "account_inactive"])
+def test_channel_gone_pauses_and_tells_the_subscribers_once(
+        runner: DigestRunner, fake: FakeSlack, store: Store, clock: Clock, error: str) -> None:
+    fake.script("chat.postMessage", Fail(error=error))
+    result = runner.run_channel(TEAM, "C1")
+    assert result.status == "paused" and result.error == error
+    subs = store.subscriptions(TEAM, "C1")
+    assert [s["paused_reason"] for s in subs] == [error, error]
+    dms = [c for c in fake.calls_to("chat.postMessage") if c.params["channel"] != "C1"]
+    assert sorted(c.params["channel"] for c in dms) == ["U1", "U2"]
+    assert "/news resume" in dms[0].params["text"]
+    assert store.digest_run(TEAM, "C1", "2024-05-02")["state"] == "paused"
+    # No loop: the same morning and the next ones, nothing is tried.
+    calls = len(fake.calls)
+    for days in (0, 1, 2):
+        clock.set(DUE + dt.timedelta(days=days, minutes=1))
+        assert runner.run_channel(TEAM, "C1").status == "no_subscriptions"
+    assert len(fake.calls) == calls
+    # Resumed, it posts again.
+    store.resume(TEAM, "C1", "solar")
+    add_article(store, "Solar roofs everywhere", clock() - dt.timedelta(hours=1))
+    assert runner.run_channel(TEAM, "C1").status == "posted"
+
+
+def test_other_slack_refusals_fail_the_run_without_retrying(runner: DigestRunner,
+                                                            fake: FakeSlack, sleeps: Sleeps
+                                                            ) -> None:
+    fake.script("chat.postMessage", Fail(error="invalid_auth"))
+    result = runner.run_channel(TEAM, "C1")
+    assert result.status == "failed" and "invalid_auth" in result.error
+    assert len(fake.calls_to("chat.postMessage")) == 1 and sleeps == []
+
+
+def test_unreachable_slack_never_raises(store: Store, clock: Clock, sleeps: Sleeps) -> None:
+    from bot.digests.runner import digest_client
+
+    client = digest_client("xoxb-x", "http://127.0.0.1:9/api/", timeout=1)  # discard port
+    runner = DigestRunner(store, client, clock=clock, sleep=sleeps)
+    result = runner.run_channel(TEAM, "C1")
+    assert result.status == "failed" and len(sleeps) == 3
+
+
+def test_unexpected_errors_never_escape(runner: DigestRunner, monkeypatch: pytest.MonkeyPatch
+                                        ) -> None:
+    def boom(*a: object, **k: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(runner.store, "claim_digest_run", boom)
+    result = runner.run_channel(TEAM, "C1")
+    assert result.status == "error" and "disk on fire" in result.error
+
+
+def test_dm_subscriptions_post_in_the_dm(store: Store, fake: FakeSlack, clock: Clock) -> None:
+    subscribe(store, "U9", "solar", user="U9", kind="dm")
+    runner = make_runner(store, fake, clock)
+    assert runner.run_channel(TEAM, "U9").status == "posted"
+    assert len(digest_posts(fake, "DU9")) == 1
+
+
+def test_catch_up_within_grace_and_skip_beyond(store: Store, fake: FakeSlack, clock: Clock,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    subscribe(store, "C2", "solar", hour=7, tz="Europe/London")  # 06:00 UTC in May
+    runner = make_runner(store, fake, clock, grace_hours=2)
+    clock.set(DUE + dt.timedelta(hours=1, minutes=30))  # 09:30 UTC: C1 90 min late, C2 3.5 h
+    with caplog.at_level(logging.WARNING, logger="newsbot.digests"):
+        assert [r.line() for r in runner.missed_channels()] == [
+            "C2 2024-05-02: skipped: missed: due 2024-05-02T06:00:00+00:00, 3.5 h ago, "
+            "beyond the grace period of 2 h"]
+        results = runner.run_due()
+    assert [(r.channel_id, r.status) for r in results] == [("C1", "posted")]
+    assert "skipping the 2024-05-02 digest of T1/C2" in caplog.text
+    assert fake.posts("C2") == [] and len(fake.posts("C1")) == 1
+    assert store.digest_run(TEAM, "C2", "2024-05-02")["state"] == "skipped"
+    # C2's job fired late (e.g. by hand) also skips; tomorrow it posts at its time.
+    assert runner.run_channel(TEAM, "C2").status == "skipped"
+    clock.set(dt.datetime(2024, 5, 3, 6, 0, 1, tzinfo=UTC))
+    assert runner.run_channel(TEAM, "C2").status == "posted"
+
+
+def test_a_channel_subscribed_after_its_time_waits_for_tomorrow(store: Store, fake: FakeSlack,
+                                                                clock: Clock) -> None:
+    subscribe(store, "C3", "solar", at=DUE + dt.timedelta(minutes=10))
+    clock.set(DUE + dt.timedelta(minutes=30))
+    runner = make_runner(store, fake, clock)
+    assert ("T1", "C3") in runner.due_channels()  # due_channels: within grace, not run
+    assert runner.run_channel(TEAM, "C3").status == "not_due"
+    assert fake.posts("C3") == []
+
+
+def test_two_runners_on_one_database_at_once(tmp_path: Path, fake: FakeSlack, store: Store
+                                             ) -> None:
+    """Two processes' worth of connections, threads released together: one post each."""
+    for n in range(2, 12):
+        subscribe(store, f"C{n}", "solar")
+    stores = [Store(store.path), Store(store.path)]
+    clock = Clock(DUE + dt.timedelta(seconds=5))
+    runners = [make_runner(s, fake, clock) for s in stores]
+    runners[0].owner, runners[1].owner = "hostA|ns|1|a", "hostB|ns|1|b"
+    start = threading.Barrier(2)
+    out: list[list] = [[], []]
+
+    def work(i: int) -> None:
+        start.wait()
+        out[i] = runners[i].run_due()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for n in range(1, 12):
+        assert len(digest_posts(fake, f"C{n}")) == 1, n
+    statuses = sorted(r.status for rs in out for r in rs)
+    assert statuses.count("posted") == 11
+    assert set(statuses) <= {"posted", "busy", "finished"}
+    for s in stores:
+        s.close()
+
+
+def test_a_dead_runs_lease_is_taken_over(store: Store, fake: FakeSlack, clock: Clock) -> None:
+    # A run claimed by a process elsewhere, which never came back.
+    claim = store.claim_digest_run(TEAM, "C1", "2024-05-02", DUE, owner="elsewhere|ns|42|x",
+                                   now=clock(), lease=dt.timedelta(minutes=10))
+    assert claim["status"] == "claimed"
+    runner = make_runner(store, fake, clock)
+    busy = runner.run_channel(TEAM, "C1")
+    assert busy.status == "busy" and busy.retry_at == clock() + dt.timedelta(minutes=10)
+    clock.set(clock() + dt.timedelta(minutes=10, seconds=1))
+    assert runner.run_channel(TEAM, "C1").status == "posted"
+    assert store.digest_run(TEAM, "C1", "2024-05-02")["attempts"] == 2

@@ -1,0 +1,158 @@
+"""The APScheduler side: one job per channel, rebuilt from the database, following changes.
+Jobs are inspected (ids, triggers, next run times) and called directly with a moved clock;
+the scheduler is started paused, so nothing runs on its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from bot.core import schedule
+from bot.digests.scheduler import CATCH_UP_JOB, DigestScheduler, retry_job_id
+from storage.store import Store
+from tests.digests.conftest import TEAM, Clock, add_article, digest_posts, make_runner, subscribe
+from tests.fakeslack import FakeSlack
+
+UTC = dt.UTC
+
+
+@pytest.fixture
+def digests(store: Store, fake: FakeSlack, clock: Clock) -> Iterator[DigestScheduler]:
+    subscribe(store, "C1", "solar", hour=8, tz="Europe/London")
+    subscribe(store, "C2", "wind", hour=7, minute=30, tz="America/New_York")
+    subscribe(store, "C3", "tides", hour=9, tz="UTC")
+    store.pause_channel(TEAM, "C3", "not_in_channel", clock())
+    d = DigestScheduler(make_runner(store, fake, clock, grace_hours=2))
+    yield d
+    d.shutdown()
+
+
+def local_next_run(job, tz: str) -> dt.datetime:
+    return job.next_run_time.astimezone(schedule.zone(tz))
+
+
+def test_build_makes_one_job_per_active_channel(digests: DigestScheduler) -> None:
+    assert digests.build() == 2
+    digests.start(paused=True)
+    jobs = {j.id: j for j in digests.jobs()}
+    assert set(jobs) == {"digest:T1:C1", "digest:T1:C2"}  # C3 is paused
+    assert digests.scheduler.timezone == UTC
+    c1 = local_next_run(jobs["digest:T1:C1"], "Europe/London")
+    c2 = local_next_run(jobs["digest:T1:C2"], "America/New_York")
+    assert (c1.hour, c1.minute, c2.hour, c2.minute) == (8, 0, 7, 30)
+    assert jobs["digest:T1:C1"].misfire_grace_time == 7200
+    assert digests.scheduler.get_job(CATCH_UP_JOB) is not None
+    # Rebuilding changes nothing.
+    assert digests.build(catch_up=False) == 2
+    assert {j.id for j in digests.jobs()} == set(jobs)
+
+
+def test_sync_follows_subscription_changes(digests: DigestScheduler, store: Store,
+                                           clock: Clock) -> None:
+    digests.build(catch_up=False)
+    digests.start(paused=True)
+    # A new channel.
+    subscribe(store, "C4", "moon", hour=6, tz="Asia/Tokyo")
+    assert digests.sync_channel(TEAM, "C4") == "digest:T1:C4"
+    assert local_next_run(digests.scheduler.get_job("digest:T1:C4"), "Asia/Tokyo").hour == 6
+    # A new time for C1 (subscribing "at" moves every topic of the channel).
+    subscribe(store, "C1", "rain", hour=6, minute=45, tz="Europe/London")
+    digests.sync_channel(TEAM, "C1")
+    c1 = local_next_run(digests.scheduler.get_job("digest:T1:C1"), "Europe/London")
+    assert (c1.hour, c1.minute) == (6, 45)
+    # Unsubscribed from everything: no job.
+    for topic in ("solar", "rain"):
+        store.unsubscribe(TEAM, "C1", topic)
+    assert digests.sync_channel(TEAM, "C1") is None
+    assert digests.scheduler.get_job("digest:T1:C1") is None
+    # Resumed: a job again.
+    store.resume(TEAM, "C3", "tides")
+    assert digests.sync_channel(TEAM, "C3") == "digest:T1:C3"
+
+
+def test_the_job_posts_when_called_at_its_time(digests: DigestScheduler, store: Store,
+                                               fake: FakeSlack, clock: Clock) -> None:
+    digests.build(catch_up=False)
+    add_article(store, "Solar output peaks", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
+    clock.set(dt.datetime(2024, 7, 1, 7, 0, 1, tzinfo=UTC))  # 08:00:01 BST
+    job = digests.scheduler.get_job("digest:T1:C1")
+    result = job.func(*job.args)
+    assert result.status == "posted" and result.local_date == dt.date(2024, 7, 1)
+    assert len(digest_posts(fake, "C1")) == 1
+
+
+def test_autumn_repeated_hour_posts_once(store: Store, fake: FakeSlack, clock: Clock) -> None:
+    """A 01:30 London digest on 27 Oct 2024: due at the first 01:30 (BST); had the job fired
+    at the second 01:30 (GMT) too, nothing more is posted."""
+    subscribe(store, "C9", "solar", hour=1, minute=30, tz="Europe/London")
+    add_article(store, "Solar at night", dt.datetime(2024, 10, 26, 22, tzinfo=UTC))
+    d = DigestScheduler(make_runner(store, fake, clock))
+    d.build(catch_up=False)
+    trigger = d.scheduler.get_job("digest:T1:C9").trigger
+    first = trigger.get_next_fire_time(None, dt.datetime(2024, 10, 26, 12, tzinfo=UTC))
+    assert first.timestamp() == dt.datetime(2024, 10, 27, 0, 30, tzinfo=UTC).timestamp()
+    clock.set(first.astimezone(UTC))
+    assert d.run_job(TEAM, "C9").status == "posted"
+    clock.set(dt.datetime(2024, 10, 27, 1, 30, tzinfo=UTC))  # the second 01:30
+    assert d.run_job(TEAM, "C9").status == "finished"
+    assert len(digest_posts(fake, "C9")) == 1
+    nxt = trigger.get_next_fire_time(first, first + dt.timedelta(seconds=1))
+    assert nxt.astimezone(UTC) == dt.datetime(2024, 10, 28, 1, 30, tzinfo=UTC)  # GMT now
+
+
+def test_spring_gap_still_posts_that_day(store: Store, fake: FakeSlack, clock: Clock) -> None:
+    """A 02:30 New York digest on 10 Mar 2024 (02:00 -> 03:00): posted at 03:30 EDT."""
+    subscribe(store, "C8", "wind", hour=2, minute=30, tz="America/New_York")
+    add_article(store, "Wind picks up", dt.datetime(2024, 3, 10, 5, tzinfo=UTC))
+    d = DigestScheduler(make_runner(store, fake, clock))
+    d.build(catch_up=False)
+    trigger = d.scheduler.get_job("digest:T1:C8").trigger
+    fire = trigger.get_next_fire_time(None, dt.datetime(2024, 3, 10, 6, 0, tzinfo=UTC))
+    assert fire.astimezone(UTC) == dt.datetime(2024, 3, 10, 7, 30, tzinfo=UTC)
+    clock.set(fire.astimezone(UTC))
+    result = d.run_job(TEAM, "C8")
+    assert result.status == "posted" and result.local_date == dt.date(2024, 3, 10)
+
+
+def test_catch_up_at_start(digests: DigestScheduler, store: Store, fake: FakeSlack,
+                           clock: Clock) -> None:
+    add_article(store, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
+    add_article(store, "Wind news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
+    # Back at 12:45 UTC: C1's 08:00 BST (07:00 UTC) is 5.75 h late, beyond the 2 h grace;
+    # C2's 07:30 EDT (11:30 UTC) is 75 minutes late, within it.
+    clock.set(dt.datetime(2024, 7, 1, 12, 45, tzinfo=UTC))
+    digests.build()
+    results = {r.channel_id: r.status for r in digests.catch_up()}
+    assert results == {"C1": "skipped", "C2": "posted"}
+    assert fake.posts("C1") == [] and len(digest_posts(fake, "C2")) == 1
+    # Started again a minute later: nothing more.
+    clock.set(dt.datetime(2024, 7, 1, 12, 46, tzinfo=UTC))
+    assert digests.catch_up() == []
+
+
+def test_a_busy_run_is_retried_when_the_lease_ends(digests: DigestScheduler, store: Store,
+                                                   clock: Clock) -> None:
+    digests.build(catch_up=False)
+    digests.start(paused=True)
+    clock.set(dt.datetime(2024, 7, 1, 7, 0, 1, tzinfo=UTC))
+    store.claim_digest_run(TEAM, "C1", "2024-07-01", dt.datetime(2024, 7, 1, 7, tzinfo=UTC),
+                           owner="other-host|ns|7|t", now=clock(),
+                           lease=dt.timedelta(minutes=10))
+    assert digests.run_job(TEAM, "C1").status == "busy"
+    retry = digests.scheduler.get_job(retry_job_id(TEAM, "C1"))
+    assert retry is not None
+    assert retry.next_run_time == dt.datetime(2024, 7, 1, 7, 10, 6, tzinfo=UTC)
+
+
+def test_paused_by_slack_removes_the_job(digests: DigestScheduler, fake: FakeSlack,
+                                         store: Store, clock: Clock) -> None:
+    from tests.fakeslack import Fail
+
+    digests.build(catch_up=False)
+    add_article(store, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
+    fake.script("chat.postMessage", Fail(error="is_archived"))
+    clock.set(dt.datetime(2024, 7, 1, 7, 0, 1, tzinfo=UTC))
+    assert digests.run_job(TEAM, "C1").status == "paused"
+    assert digests.scheduler.get_job("digest:T1:C1") is None

@@ -266,6 +266,10 @@ class DigestRunner:
             if run is not None and run["state"] in ("done", "empty", "paused"):
                 result.status = "finished"
                 return result
+            if dry_run:  # say so, record nothing
+                late = schedule.lateness(due, now).total_seconds() / 3600
+                result.status, result.error = "skipped", f"{late:.1f} h late, beyond the grace"
+                return result
             return self._skip(team_id, channel_id, day, due, now)
         if dry_run:
             result.digest = self.composer.compose(team_id, channel_id, due, topics=topics,

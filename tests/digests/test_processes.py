@@ -143,6 +143,13 @@ def test_dry_run_prints_and_changes_nothing(db: Path, tmp_path: Path) -> None:
         assert proc.returncode == 0, err
         assert "News digest for C2 · Thursday 2 May 2024 (08:00 UTC)" in out
         assert "Solar farm opens" in out
+        # Too late for any digest that day: still nothing recorded.
+        late = subprocess.run(
+            [sys.executable, "-m", "bot.digests.cli", "--now", "2024-05-02T13:00:00+00:00",
+             "digest", "--dry-run", "--channel", "C1"],
+            env={**os.environ, "NEWSBOT_DB": str(db), "PYTHONPATH": str(REPO)}, cwd=tmp_path,
+            capture_output=True, text=True, timeout=60)
+        assert late.returncode == 0 and "C1 2024-05-02: skipped" in late.stdout, late
         assert fake.calls == []
     finally:
         fake.close()

@@ -1,0 +1,251 @@
+"""Benchmark: composing (and posting) the morning digests of 10,000 channels (issue 4).
+
+Builds (or reuses, under bench/out/) a database of 100k synthetic articles (bench/synth.py,
+through ``Store.insert_articles``) with 10k subscribed channels of 3 topics each, their digest
+times spread over the last day of the corpus in a dozen time zones. Then, as the scheduler
+would at each channel's time:
+
+1. **compose**: ``Composer.compose`` for every channel, as of its due time (one composer, as
+   in the bot: channels due at the same minute share the ranking of a topic), and the same for
+   a sample with a fresh composer per channel (no sharing: the worst case);
+2. **full job**: ``DigestRunner.run_channel`` for every channel: claim the run, compose,
+   render Block Kit, ``chat.postMessage`` over HTTP to the fake Slack (tests/fakeslack.py, in a
+   child process on 127.0.0.1 so its memory is not counted), record deliveries.
+
+Prints per-channel ms (mean, p50, p99) and the process's peak memory (``ru_maxrss``, which
+counts SQLite's page cache too). Target: compose under 5 ms per channel, under 300 MB.
+Not a test: prints figures only.
+
+    python bench/digest.py [--articles 100000] [--channels 10000] [--sample 1000] [--rebuild]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import json
+import multiprocessing
+import random
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from synth import PERCENT_WORD, STEP_SECONDS, TOPICS, article_rows  # noqa: E402
+
+from bot.core import schedule  # noqa: E402
+from bot.core.digest import Composer, DigestSettings  # noqa: E402
+from storage.store import Store  # noqa: E402
+
+TARGET_MS = 5.0
+TARGET_MB = 300.0
+ZONES = ["UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "America/New_York",
+         "America/Chicago", "America/Los_Angeles", "America/Sao_Paulo", "Asia/Tokyo",
+         "Asia/Kolkata", "Australia/Sydney", "Africa/Lagos"]
+FILES_PER_ARTICLE = 1 / 1.18  # a synthetic file brings ~1.18 articles (related entries)
+
+
+def topic_pool(store: Store, rng: random.Random) -> list[str]:
+    """Topics people would follow: the corpus's own (Power BI, Azure...), its 1% word, and
+    words from its headlines, frequent to rare."""
+    words: dict[str, None] = {}
+    for (title,) in store.db.conn.execute(
+            "SELECT title FROM articles ORDER BY random() LIMIT 3000"):
+        for w in title.split():
+            if len(w) > 4 and w.isalpha():
+                words[w.lower()] = None
+    pool = list(words)
+    rng.shuffle(pool)
+    return TOPICS + [PERCENT_WORD, "power apps"] + pool[:300]
+
+
+def build(path: Path, n_articles: int, n_channels: int, seed: int) -> dict[str, Any]:
+    for suffix in ("", "-wal", "-shm", ".json"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    start = time.perf_counter()
+    store = Store(path)
+    files = int(n_articles * FILES_PER_ARTICLE) + 1000
+    inserted = store.insert_articles(itertools.islice(article_rows(files, seed), n_articles))
+    store.optimize()
+    last_ts = store._scalar("SELECT max(published_ts) FROM articles")
+    # The digests' day: the corpus's last full UTC day.
+    day = (dt.datetime.fromtimestamp(last_ts, dt.UTC) - dt.timedelta(days=1)).date()
+    rng = random.Random(seed)
+    pool = topic_pool(store, rng)
+    weights = [1 / (k + 1) ** 0.8 for k in range(len(pool))]  # popular topics are shared
+    subscribed = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    with store.transaction():
+        for c in range(n_channels):
+            tz = ZONES[c % len(ZONES)]
+            hour, minute = rng.choice((6, 7, 7, 8, 8, 8, 9, 10)), rng.choice((0, 0, 0, 30))
+            topics: set[str] = set()
+            while len(topics) < 3:
+                topics.add(rng.choices(pool, weights)[0])
+            for topic in sorted(topics):
+                store.subscribe("TBENCH", f"C{c:05d}", topic, user_id=f"U{c % 997:04d}",
+                                hour=hour, minute=minute, tz=tz, now=subscribed)
+    store.close()
+    meta = {"articles": inserted, "channels": n_channels, "seed": seed, "day": day.isoformat(),
+            "build_seconds": round(time.perf_counter() - start, 1)}
+    Path(str(path) + ".json").write_text(json.dumps(meta))
+    return meta
+
+
+def pct(values: list[float], p: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if len(values) > 1 \
+        else values[0]
+
+
+def maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def line(name: str, ms: list[float], wall: float) -> str:
+    return (f"{name:<34} {len(ms):>6} channels  mean {statistics.fmean(ms):6.2f} ms  "
+            f"p50 {pct(ms, 50):6.2f}  p99 {pct(ms, 99):6.2f}  total {wall:6.1f} s")
+
+
+def fake_slack_process(conn: Any) -> None:
+    from tests.fakeslack import FakeSlack
+
+    class CountingSlack(FakeSlack):
+        """Validates every post as Slack would, keeps only a count (10k messages of blocks
+        would otherwise fill this process for nothing)."""
+
+        posted = 0
+
+        def _serve(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+            body = super()._serve(method, p)
+            if method == "chat.postMessage" and body.get("ok"):
+                with self._lock:
+                    self.messages.pop(p["channel"], None)
+                    CountingSlack.posted += 1
+            return body
+
+    fake = CountingSlack()
+    conn.send((fake.base_url, fake.bot_token))
+    conn.recv()  # until told to stop
+    conn.send(CountingSlack.posted)
+    fake.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--channels", type=int, default=10_000)
+    parser.add_argument("--sample", type=int, default=1000,
+                        help="channels composed with a fresh composer each (no sharing)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", default=str(HERE / "out"))
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--no-post", action="store_true", help="skip the full job phase")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"digest-{args.articles}-{args.channels}-seed{args.seed}.db"
+    meta_path = Path(str(path) + ".json")
+    if args.rebuild or not path.exists() or not meta_path.exists():
+        print(f"building {path.name} ...", flush=True)
+        meta = build(path, args.articles, args.channels, args.seed)
+        print(f"built in {meta['build_seconds']} s", flush=True)
+    else:
+        meta = json.loads(meta_path.read_text())
+    # Work on a copy: the full job records runs and deliveries.
+    work = out / "digest-work.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(work) + suffix).unlink(missing_ok=True)
+    src = Store(path)
+    src.db.conn.execute("VACUUM INTO ?", (str(work),))
+    src.close()
+
+    store = Store(work)
+    day = dt.date.fromisoformat(meta["day"])
+    channels = store.active_channels()
+    due = {}
+    for ch in channels:
+        due[ch["channel_id"]] = schedule.due_at(day, ch["hour"], ch["minute"], ch["tz"])
+    # In the order the scheduler would fire them.
+    channels.sort(key=lambda ch: (due[ch["channel_id"]], ch["channel_id"]))
+    settings = DigestSettings()
+    window = store.db.conn.execute(
+        "SELECT count(*) FROM articles WHERE published_ts > ?",
+        (int(min(due.values()).timestamp() - settings.max_age_hours * 3600),)).fetchone()[0]
+    print(f"{store.count_articles():,} articles ({meta['articles']:,} built, one every "
+          f"~{STEP_SECONDS} s), {len(channels):,} channels x 3 topics, digests on {day} "
+          f"in {len(ZONES)} zones; ~{window:,} articles in the 36 h windows", flush=True)
+    subs = {ch["channel_id"]: store.active_subscriptions("TBENCH", ch["channel_id"])
+            for ch in channels}
+
+    # 1. compose, shared composer (the bot's way).
+    composer = Composer(store, settings)
+    times: list[float] = []
+    entries = 0
+    start = time.perf_counter()
+    for ch in channels:
+        t0 = time.perf_counter()
+        d = composer.compose("TBENCH", ch["channel_id"], due[ch["channel_id"]],
+                             topics=subs[ch["channel_id"]])
+        times.append((time.perf_counter() - t0) * 1000)
+        entries += len(d.entries)
+    wall = time.perf_counter() - start
+    print(line("compose (shared composer)", times, wall)
+          + f"  [{entries / len(channels):.1f} stories/digest]", flush=True)
+    compose_mean = statistics.fmean(times)
+    # 1b. compose, nothing shared.
+    rng = random.Random(args.seed)
+    sample = rng.sample(channels, min(args.sample, len(channels)))
+    cold: list[float] = []
+    start = time.perf_counter()
+    for ch in sample:
+        t0 = time.perf_counter()
+        Composer(store, settings).compose("TBENCH", ch["channel_id"], due[ch["channel_id"]],
+                                          topics=subs[ch["channel_id"]])
+        cold.append((time.perf_counter() - t0) * 1000)
+    print(line("compose (fresh composer each)", cold, time.perf_counter() - start), flush=True)
+    print(f"peak memory after composing: {maxrss_mb():.0f} MB", flush=True)
+
+    # 2. the full job, posting to the fake Slack over HTTP.
+    if not args.no_post:
+        from bot.digests.runner import DigestRunner, digest_client
+
+        parent, child = multiprocessing.Pipe()
+        proc = multiprocessing.get_context("spawn").Process(target=fake_slack_process,
+                                                            args=(child,), daemon=True)
+        proc.start()
+        base_url, token = parent.recv()
+        clock_now = [dt.datetime.now(dt.UTC)]
+        runner = DigestRunner(store, digest_client(token, base_url), settings,
+                              clock=lambda: clock_now[0])
+        full: list[float] = []
+        statuses: dict[str, int] = {}
+        start = time.perf_counter()
+        for ch in channels:
+            clock_now[0] = due[ch["channel_id"]] + dt.timedelta(seconds=5)
+            t0 = time.perf_counter()
+            result = runner.run_channel("TBENCH", ch["channel_id"])
+            full.append((time.perf_counter() - t0) * 1000)
+            statuses[result.status] = statuses.get(result.status, 0) + 1
+        wall = time.perf_counter() - start
+        parent.send("stop")
+        posted = parent.recv()
+        proc.join(10)
+        print(line("full job (claim+compose+post+record)", full, wall)
+              + f"  {statuses}, {posted} posts accepted by the fake", flush=True)
+    peak = maxrss_mb()
+    print(f"peak memory (ru_maxrss): {peak:.0f} MB")
+    ok_ms, ok_mb = compose_mean < TARGET_MS, peak < TARGET_MB
+    print(f"target: compose < {TARGET_MS:g} ms per channel: "
+          f"{'met' if ok_ms else 'NOT met'} ({compose_mean:.2f} ms); "
+          f"memory < {TARGET_MB:g} MB: {'met' if ok_mb else 'NOT met'} ({peak:.0f} MB)")
+    store.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -19,6 +19,7 @@ ranked stories of recent windows: thousands of channels due at 08:00 share the w
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -109,6 +110,7 @@ class Composer:
         self.settings = settings or DigestSettings()
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, int], _Ranked] = OrderedDict()
+        self._cache_lock = threading.Lock()  # the scheduler runs jobs on several threads
 
     # -- ranking -----------------------------------------------------------------------------
 
@@ -136,14 +138,16 @@ class Composer:
 
     def ranked(self, topic: str, due_ts: int) -> _Ranked:
         key = (" ".join(topic.lower().split()), due_ts)
-        hit = self._cache.get(key)
-        if hit is not None:
-            self._cache.move_to_end(key)
-            return hit
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
         ranked = self._rank(topic, due_ts, CACHE_DEPTH)
-        self._cache[key] = ranked
-        if len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+        with self._cache_lock:
+            self._cache[key] = ranked
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
         return ranked
 
     # -- composing ---------------------------------------------------------------------------

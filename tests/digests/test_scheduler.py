@@ -156,3 +156,41 @@ def test_paused_by_slack_removes_the_job(digests: DigestScheduler, fake: FakeSla
     clock.set(dt.datetime(2024, 7, 1, 7, 0, 1, tzinfo=UTC))
     assert digests.run_job(TEAM, "C1").status == "paused"
     assert digests.scheduler.get_job("digest:T1:C1") is None
+
+
+def test_start_digests_from_config(store: Store, fake: FakeSlack, clock: Clock) -> None:
+    """What serve/run call: jobs from the database, the catch-up queued, posting to Slack."""
+    from bot.config import load_config
+    from bot.digests.scheduler import start_digests
+
+    subscribe(store, "C5", "solar", hour=7, tz="UTC")
+    add_article(store, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
+    config = load_config(env={"SLACK_BOT_TOKEN": fake.bot_token,
+                              "SLACK_API_URL": fake.base_url})
+    clock.set(dt.datetime(2024, 7, 1, 8, 0, tzinfo=UTC))
+    d = start_digests(store, config, clock=clock, start=False)
+    try:
+        assert {j.id for j in d.jobs()} == {"digest:T1:C5"}
+        assert d.scheduler.get_job(CATCH_UP_JOB) is not None
+        assert [r.status for r in d.catch_up()] == ["posted"]
+        assert len(digest_posts(fake, "C5")) == 1
+    finally:
+        d.shutdown()
+
+
+def test_without_a_token_digests_go_to_the_local_sink(store: Store, clock: Clock) -> None:
+    """The local shell: no Slack, the digest is handed to a printer, and counts as sent."""
+    from bot.config import load_config
+    from bot.digests.scheduler import start_digests
+    from bot.render.digest_blocks import digest_text
+
+    subscribe(store, "shell", "solar", hour=7, tz="UTC")
+    add_article(store, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
+    printed: list[str] = []
+    d = start_digests(store, load_config(env={}), clock=clock, start=False,
+                      local_sink=lambda digest: printed.append(digest_text(digest)))
+    clock.set(dt.datetime(2024, 7, 1, 7, 0, 1, tzinfo=UTC))
+    assert d.run_job(TEAM, "shell").status == "posted"
+    assert "Solar news" in printed[0]
+    assert d.run_job(TEAM, "shell").status == "finished"
+    assert len(printed) == 1

@@ -290,8 +290,9 @@ class DigestsMixin:
 
     # -- candidates --------------------------------------------------------------------------
 
-    def digest_candidates(self, fts_query: str, lo_id: int, hi_id: int, limit: int,
-                          weights: Sequence[float]) -> list[tuple[int, float, int, int | None, int]]:
+    def digest_candidates(
+        self, fts_query: str, lo_id: int, hi_id: int, limit: int, weights: Sequence[float]
+    ) -> list[tuple[int, float, int, int | None, int]]:
         """(id, bm25, published_ts, quality, story_id) of the ``limit`` newest articles with
         ids (= publication times) in ``[lo_id, hi_id]`` matching ``fts_query``. FTS5 seeks to
         the id range, so this costs the matches in the window, not in the whole index."""

@@ -154,6 +154,8 @@ class RunResult:
             out += f" (ts {self.message_ts})"
         if self.error:
             out += f": {self.error}"
+        if self.retry_at:
+            out += f" (held by another run until {self.retry_at.isoformat()})"
         return out
 
 
@@ -295,8 +297,8 @@ class DigestRunner:
             result.retry_at = dt.datetime.fromisoformat(until) if until else None
             return result
         if claim["status"] == "taken_over":
-            log.warning("taking over the %s digest of %s/%s from %s (attempts so far: %s)",
-                        day.isoformat(), team_id, channel_id, run["claimed_by"] and "a dead run",
+            log.warning("taking over the %s digest of %s/%s: its last run died or its lease "
+                        "ended (claims so far: %s)", day.isoformat(), team_id, channel_id,
                         run["attempts"])
         return self._deliver(run, topics, result, now)
 

@@ -59,7 +59,8 @@ def _topic_label(topic: str) -> str:
 
 def _meta(entry: DigestEntry, now: dt.datetime) -> str:
     a = entry.article
-    meta = f"{a.get('provider') or a.get('domain') or 'unknown outlet'} · {age(a.get('published_ts'), now)}"
+    outlet = a.get("provider") or a.get("domain") or "unknown outlet"
+    meta = f"{outlet} · {age(a.get('published_ts'), now)}"
     outlets = entry.outlets
     if outlets:
         meta += " · also: " + ", ".join(outlets)
@@ -84,7 +85,8 @@ def _context(text: str) -> dict[str, Any]:
 
 def header_text(digest: Digest, preview: bool = False) -> str:
     if preview:
-        return plain(f"Preview: your next news digest ({long_date(digest.local_date)})", HEADER_TEXT)
+        return plain(f"Preview: your next news digest ({long_date(digest.local_date)})",
+                     HEADER_TEXT)
     return plain(f"News digest · {long_date(digest.local_date)}", HEADER_TEXT)
 
 

@@ -65,7 +65,8 @@ def test_last_and_next_due() -> None:
     assert schedule.last_due(utc(2024, 3, 31, 7), 8, 0, LONDON)[0] == dt.date(2024, 3, 31)
     # In the repeated hour, after the first 01:30 and before the second: today's is done.
     now = utc(2024, 10, 27, 1, 10)  # 01:10 GMT, the second pass through 01:xx
-    assert schedule.last_due(now, 1, 30, LONDON) == (dt.date(2024, 10, 27), utc(2024, 10, 27, 0, 30))
+    assert schedule.last_due(now, 1, 30, LONDON) == (dt.date(2024, 10, 27),
+                                                     utc(2024, 10, 27, 0, 30))
     assert schedule.next_due(now, 1, 30, LONDON)[0] == dt.date(2024, 10, 28)
     # New York's evening is London's next day: dates are the channel's own.
     assert schedule.last_due(utc(2024, 7, 16, 2), 21, 0, NEW_YORK)[0] == dt.date(2024, 7, 15)

@@ -50,7 +50,10 @@ class Store(SubscriptionsMixin, DigestsMixin, PreferencesMixin):
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        # Autocommit mode: a statement outside transaction() commits at once (Python's implicit
+        # BEGIN would otherwise leave a transaction open after a lone write), and
+        # transaction() issues BEGIN itself.
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
         self.db = Database(conn)
         self._lock = threading.RLock()
         self._depth = 0  # savepoints open (see transaction())
@@ -248,15 +251,28 @@ class Store(SubscriptionsMixin, DigestsMixin, PreferencesMixin):
 
     # -- stories -----------------------------------------------------------------------------
 
+    def add_title_keys(self, article_id: int, keys: Sequence[str]) -> None:
+        with self._lock:
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO title_keys (key, article_id) VALUES (?, ?)",
+                [(k, article_id) for k in keys],
+            )
+
     def story_candidates(
-        self, fts_query: str, lo_id: int, hi_id: int, limit: int = 50
+        self, keys: Sequence[str], lo_id: int, hi_id: int, limit: int = 50
     ) -> list[dict[str, Any]]:
-        """Articles in an id (= time) window whose FTS entry matches ``fts_query``."""
+        """Articles in an id (= time) window sharing two of ``keys`` (one, if only one is
+        given) in their ``title_keys``."""
+        if not keys:
+            return []
+        marks = ", ".join("?" * len(keys))
         return self._rows(
             "SELECT a.id, a.title, a.excerpt, a.story_id, a.published_ts, a.domain "
-            "FROM articles_fts f JOIN articles a ON a.id = f.rowid "
-            "WHERE articles_fts MATCH ? AND f.rowid BETWEEN ? AND ? LIMIT ?",
-            (fts_query, lo_id, hi_id, limit),
+            "FROM articles a JOIN ("
+            f"  SELECT article_id FROM title_keys WHERE key IN ({marks})"
+            "   AND article_id BETWEEN ? AND ? GROUP BY article_id HAVING count(*) >= ? LIMIT ?"
+            ") k ON a.id = k.article_id",
+            (*keys, lo_id, hi_id, min(2, len(keys)), limit),
         )
 
     def set_story(self, article_id: int, story_id: int) -> None:

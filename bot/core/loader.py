@@ -8,16 +8,20 @@ changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import multiprocessing
 import os
 import sqlite3
+import threading
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.core.articles import MAX_FILE_BYTES, Article, BadFile, parse_file
-from bot.core.stories import WINDOW_SECONDS, StoryText, candidate_query, same_story
+from bot.core.stories import WINDOW_SECONDS, StoryText, same_story, title_keys
 from storage.store import SEQ_SPAN, Store, time_key
 
 BATCH_FILES = 200
@@ -131,6 +135,8 @@ class Loader:
         row["loaded_at"] = current["loaded_at"]
         if self.store.update_article(existing_id, row):
             report.updated += 1
+            if row["title"] != current["title"]:
+                self.store.add_title_keys(existing_id, title_keys(row["title"]))
         # known by another address (an AMP copy, say): this one leads to it too
         self.store.add_aliases(
             existing_id, [a for a in (article.url, *article.aliases) if a != row["url"]]
@@ -138,15 +144,16 @@ class Loader:
         return existing_id
 
     def _assign_story(self, article_id: int, article: Article) -> None:
-        query = candidate_query(article.title)
-        if query is None or article.published_ts is None:
+        keys = title_keys(article.title)
+        self.store.add_title_keys(article_id, keys)
+        if not keys or article.published_ts is None:
             return
         lo = time_key(article.published_ts - WINDOW_SECONDS)
         hi = time_key(article.published_ts + WINDOW_SECONDS) + SEQ_SPAN - 1
         mine = StoryText(article.title, article.excerpt, article.published_ts)
         stories = {
             c["story_id"]
-            for c in self.store.story_candidates(query, lo, hi, limit=50)
+            for c in self.store.story_candidates(keys, lo, hi, limit=50)
             if c["id"] != article_id
             and same_story(mine, StoryText(c["title"], c["excerpt"] or "", c["published_ts"]))
         }
@@ -158,12 +165,14 @@ class Loader:
     # -- files -------------------------------------------------------------------------------
 
     def load_file(self, path: Path, report: LoadReport) -> None:
+        self._store_file(path, _parse(path, self.max_bytes), report)
+
+    def _store_file(self, path: Path, parsed: Article | BadFile, report: LoadReport) -> None:
         report.files += 1
-        try:
-            article = parse_file(path, self.max_bytes)
-        except BadFile as exc:
-            report.bad.append((str(path), str(exc)))
+        if isinstance(parsed, BadFile):
+            report.bad.append((str(path), str(parsed)))
             return
+        article = parsed
         counts = report.new, report.updated
         seen: set[int] = set()
         try:
@@ -184,14 +193,46 @@ class Loader:
     ) -> LoadReport:
         report = LoadReport()
         files = list(iter_files(paths))
+        parsed = self._parsed(files)
         for start in range(0, len(files), BATCH_FILES):
             with self.store.transaction():
                 for path in files[start : start + BATCH_FILES]:
-                    if not path.exists():
-                        report.files += 1
-                        report.bad.append((str(path), "no such file or folder"))
-                    else:
-                        self.load_file(path, report)
+                    self._store_file(path, next(parsed), report)
                     if on_file:
                         on_file(path)
         return report
+
+    def _parsed(self, files: list[Path]) -> Iterator[Article | BadFile]:
+        """Each file's article (or why it is bad), in order. A large load parses in worker
+        processes while this one writes: YAML parsing is most of a load's work, and SQLite
+        writes want one writer."""
+        workers = parse_workers() if len(files) >= PARALLEL_MIN_FILES else 0
+        # Workers are forked: cheap, and nothing to re-import. Forking a process that runs
+        # other threads (a bot serving Slack) is unsafe, so that one parses inline.
+        if workers == 0 or threading.active_count() > 1:
+            for path in files:
+                yield _parse(path, self.max_bytes)
+            return
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            yield from pool.map(_parse, files, itertools.repeat(self.max_bytes), chunksize=64)
+
+
+PARALLEL_MIN_FILES = 500
+
+
+def parse_workers() -> int:
+    """Processes to parse with: one per core (the writer mostly waits on SQLite's C code)."""
+    env = os.environ.get("NEWSBOT_PARSE_WORKERS")
+    if env and env.isdigit():
+        return int(env)
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def _parse(path: Path, max_bytes: int) -> Article | BadFile:
+    if not path.exists():
+        return BadFile("no such file or folder")
+    try:
+        return parse_file(path, max_bytes)
+    except BadFile as exc:
+        return exc

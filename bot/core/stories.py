@@ -14,8 +14,8 @@ The rule, tuned on real news (the seed file and the Power Apps corpus):
    ("Acme now available in the Contoso Marketplace" / "Globex now available ...") differ in
    words on *both* sides, the names of their subjects, so they stay apart.
 
-Candidates come from the full-text index (articles in the time window that share the
-headline's rarest-looking words), so grouping costs a few index look-ups per article.
+Candidates come from an index of each headline's longest words (``title_keys``: articles in
+the time window sharing two of them), so grouping costs one B-tree look-up per article.
 """
 
 from __future__ import annotations
@@ -149,16 +149,13 @@ def same_story(a: StoryText, b: StoryText) -> bool:
     return not (strangers_a or strangers_b) or similarity >= ADDITION_SIMILARITY
 
 
-def candidate_query(title: str) -> str | None:
-    """An FTS5 query for articles whose headline shares two of this one's longest words."""
-    keys = sorted(
-        (w for w in words(title, stem=False) if w.isalnum() and not w.isdigit() and len(w) >= 3),
+MAX_KEYS = 4
+
+
+def title_keys(title: str) -> list[str]:
+    """The headline's longest content words (a proxy for its rarest): an article's candidates
+    are the articles in the time window sharing two of them (one, for one-key headlines)."""
+    return sorted(
+        (w for w in words(title) if w.isalnum() and not w.isdigit() and len(w) >= 3),
         key=lambda w: (-len(w), w),
-    )[:3]
-    if not keys:
-        return None
-    quoted = [f'"{w}"' for w in keys]
-    if len(quoted) == 1:
-        return f"title : {quoted[0]}"
-    pairs = [f"({x} AND {y})" for i, x in enumerate(quoted) for y in quoted[i + 1 :]]
-    return "title : (" + " OR ".join(pairs) + ")"
+    )[:MAX_KEYS]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.loader import Loader
-from bot.core.stories import StoryText, candidate_query, same_story, title_similarity, words
+from bot.core.stories import StoryText, same_story, title_keys, title_similarity, words
 from tests.conftest import POWER_APPS, SEED, FixedClock
 from tests.helpers import article, by_url, front, rows, stories, story_of, write
 
@@ -194,11 +194,14 @@ def test_title_similarity_and_words():
     assert title_similarity([], ["x"]) == 0.0
 
 
-def test_candidate_query_is_plain_quoted_words():
-    q = candidate_query('Facebook "to" pay $550 million (settle) NEAR OR AND')
-    assert q is not None and q.startswith("title : (")
-    assert "NEAR" not in q.replace('"near"', "")
-    assert candidate_query("a to of") is None
+def test_title_keys_are_the_longest_content_words():
+    assert title_keys('Facebook "to" pay $550 million (settle) NEAR OR AND') == [
+        "facebook", "million", "settle", "near"]
+    assert title_keys("a to of 2020") == []
+    # the two $550 million headlines share enough keys to find each other
+    a = set(title_keys("Facebook to Pay $550 Million to Settle Facial Recognition Suit"))
+    b = set(title_keys("Facebook To Pay $550 Million To Settle Facial Recognition Lawsuit"))
+    assert len(a & b) >= 2
 
 
 # -- through the loader ----------------------------------------------------------------------

@@ -90,10 +90,6 @@ def test_immediate_commits_for_other_connections(store: Store) -> None:
     other.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "storage/store.py: Store._write outside transaction() leaves sqlite3's implicit "
-    "transaction open (unsubscribe, resume, pause_channel), so later claims become savepoints "
-    "of it and are never committed; fix in Store._write, then drop this marker"))
 def test_a_write_outside_a_transaction_does_not_hold_back_the_digest_runs(store: Store) -> None:
     subscribe(store, "C1", "solar")
     subscribe(store, "C1", "wind")

@@ -42,6 +42,8 @@ _WORD = re.compile(r"[$€£]?\w+(?:[.,']\w+)*", re.UNICODE)
 
 
 def _stem(word: str) -> str:
+    if word[-1] != "s" or len(word) <= 4:
+        return word
     for suffix in ("ies", "es", "s"):
         if len(word) > 4 and word.endswith(suffix):
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
@@ -152,10 +154,11 @@ def same_story(a: StoryText, b: StoryText) -> bool:
 MAX_KEYS = 4
 
 
+_KEY_WORD = re.compile(r"[^\W\d_]\w{2,}")  # a letter, then two or more word characters
+
+
 def title_keys(title: str) -> list[str]:
     """The headline's longest content words (a proxy for its rarest): an article's candidates
     are the articles in the time window sharing two of them (one, for one-key headlines)."""
-    return sorted(
-        (w for w in words(title) if w.isalnum() and not w.isdigit() and len(w) >= 3),
-        key=lambda w: (-len(w), w),
-    )[:MAX_KEYS]
+    found = {_stem(w) for w in _KEY_WORD.findall(title.lower()) if w not in STOP_WORDS}
+    return sorted(found, key=lambda w: (-len(w), w))[:MAX_KEYS]

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bot.config import Config, ConfigError, load_config
 from bot.core.loader import Clock, Loader, iter_files, utc_now
 from bot.core.search import hit_to_json, search
+from bot.digests.cli import add_digest_parser, cmd_digest
 from bot.runtime import Runtime, StartupError, say
 from bot.render.text import render
 from storage.store import Store
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port (default: $PORT, else server.port)")
     p.add_argument("--host", default="0.0.0.0")
     sub.add_parser("run", help="the bot: Socket Mode, HTTP or the local shell, by what is set")
+    add_digest_parser(sub)
     return parser
 
 
@@ -61,9 +63,23 @@ def cmd_serve(runtime: Runtime, host: str, port: int) -> int:
     from bot.server import serve_http
 
     app = runtime.build_app(http=True)
-    serve_http(app, runtime.store, host, port, started=lambda bound: say(
-        f"serving Slack over HTTP on {host}:{bound} (POST /slack/events, GET /healthz)"))
+    digests = runtime.start_digests()
+    try:
+        serve_http(app, runtime.store, host, port, started=lambda bound: say(
+            f"serving Slack over HTTP on {host}:{bound} (POST /slack/events, GET /healthz)"))
+    finally:
+        digests.shutdown()
     return 0
+
+
+def cmd_shell(runtime: Runtime) -> int:
+    from bot.shell import run_shell
+
+    digests = runtime.start_digests(local=True)
+    try:
+        return run_shell(runtime.service)
+    finally:
+        digests.shutdown()
 
 
 def cmd_run(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -73,15 +89,17 @@ def cmd_run(runtime: Runtime, args: argparse.Namespace) -> int:
 
         app = runtime.build_app(http=False)
         say("SLACK_APP_TOKEN is set: connecting to Slack in Socket Mode")
-        serve_socket_mode(app, config.slack_app_token)
+        digests = runtime.start_digests()
+        try:
+            serve_socket_mode(app, config.slack_app_token)
+        finally:
+            digests.shutdown()
         return 0
     if config.slack_signing_secret:
         say("SLACK_SIGNING_SECRET is set: serving Slack over HTTP")
         return cmd_serve(runtime, "0.0.0.0", _port(config))
     say("no Slack tokens set: starting the local shell (see README to connect Slack)")
-    from bot.shell import run_shell
-
-    return run_shell(runtime.service)
+    return cmd_shell(runtime)
 
 
 def _port(config: Config, given: int | None = None) -> int:
@@ -147,20 +165,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_load(args, store, clock, config)
     if command == "search":
         return cmd_search(args, store, clock)
+    if command == "digest":
+        return cmd_digest(args, store, clock, config)
     runtime = Runtime(config, store, clock)
     try:
         if command == "serve":
             return cmd_serve(runtime, args.host, _port(config, args.port))
         if command == "run":
             return cmd_run(runtime, args)
+        return cmd_shell(runtime)
     except StartupError as exc:
         say(str(exc))
         return 2
     except KeyboardInterrupt:
         return 0
-    from bot.shell import run_shell
-
-    return run_shell(runtime.service)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
@@ -12,8 +13,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Config
 from bot.core.loader import Clock
+from bot.core.digest import DigestSettings
 from bot.core.service import NewsService, Settings
 from bot.slack.client import make_client
+
+if TYPE_CHECKING:
+    from bot.digests.scheduler import DigestScheduler
 from storage.store import Store
 
 log = logging.getLogger("newsbot")
@@ -32,7 +37,8 @@ class Runtime:
     @property
     def service(self) -> NewsService:
         if not hasattr(self, "_service"):
-            self._service = NewsService(self.store, self.clock, Settings.from_config(self.config))
+            self._service = NewsService(self.store, self.clock, Settings.from_config(self.config),
+                                        digest_settings=DigestSettings.from_config(self.config))
         return self._service
 
     def require(self, *names: str) -> None:
@@ -64,6 +70,18 @@ class Runtime:
             return build_app(self.service, client, self.config.slack_signing_secret if http else None)
         except BoltError as exc:
             raise StartupError(f"cannot start the Slack app: {str(exc).splitlines()[0]}") from None
+
+
+    def start_digests(self, *, local: bool = False) -> DigestScheduler:
+        """The digest scheduler, rebuilt from the database and started; it follows every
+        subscription change made through the service. ``local``: print digests (the shell)."""
+        from bot.digests.scheduler import start_digests
+        from bot.render.digest_blocks import digest_text
+
+        sink = (lambda digest: print(digest_text(digest), flush=True)) if local else None
+        digests = start_digests(self.store, self.config, clock=self.clock, local_sink=sink)
+        self.service.on_change.append(digests.sync_channel)
+        return digests
 
 
 def say(message: str) -> None:

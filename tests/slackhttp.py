@@ -76,6 +76,13 @@ class Bot:
 
     def action(self, action_id: str, value: str, *, channel: str = "C1", user: str = "U1",
                team: str = "T1") -> Reply:
+        return self.action_payload({"type": "button", "action_id": action_id, "block_id": "b1",
+                                    "value": value, "action_ts": "1.2"},
+                                   channel=channel, user=user, team=team)
+
+    def action_payload(self, action: dict[str, Any], *, channel: str = "C1", user: str = "U1",
+                       team: str = "T1") -> Reply:
+        """A ``block_actions`` request for one element of a message (a button, a menu)."""
         self._counter += 1
         payload = {
             "type": "block_actions", "team": {"id": team, "domain": "acme"},
@@ -85,8 +92,7 @@ class Bot:
             "container": {"type": "message", "message_ts": "1.1", "channel_id": channel,
                           "is_ephemeral": True},
             "response_url": self.slack.response_url(f"act{self._counter}"),
-            "actions": [{"type": "button", "action_id": action_id, "block_id": "b1",
-                         "value": value, "action_ts": "1.2"}],
+            "actions": [action],
         }
         body = urlencode({"payload": json.dumps(payload)})
         return post(self.url, body, sign(body))

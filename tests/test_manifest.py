@@ -11,6 +11,7 @@ from bot.listeners.actions import HANDLERS
 from bot.listeners.commands import COMMANDS
 from bot.listeners.events import EVENTS
 from bot.render.blocks import ACTIONS
+from bot.render.digest_blocks import ACTION_TUNE
 from bot.render.home import HOME_ACTIONS
 
 ROOT = Path(__file__).parent.parent
@@ -46,4 +47,4 @@ def test_events_declared_match_listeners():
 
 
 def test_every_button_the_renderers_make_has_a_listener():
-    assert set(HANDLERS) == set(ACTIONS) | set(HOME_ACTIONS)
+    assert set(HANDLERS) == set(ACTIONS) | set(HOME_ACTIONS) | {ACTION_TUNE}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.digest import Digest
 from bot.core.search import SearchResult
 
 
@@ -68,6 +69,16 @@ class HomeAnswer:
     channel_subscriptions: list[dict[str, Any]]
 
 
+@dataclass
+class PreviewAnswer:
+    """``/news preview``: the conversation's next digest as it would be now (None: nothing
+    is subscribed here)."""
+
+    digest: Digest | None
+    where: str
+
+
 Answer = (
     HelpAnswer | SearchAnswer | SimilarAnswer | MessageAnswer | ListAnswer | SettingsAnswer
+    | PreviewAnswer
 )

@@ -12,6 +12,12 @@ For each of the channel's active topics, in the order of its subscriptions (by t
 Each entry names the story's other outlets. A digest whose topics found nothing is empty: the
 job posts nothing unless ``post_when_empty``.
 
+Preferences (issue 5) apply here, so the job, ``/news preview`` and ``newsbot digest`` agree:
+a channel's ``items_per_topic``, ``skip_weekends`` and muted outlets; for a DM digest (a user's
+follows) the user's ``items`` (per digest), ``skip_weekends`` and muted outlets. A story whose
+leading article is muted is led by its best unmuted one; a story with no unmuted article is
+left out.
+
 Ranking per (topic, window) does not depend on the channel, so a :class:`Composer` keeps the
 ranked stories of recent windows: thousands of channels due at 08:00 share the work.
 """
@@ -26,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core import schedule
+from bot.core.preferences import is_muted
 from bot.core.search import score, to_fts
 from storage.store import BM25_WEIGHTS, SEQ_SPAN, Store, time_key
 
@@ -80,6 +87,12 @@ class Digest:
     due: dt.datetime  # the digest's time (UTC): stories are from the window before it
     tz: str
     sections: list[TopicSection]
+    quiet_day: bool = False  # a weekend the channel or user skips: nothing is posted
+
+    @property
+    def posts(self) -> bool:
+        """Whether the job posts this digest (``post_when_empty`` aside)."""
+        return not self.quiet_day and not self.is_empty
 
     @property
     def entries(self) -> list[DigestEntry]:
@@ -93,6 +106,14 @@ class Digest:
         """What the post delivers: (story_id, article_id, topic_key) per entry."""
         return [(e.story_id, e.article["id"], s.topic_key) for s in self.sections
                 for e in s.entries]
+
+
+@dataclass(frozen=True)
+class Preferences:
+    items_per_topic: int
+    total: int | None  # a cap over the whole digest (a user's "items per digest")
+    skip_weekends: bool
+    muted: set[str]
 
 
 @dataclass
@@ -171,26 +192,61 @@ class Composer:
         tz = topics[0]["tz"] if topics else "UTC"
         day = local_date or schedule.local_date(due, tz)
         due_ts = int(due.timestamp())
-        limit = self.settings.items_per_topic
+        prefs = self.preferences(team_id, channel_id, topics[0].get("kind") if topics else None)
+        if prefs.skip_weekends and day.weekday() >= 5:
+            return Digest(team_id, channel_id, day, due.astimezone(dt.UTC), tz,
+                          [TopicSection(t["topic"], t["topic_key"]) for t in topics],
+                          quiet_day=True)
+        limit = prefs.items_per_topic
         rankings = [self.ranked(t["topic"], due_ts) for t in topics]
         delivered = self.store.delivered_story_ids(
             team_id, channel_id, (s for r in rankings for s, _, _ in r.stories)
         )
         used: set[int] = set()
+        if prefs.muted:
+            used |= self._muted_stories(rankings, prefs.muted, due_ts)
         picks: list[list[tuple[int, int, float]]] = []
+        budget = prefs.total
         for sub, ranked in zip(topics, rankings):
-            chosen = self._pick(ranked.stories, delivered, used, limit)
-            if len(chosen) < limit and not ranked.complete:
+            want = min(limit, budget) if budget is not None else limit
+            chosen = self._pick(ranked.stories, delivered, used, want)
+            if len(chosen) < want and not ranked.complete:
                 # The cached top stories ran out for this channel: rank the whole window.
                 full = self._rank(sub["topic"], due_ts, None).stories
                 delivered |= self.store.delivered_story_ids(
                     team_id, channel_id, (s for s, _, _ in full)
                 )
-                chosen = self._pick(full, delivered, used, limit)
+                if prefs.muted:
+                    used |= self._muted_stories([_Ranked(full, True)], prefs.muted, due_ts)
+                chosen = self._pick(full, delivered, used, want)
             used.update(s for s, _, _ in chosen)
             picks.append(chosen)
-        sections = self._hydrate(topics, picks, due_ts)
+            if budget is not None:
+                budget -= len(chosen)
+        sections = self._hydrate(topics, picks, due_ts, prefs.muted)
         return Digest(team_id, channel_id, day, due.astimezone(dt.UTC), tz, sections)
+
+    # -- preferences -------------------------------------------------------------------------
+
+    def preferences(self, team_id: str, channel_id: str, kind: str | None) -> Preferences:
+        """The channel's (or, for a DM digest, the user's) settings that shape its digest."""
+        if kind == "dm":
+            user = self.store.user_settings(team_id, channel_id)
+            items = int(user["items"])
+            return Preferences(items, items, bool(user["skip_weekends"]),
+                               self.store.muted_domains(team_id, "user", channel_id))
+        channel = self.store.channel_settings(team_id, channel_id)
+        return Preferences(int(channel["items_per_topic"] or self.settings.items_per_topic),
+                           None, bool(channel["skip_weekends"]),
+                           self.store.muted_domains(team_id, "channel", channel_id))
+
+    def _muted_stories(self, rankings: Sequence[_Ranked], muted: set[str], due_ts: int) -> set[int]:
+        """Stories among these rankings with no unmuted article published by ``due_ts``."""
+        story_ids = list({s for r in rankings for s, _, _ in r.stories})
+        open_ = {m["story_id"] for m in self.store.story_members(story_ids)
+                 if not is_muted(m["domain"], muted)
+                 and (m["published_ts"] is None or m["published_ts"] <= due_ts)}
+        return set(story_ids) - open_
 
     @staticmethod
     def _pick(stories: list[tuple[int, int, float]], delivered: set[int], used: set[int],
@@ -205,7 +261,8 @@ class Composer:
         return out
 
     def _hydrate(self, topics: Sequence[dict[str, Any]],
-                 picks: list[list[tuple[int, int, float]]], due_ts: int) -> list[TopicSection]:
+                 picks: list[list[tuple[int, int, float]]], due_ts: int,
+                 muted: set[str] = frozenset()) -> list[TopicSection]:  # type: ignore[assignment]
         story_ids = [s for chosen in picks for s, _, _ in chosen]
         by_story: dict[int, list[dict[str, Any]]] = {}
         for m in self.store.story_members(story_ids):
@@ -218,13 +275,15 @@ class Composer:
             entries = []
             for story_id, article_id, s in chosen:
                 lead = rows.get(article_id)
-                if lead is None:  # deleted meanwhile
+                members = [m for m in by_story.get(story_id, [])
+                           if (m["published_ts"] is None or m["published_ts"] <= due_ts)
+                           and not is_muted(m["domain"], muted)]
+                if lead is not None and is_muted(lead["domain"], muted):
+                    # another outlet of the story stands in (members come best quality first)
+                    lead = members[0] if members else None
+                if lead is None:  # deleted meanwhile, or nothing unmuted left
                     continue
-                also = [
-                    m for m in by_story.get(story_id, [])
-                    if m["id"] != article_id
-                    and (m["published_ts"] is None or m["published_ts"] <= due_ts)
-                ]
+                also = [m for m in members if m["id"] != lead["id"]]
                 entries.append(DigestEntry(story_id, s, lead, also))
             sections.append(TopicSection(sub["topic"], sub["topic_key"], entries))
         return sections

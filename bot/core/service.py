@@ -18,11 +18,13 @@ from bot.core.answers import (
     HomeAnswer,
     ListAnswer,
     MessageAnswer,
+    PreviewAnswer,
     SearchAnswer,
     SettingsAnswer,
     SimilarAnswer,
 )
 from bot.core.commands import Command, CommandError, parse, parse_time
+from bot.core.digest import DigestSettings, preview_digest
 from bot.core.preferences import Outlet, domain_of, parse_setting
 from bot.core.search import search
 from bot.core.similar import similar
@@ -86,6 +88,7 @@ class NewsService:
     clock: Clock
     options: Settings = field(default_factory=Settings)
     on_change: list[ChangeHook] = field(default_factory=list)
+    digest_settings: DigestSettings = field(default_factory=DigestSettings)
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -103,6 +106,10 @@ class NewsService:
             return self.search(command.text, ctx)
         if command.name == "list":
             return self.list(ctx)
+        if command.name == "preview":
+            digest = preview_digest(self.store, ctx.team_id, ctx.channel_key, self.clock(),
+                                    self.digest_settings)
+            return PreviewAnswer(digest, ctx.where)
         if command.name in SUBCOMMANDS_HANDLED:
             if self._changes_channel(command, ctx) and self.options.admins_only and not ctx.is_admin:
                 return MessageAnswer(

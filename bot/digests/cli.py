@@ -5,8 +5,7 @@ It runs the very job the scheduler runs (``DigestRunner.run_channel``), as of ``
 is due then (within the grace period, not yet posted). ``--dry-run`` prints the digests as
 text and changes nothing, in Slack or in the database.
 
-``bot.cli`` adds it with :func:`add_digest_parser` and :func:`cmd_digest`; ``python -m
-bot.digests.cli`` runs it alone (same options, plus ``--db``, ``--config``).
+``bot.cli`` adds it with :func:`add_digest_parser` and :func:`cmd_digest`.
 """
 
 from __future__ import annotations
@@ -90,31 +89,3 @@ def _report(result: RunResult, dry_run: bool, out: Any) -> None:
         print(file=out)
     else:
         print(result.line(), file=out)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bot.digests.cli [--db PATH] [--config PATH] [--now T] digest ...``"""
-    from bot.config import ConfigError, load_config
-
-    parser = argparse.ArgumentParser(prog="newsbot")
-    parser.add_argument("--db")
-    parser.add_argument("--config")
-    parser.add_argument("--now", help=argparse.SUPPRESS)
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_digest_parser(sub)
-    args = parser.parse_args(argv)
-    try:
-        config = load_config(args.config, overrides={"db": args.db})
-    except ConfigError as exc:
-        print(f"newsbot: {exc}", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=config["log_level"].upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    fixed = parse_moment(args.now) if args.now else None
-    store = Store(config["db"])
-    clock: Clock = (lambda: fixed) if fixed else (lambda: dt.datetime.now(dt.UTC))
-    return cmd_digest(args, store, clock, config)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -333,7 +333,7 @@ class DigestRunner:
                     digest = self.composer.compose(team_id, channel_id, due, topics=topics,
                                                    local_date=day)
                     result.digest = digest
-                    if digest.is_empty and not self.settings.post_when_empty:
+                    if not digest.posts and (digest.quiet_day or not self.settings.post_when_empty):
                         self.store.end_digest_run(run["id"], owner=self.owner, state="empty",
                                                   now=self.clock())
                         result.status = "empty"
@@ -398,7 +398,7 @@ class DigestRunner:
                         result.team_id, result.channel_id)
             result.status, result.error = "failed", "no Slack client"
             return result
-        if digest.is_empty and not self.settings.post_when_empty:
+        if not digest.posts and (digest.quiet_day or not self.settings.post_when_empty):
             self.store.end_digest_run(run["id"], owner=self.owner, state="empty", now=self.clock())
             result.status = "empty"
             return result

@@ -14,6 +14,7 @@ from bot.core.answers import (
     HelpAnswer,
     ListAnswer,
     MessageAnswer,
+    PreviewAnswer,
     SearchAnswer,
     SettingsAnswer,
     SimilarAnswer,
@@ -153,6 +154,14 @@ def render(answer: Answer, now: dt.datetime) -> tuple[str, Blocks]:
         return search_blocks(answer.result, now, title=title, buttons=False)
     if isinstance(answer, ListAnswer):
         return list_blocks(answer)
+    if isinstance(answer, PreviewAnswer):
+        if answer.digest is None:
+            return message_blocks(f"Nothing is subscribed in {answer.where}: "
+                                  "`/news subscribe <topic>` starts a daily digest.")
+        from bot.render.digest_blocks import digest_message
+
+        message = digest_message(answer.digest, preview=True)
+        return message.text, message.blocks
     if isinstance(answer, SettingsAnswer):
         lines = settings_lines(answer)
         return escape(lines[0]), [section(escape_trimmed("\n".join(lines), SECTION_TEXT))]

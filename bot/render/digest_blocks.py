@@ -1,17 +1,17 @@
 """A digest (``bot.core.digest.Digest``) as a Slack message, and as terminal text.
 
-The message: a header with the date; per topic with news, a section whose lines are the
-stories (escaped headline as a link, "Outlet · 3 hours ago · also: Forbes, NYT"), dividers
-between topics; one context line naming the topics with nothing new; a footer. It always fits
-Block Kit: at most 50 blocks (at most ``ENTRIES_PER_BLOCK`` stories per section, so a section
-stays under 3,000 characters), and when a digest holds more than fits, whole stories are left
-out and counted in a closing line. :func:`digest_message` says which stories it shows
+The message: a header with the date; per story a section (escaped headline as a link,
+"Outlet · 3 hours ago · also: Forbes, NYT", the topic's name over its first story) with a menu
+to mute the outlet or see more like it; dividers between topics; one context line naming the
+topics with nothing new; a footer. It always fits Block Kit: at most 50 blocks, and when a
+digest holds more than fits, whole stories are left out and counted in a closing line. :func:`digest_message` says which stories it shows
 (``shown``): only those count as delivered, the rest can come in a later digest.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,8 @@ from bot.render.mrkdwn import (
     CONTEXT_TEXT,
     HEADER_TEXT,
     MAX_BLOCKS,
+    OPTION_TEXT,
+    OPTION_VALUE,
     SECTION_TEXT,
     escape,
     escape_trimmed,
@@ -30,6 +32,8 @@ from bot.render.mrkdwn import (
 from bot.render.text import age, trim
 
 Blocks = list[dict[str, Any]]
+
+ACTION_TUNE = "digest_tune"  # an entry's "Mute <outlet>" / "More like this" (bot/listeners/actions)
 
 ENTRIES_PER_BLOCK = 5
 TOPIC_CHARS = 150
@@ -90,8 +94,28 @@ def header_text(digest: Digest, preview: bool = False) -> str:
     return plain(f"News digest · {long_date(digest.local_date)}", HEADER_TEXT)
 
 
+def tune_menu(entry: DigestEntry) -> dict[str, Any]:
+    """The entry's accessory: an overflow menu "Mute <outlet>" / "More like this" (a plain
+    "More like this" button when the outlet's domain is too long for an option's value)."""
+    a = entry.article
+    like = json.dumps({"l": a["id"]})
+    domain = a.get("domain") or ""
+    mute = json.dumps({"m": domain})
+    if domain and len(mute) <= OPTION_VALUE:
+        outlet = a.get("provider") or domain
+        return {"type": "overflow", "action_id": ACTION_TUNE, "options": [
+            {"text": {"type": "plain_text", "text": plain(f"Mute {outlet}", OPTION_TEXT)},
+             "value": mute},
+            {"text": {"type": "plain_text", "text": "More like this"}, "value": like},
+        ]}
+    return {"type": "button", "action_id": ACTION_TUNE,
+            "text": {"type": "plain_text", "text": "More like this"}, "value": like}
+
+
 def digest_message(digest: Digest, *, preview: bool = False) -> DigestMessage:
-    """The Block Kit message for ``digest`` (``preview``: the private ``/news preview``)."""
+    """The Block Kit message for ``digest`` (``preview``: the private ``/news preview``).
+
+    One section per story, with its tuning menu; a topic's name heads its first story."""
     now = digest.due
     blocks: Blocks = [{"type": "header", "text": {"type": "plain_text",
                                                   "text": header_text(digest, preview)}}]
@@ -101,23 +125,18 @@ def digest_message(digest: Digest, *, preview: bool = False) -> DigestMessage:
     left_out = 0
     quiet = [s.topic for s in digest.sections if not s.entries]
     for section in digest.sections:
-        if not section.entries:
-            shown_sections.append(TopicSection(section.topic, section.topic_key, []))
-            continue
         kept: list[DigestEntry] = []
-        chunks = [section.entries[i : i + ENTRIES_PER_BLOCK]
-                  for i in range(0, len(section.entries), ENTRIES_PER_BLOCK)]
-        for n, chunk in enumerate(chunks):
-            need = 1 + (1 if n == 0 and len(blocks) > 1 else 0)  # a divider between topics
-            if need > room:
+        for n, entry in enumerate(section.entries):
+            divider = n == 0 and len(blocks) > 1
+            if 1 + divider > room:
                 break
-            if n == 0 and len(blocks) > 1:
+            if divider:
                 blocks.append({"type": "divider"})
             lines = [_topic_label(section.topic)] if n == 0 else []
-            lines += [_entry(e, now) for e in chunk]
-            blocks.append(_section("\n".join(lines)))
-            room -= need
-            kept.extend(chunk)
+            lines.append(_entry(entry, now))
+            blocks.append({**_section("\n".join(lines)), "accessory": tune_menu(entry)})
+            room -= 1 + divider
+            kept.append(entry)
         left_out += len(section.entries) - len(kept)
         shown_sections.append(TopicSection(section.topic, section.topic_key, kept))
     shown = Digest(digest.team_id, digest.channel_id, digest.local_date, digest.due, digest.tz,

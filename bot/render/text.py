@@ -9,6 +9,7 @@ from bot.core.answers import (
     HelpAnswer,
     ListAnswer,
     MessageAnswer,
+    PreviewAnswer,
     SearchAnswer,
     SettingsAnswer,
     SimilarAnswer,
@@ -60,6 +61,12 @@ def render(answer: Answer, now: dt.datetime) -> str:
         return answer.text
     if isinstance(answer, ListAnswer):
         return list_text(answer)
+    if isinstance(answer, PreviewAnswer):
+        if answer.digest is None:
+            return f"Nothing is subscribed in {answer.where}: `/news subscribe <topic>` starts one."
+        from bot.render.digest_blocks import digest_text
+
+        return digest_text(answer.digest, title="Preview of the next digest")
     if isinstance(answer, SettingsAnswer):
         return "\n".join(settings_lines(answer))
     if isinstance(answer, SimilarAnswer):

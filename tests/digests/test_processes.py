@@ -1,4 +1,4 @@
-"""Real processes: ``newsbot digest`` (``python -m bot.digests.cli``) against the fake Slack
+"""Real processes: ``newsbot digest`` (``python -m bot.cli digest``) against the fake Slack
 over HTTP. A run killed with SIGKILL between two posts, then run again; two runs at once on
 one database. Every channel ends with exactly one digest."""
 
@@ -58,7 +58,7 @@ def newsbot_digest(db: Path, fake: FakeSlack, cwd: Path, *extra: str) -> subproc
            "NEWSBOT_DB": str(db), "PYTHONPATH": str(REPO)}
     env.pop("NEWSBOT_CONFIG", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.digests.cli", "--now", NOW, "digest", *extra],
+        [sys.executable, "-m", "bot.cli", "--now", NOW, "digest", *extra],
         env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -145,7 +145,7 @@ def test_dry_run_prints_and_changes_nothing(db: Path, tmp_path: Path) -> None:
         assert "Solar farm opens" in out
         # Too late for any digest that day: still nothing recorded.
         late = subprocess.run(
-            [sys.executable, "-m", "bot.digests.cli", "--now", "2024-05-02T13:00:00+00:00",
+            [sys.executable, "-m", "bot.cli", "--now", "2024-05-02T13:00:00+00:00",
              "digest", "--dry-run", "--channel", "C1"],
             env={**os.environ, "NEWSBOT_DB": str(db), "PYTHONPATH": str(REPO)}, cwd=tmp_path,
             capture_output=True, text=True, timeout=60)

@@ -6,10 +6,12 @@ import re
 
 from slack_bolt import Ack, App
 
+from bot.listeners.actions.digest_menu import tune
 from bot.listeners.actions.home import on_home_action
 from bot.listeners.actions.search_buttons import more, share, subscribe
 from bot.listeners.deps import Deps
 from bot.render.blocks import ACTION_MORE, ACTION_SHARE, ACTION_SUBSCRIBE
+from bot.render.digest_blocks import ACTION_TUNE
 from bot.render.home import HOME_ACTIONS
 
 
@@ -17,6 +19,7 @@ HANDLERS = {
     ACTION_SUBSCRIBE: subscribe,
     ACTION_MORE: more,
     ACTION_SHARE: share,
+    ACTION_TUNE: tune,
     **{action_id: on_home_action for action_id in HOME_ACTIONS},
 }
 

@@ -35,10 +35,10 @@ from sqlite_utils import Database
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from synth import write_files  # noqa: E402
+from synth import write_files
 
-from bot.core.loader import Loader, iter_files  # noqa: E402
-from storage.store import Store  # noqa: E402
+from bot.core.loader import Loader, iter_files
+from storage.store import Store
 
 TARGET = 0.7
 
@@ -52,7 +52,7 @@ def floor(folder: Path, db_path: Path) -> tuple[int, float]:
         for path in iter_files([folder]):
             text = path.read_text(encoding="utf-8")
             front = text.split("\n---\n", 1)[0].removeprefix("---\n")
-            data = yaml.load(front, Loader=yaml.CSafeLoader)  # noqa: S506 - a safe loader
+            data = yaml.load(front, Loader=yaml.CSafeLoader)
             related = data.pop("related", None) or []
             yield data
             yield from related

@@ -133,9 +133,10 @@ def main() -> None:
                 conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?",
                              (exprs[w],)).fetchone()[0] for w in words
             )
-            bot = timings(lambda w: search(store, w, now=NOW), words, args.runs, args.budget)
-            raw = timings(lambda w: conn.execute(RAW_SQL, (exprs[w],)).fetchall(), words,
-                          args.runs, args.budget)
+            bot = timings(lambda w, store=store: search(store, w, now=NOW), words, args.runs,
+                          args.budget)
+            raw = timings(lambda w, c=conn, e=exprs: c.execute(RAW_SQL, (e[w],)).fetchall(),
+                          words, args.runs, args.budget)
             bot99 = pct(bot, 99)
             worst[total] = max(worst.get(total, 0.0), bot99)
             style = "green" if bot99 < TARGET_MS else "red"

@@ -17,8 +17,8 @@ from bot.config import Config, ConfigError, load_config
 from bot.core.loader import Clock, Loader, iter_files, utc_now
 from bot.core.search import hit_to_json, search
 from bot.digests.cli import add_digest_parser, cmd_digest
-from bot.runtime import Runtime, StartupError, say
 from bot.render.text import render
+from bot.runtime import Runtime, StartupError, say
 from storage.store import Store
 
 log = logging.getLogger("newsbot")

@@ -12,8 +12,8 @@ from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Config
-from bot.core.loader import Clock
 from bot.core.digest import DigestSettings
+from bot.core.loader import Clock
 from bot.core.service import NewsService, Settings
 from bot.slack.client import make_client
 

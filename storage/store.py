@@ -114,7 +114,7 @@ class Store(SubscriptionsMixin, DigestsMixin, PreferencesMixin):
         with self._lock:
             cur = self.db.conn.execute(sql, params)
             cols = [c[0] for c in cur.description]
-            return [dict(zip(cols, row)) for row in cur.fetchall()]
+            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
     def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self._lock:

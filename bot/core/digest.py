@@ -207,7 +207,7 @@ class Composer:
             used |= self._muted_stories(rankings, prefs.muted, due_ts)
         picks: list[list[tuple[int, int, float]]] = []
         budget = prefs.total
-        for sub, ranked in zip(topics, rankings):
+        for sub, ranked in zip(topics, rankings, strict=True):
             want = min(limit, budget) if budget is not None else limit
             chosen = self._pick(ranked.stories, delivered, used, want)
             if len(chosen) < want and not ranked.complete:
@@ -271,7 +271,7 @@ class Composer:
         missing = [a for chosen in picks for _, a, _ in chosen if a not in rows]
         rows.update((r["id"], r) for r in self.store.articles(missing))
         sections = []
-        for sub, chosen in zip(topics, picks):
+        for sub, chosen in zip(topics, picks, strict=True):
             entries = []
             for story_id, article_id, s in chosen:
                 lead = rows.get(article_id)

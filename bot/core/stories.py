@@ -32,11 +32,7 @@ MIN_TITLE_SIMILARITY = 0.75
 ADDITION_SIMILARITY = 0.8
 
 STOP_WORDS = frozenset(
-    """a an the and or but nor of to in on at by for from with without into onto over under
-    about after before as is are was were be been being it its this that these those their
-    his her our your my we you they he she i me us them not no new now than then so if up out
-    off via vs will would can could may might has have had do does did just more most says say
-    said how why what when where who which while amid""".split()
+    ["a", "an", "the", "and", "or", "but", "nor", "of", "to", "in", "on", "at", "by", "for", "from", "with", "without", "into", "onto", "over", "under", "about", "after", "before", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "their", "his", "her", "our", "your", "my", "we", "you", "they", "he", "she", "i", "me", "us", "them", "not", "no", "new", "now", "than", "then", "so", "if", "up", "out", "off", "via", "vs", "will", "would", "can", "could", "may", "might", "has", "have", "had", "do", "does", "did", "just", "more", "most", "says", "say", "said", "how", "why", "what", "when", "where", "who", "which", "while", "amid"]
 )
 _WORD = re.compile(r"[$€£]?\w+(?:[.,']\w+)*", re.UNICODE)
 

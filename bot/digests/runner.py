@@ -440,7 +440,7 @@ class DigestRunner:
         if self.on_paused is not None:
             try:
                 self.on_paused(result.team_id, result.channel_id)
-            except Exception:  # noqa: BLE001 - a hook must not undo the run's outcome
+            except Exception:
                 log.exception("on_paused hook failed")
         result.status, result.error = "paused", code
         return result

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Respond
-
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 

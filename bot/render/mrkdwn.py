@@ -45,7 +45,7 @@ _URL_SAFE = re.compile(r"[\s<>|]")
 
 def link(url: str, label: str, limit: int) -> str:
     """``<url|label>`` with a label that cannot close the link or add markup, within ``limit``."""
-    safe_url = _URL_SAFE.sub(lambda m: "%{:02X}".format(ord(m.group(0))), url or "")
+    safe_url = _URL_SAFE.sub(lambda m: f"%{ord(m.group(0)):02X}", url or "")
     room = max(10, limit - len(safe_url) - 3)
     label = escape_trimmed(label, room).replace("|", "¦")
     if len(safe_url) + len(label) + 3 > limit:

@@ -20,7 +20,7 @@ from tests.digests.conftest import (
     make_runner,
     subscribe,
 )
-from tests.fakeslack import FakeSlack, Fail, block_errors
+from tests.fakeslack import Fail, FakeSlack, block_errors
 
 UTC = dt.UTC
 DUE = dt.datetime(2024, 5, 2, 8, 0, tzinfo=UTC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 import pytest
 
@@ -67,11 +68,10 @@ def test_end_needs_the_lease(store: Store) -> None:
 
 def test_one_row_per_channel_and_date(store: Store) -> None:
     claim(store, "a")
-    with pytest.raises(Exception):
-        with store.transaction():
-            store._write(
-                "INSERT INTO digest_runs (team_id, channel_id, local_date, scheduled_for, state) "
-                "VALUES (?, 'C1', '2024-05-02', 'x', 'running')", (TEAM,))
+    with pytest.raises(sqlite3.IntegrityError), store.transaction():
+        store._write(
+            "INSERT INTO digest_runs (team_id, channel_id, local_date, scheduled_for, state) "
+            "VALUES (?, 'C1', '2024-05-02', 'x', 'running')", (TEAM,))
 
 
 def test_pause_channel_for_names_the_subscribers_once(store: Store) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from tests.fakeslack import block_errors
-from tests.slackhttp import start_bot
 from tests.listeners.conftest import NOW
+from tests.slackhttp import start_bot
 
 
 def text_of(resp: dict) -> str:

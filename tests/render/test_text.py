@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from bot.core.answers import HelpAnswer, MessageAnswer, SearchAnswer

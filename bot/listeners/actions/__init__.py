@@ -14,7 +14,6 @@ from bot.render.blocks import ACTION_MORE, ACTION_SHARE, ACTION_SUBSCRIBE
 from bot.render.digest_blocks import ACTION_TUNE
 from bot.render.home import HOME_ACTIONS
 
-
 HANDLERS = {
     ACTION_SUBSCRIBE: subscribe,
     ACTION_MORE: more,

@@ -81,6 +81,14 @@ class Runtime:
         sink = (lambda digest: print(digest_text(digest), flush=True)) if local else None
         digests = start_digests(self.store, self.config, clock=self.clock, local_sink=sink)
         self.service.on_change.append(digests.sync_channel)
+        if self.config.slack_bot_token and not local:
+            from bot.slack.zones import JOB_ID, refresh_follower_zones
+
+            client = make_client(self.config.slack_bot_token, self.config.slack_api_url)
+            digests.scheduler.add_job(
+                refresh_follower_zones, "cron", hour=3, minute=17, args=(self.service, client),
+                id=JOB_ID, replace_existing=True,
+            )
         return digests
 
 

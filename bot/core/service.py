@@ -121,10 +121,7 @@ class NewsService:
                 return getattr(self, command.name)(command, ctx)
             except CommandError as exc:
                 return MessageAnswer(str(exc), ok=False)
-        return MessageAnswer(
-            f"`/news {command.name}` is not available yet. Type `/news help` for what is.",
-            ok=False,
-        )
+        return HelpAnswer(f"Unknown command “{command.name}”.")
 
     @staticmethod
     def _changes_channel(command: Command, ctx: Context) -> bool:

@@ -9,10 +9,9 @@ caller can tell the owner is dead (see ``owner_gone``).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from storage.subscriptions import SUB_COLUMNS
@@ -40,33 +39,6 @@ def _parse(value: str | None) -> dt.datetime | None:
 
 class DigestsMixin:
     """Methods of Store (see storage.store) for ``digest_runs`` and ``deliveries``."""
-
-    # -- transactions ------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def immediate(self) -> Iterator[Any]:
-        """A transaction that takes SQLite's write lock at once (``BEGIN IMMEDIATE``), so what
-        it reads cannot change before it writes, whatever other processes do. Inside another
-        transaction it is a savepoint of that one."""
-        with self._lock:  # type: ignore[attr-defined]
-            conn = self.db.conn  # type: ignore[attr-defined]
-            if conn.in_transaction:
-                with self.db.atomic():  # type: ignore[attr-defined]
-                    yield self
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            try:
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
 
     # -- channels to schedule ----------------------------------------------------------------
 

@@ -71,44 +71,54 @@ class Store(SubscriptionsMixin, DigestsMixin, PreferencesMixin):
     # -- transactions ------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Store]:
-        """All or nothing; nested calls become savepoints.
+    def transaction(self, *, immediate: bool = False) -> Iterator[Store]:
+        """All or nothing; nested calls become savepoints of the outer transaction.
 
-        Like sqlite-utils' ``atomic()``, but the savepoints are named by depth, not at random,
-        so their statements stay in the connection's statement cache (the loader opens one
-        per file).
+        ``immediate`` takes SQLite's write lock at once (``BEGIN IMMEDIATE``), so what the
+        transaction reads cannot change before it writes, whatever other processes do.
+        Savepoints are named by depth, not at random, so their statements stay in the
+        connection's statement cache (the loader opens one per file).
         """
         with self._lock:
             conn = self.db.conn
-            if not conn.in_transaction:
-                conn.execute("BEGIN")
-                try:
+            if conn.in_transaction:
+                with self._savepoint(conn):
                     yield self
-                except BaseException:
-                    if conn.in_transaction:  # an error may already have ended it
-                        conn.execute("ROLLBACK")
-                    raise
-                try:
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
                 return
-            self._depth += 1
-            name = f"newsbot_{self._depth}"
+            conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
             try:
-                conn.execute(f"SAVEPOINT {name}")
-                try:
-                    yield self
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
-                        conn.execute(f"RELEASE SAVEPOINT {name}")
-                    raise
-                conn.execute(f"RELEASE SAVEPOINT {name}")
-            finally:
-                self._depth -= 1
+                yield self
+            except BaseException:
+                if conn.in_transaction:  # an error may already have ended it
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def immediate(self) -> contextlib.AbstractContextManager[Store]:
+        """``transaction(immediate=True)``."""
+        return self.transaction(immediate=True)
+
+    @contextlib.contextmanager
+    def _savepoint(self, conn: sqlite3.Connection) -> Iterator[None]:
+        self._depth += 1
+        name = f"newsbot_{self._depth}"
+        try:
+            conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                    conn.execute(f"RELEASE SAVEPOINT {name}")
+                raise
+            conn.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._depth -= 1
 
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         with self._lock:

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -115,9 +116,17 @@ def cmd_load(args: argparse.Namespace, store: Store, clock: Clock, config: Confi
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if err.is_terminal and len(files) > 1:
         columns = (TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=err, transient=True) as progress:
+        # Refreshed by hand, not by rich's refresh thread: the loader forks parse workers only
+        # from a single-threaded process.
+        with Progress(*columns, console=err, transient=True, auto_refresh=False) as progress:
             task = progress.add_task("load", total=len(files))
-            report = loader.load(files, on_file=lambda _: progress.advance(task))
+
+            def step(_: Path) -> None:
+                progress.advance(task)
+                if progress.tasks[0].completed % 50 == 0:
+                    progress.refresh()
+
+            report = loader.load(files, on_file=step)
     else:
         report = loader.load(files)
     for path, reason in report.bad:

@@ -39,6 +39,7 @@ class LoadReport:
     new: int = 0
     updated: int = 0
     bad: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    workers: int = 0  # processes that parsed (0: this one)
 
     @property
     def ok(self) -> bool:
@@ -193,7 +194,8 @@ class Loader:
     ) -> LoadReport:
         report = LoadReport()
         files = list(iter_files(paths))
-        parsed = self._parsed(files)
+        report.workers = self._workers(len(files))
+        parsed = self._parsed(files, report.workers)
         for start in range(0, len(files), BATCH_FILES):
             with self.store.transaction():
                 for path in files[start : start + BATCH_FILES]:
@@ -202,14 +204,20 @@ class Loader:
                         on_file(path)
         return report
 
-    def _parsed(self, files: list[Path]) -> Iterator[Article | BadFile]:
+    @staticmethod
+    def _workers(files: int) -> int:
+        """Worker processes for a load of ``files`` files (0: parse inline). Workers are
+        forked: cheap, and nothing to re-import. Forking a process that runs other threads
+        (a bot serving Slack) is unsafe, so that one parses inline."""
+        if files < PARALLEL_MIN_FILES or threading.active_count() > 1:
+            return 0
+        return parse_workers()
+
+    def _parsed(self, files: list[Path], workers: int) -> Iterator[Article | BadFile]:
         """Each file's article (or why it is bad), in order. A large load parses in worker
         processes while this one writes: YAML parsing is most of a load's work, and SQLite
         writes want one writer."""
-        workers = parse_workers() if len(files) >= PARALLEL_MIN_FILES else 0
-        # Workers are forked: cheap, and nothing to re-import. Forking a process that runs
-        # other threads (a bot serving Slack) is unsafe, so that one parses inline.
-        if workers == 0 or threading.active_count() > 1:
+        if workers == 0:
             for path in files:
                 yield _parse(path, self.max_bytes)
             return

@@ -433,3 +433,27 @@ def test_nothing_is_left_half_done_inside_an_outer_transaction(fresh_db, three_f
             loader.load_file(three_files[1], report)
         loader.load_file(three_files[2], report)
     assert {r["url"] for r in rows(fresh_db)} == {"https://n.example/before", "https://n.example/after"}
+
+
+def test_a_large_load_parses_in_worker_processes_with_the_same_result(tmp_path, clock, monkeypatch):
+    """Loads of PARALLEL_MIN_FILES files or more parse in forked workers; the database they
+    make is the one an inline parse makes, bad files included."""
+    from bot.core.loader import PARALLEL_MIN_FILES
+    from tests.helpers import dump, write, write_article
+
+    folder = tmp_path / "many"
+    for i in range(PARALLEL_MIN_FILES + 20):
+        write_article(folder, f"{i:04d}.md", f"Headline number {i} about zebras",
+                      f"https://z.example/{i}")
+    write(folder, "bad.md", "no front matter\n")
+    dumps, reports = [], []
+    for workers in ("2", "0"):
+        monkeypatch.setenv("NEWSBOT_PARSE_WORKERS", workers)
+        store = Store(tmp_path / f"w{workers}.db")
+        reports.append(Loader(store, clock).load([folder]))
+        dumps.append({k: v for k, v in dump(store).items() if k != "_sqlite_migrations"})
+        store.close()
+    assert [r.workers for r in reports] == [2, 0]
+    assert reports[0].summary() == reports[1].summary()
+    assert reports[0].bad == reports[1].bad and len(reports[0].bad) == 1
+    assert dumps[0] == dumps[1]

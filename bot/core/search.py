@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.preferences import is_muted
 from storage.store import Store
 
 WINDOW = 1000
@@ -146,7 +147,7 @@ def search(
     best: dict[int, StoryHit] = {}
     for article_id, bm25 in matches:
         row = rows.get(article_id)
-        if row is None or row["domain"] in muted:
+        if row is None or is_muted(row["domain"], muted):
             continue
         s = score(bm25, best_bm25, row["published_ts"], row["quality"], now_ts)
         hit = best.get(row["story_id"])
@@ -161,7 +162,7 @@ def search(
         hit.also = [
             m for m in members
             if m["story_id"] == hit.story_id and m["id"] != hit.article["id"]
-            and m["domain"] not in muted
+            and not is_muted(m["domain"], muted)
         ]
     message = None if page else "No more stories."
     return SearchResult(query, page, len(ranked), offset, message)

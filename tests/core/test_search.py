@@ -301,3 +301,18 @@ def test_hit_to_json(store):
     assert data["topics"] == ["AI", "Computer Vision"]
     assert data["also"] and set(data["also"][0]) >= {"provider", "url"}
     json.dumps(data)
+
+
+def test_a_muted_domain_hides_its_sub_domains_too(fresh_db, clock):
+    from bot.core.loader import Loader
+    from bot.core.search import search
+    from tests.conftest import SEED_FILE
+
+    Loader(fresh_db, clock).load([SEED_FILE])
+    shown = search(fresh_db, "watchdog urges caution", limit=10, now=clock())
+    assert any(h.article["domain"] == "reuters.com" for h in shown.hits)
+    fresh_db._write("UPDATE articles SET domain = 'uk.reuters.com' WHERE domain = 'reuters.com'")
+    hidden = search(fresh_db, "watchdog urges caution", limit=10, now=clock(),
+                    exclude_domains={"reuters.com"})
+    assert all("reuters" not in h.article["domain"] for h in hidden.hits)
+    assert all("reuters" not in m["domain"] for h in hidden.hits for m in h.also)

@@ -55,6 +55,12 @@ class Deps:
         self.work.submit(run)
 
 
+def slack_text(text: str | None) -> str:
+    """What a person typed, from a slash command's ``text``: Slack sends ``&``, ``<`` and ``>``
+    as ``&amp;``, ``&lt;`` and ``&gt;`` (``&amp;`` last, so a typed ``&lt;`` stays as typed)."""
+    return (text or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def context_from(payload: dict[str, Any]) -> Context:
     """A Context from a slash command payload or an interaction body."""
     team = payload.get("team_id") or (payload.get("team") or {}).get("id") or ""

@@ -119,3 +119,16 @@ def test_healthz(bot):
 
     with urllib.request.urlopen(bot.url.replace("/slack/events", "/healthz")) as resp:
         assert json.loads(resp.read()) == {"ok": True, "articles": 23}
+
+
+def test_command_text_arrives_html_escaped_as_slack_sends_it(bot):
+    # Slack sends "&", "<" and ">" in a slash command's text as entities: what was typed is
+    # "U.S. News & World Report", "AT&T <b>" and "a &lt; b" (entities typed as such).
+    muted = bot.ask("mute U.S. News &amp; World Report")
+    assert "Muted U.S. News &amp; World Report (usnews.com)" in all_text(muted)
+    assert bot.store.muted_domains("T1", "user", "U1") == {"usnews.com"}
+    bot.ask("subscribe AT&amp;T &lt;b&gt;")
+    bot.ask("subscribe a &amp;lt; b")
+    assert [s["topic"] for s in bot.store.subscriptions("T1", "C1")] == ["a &lt; b", "AT&T <b>"]
+    listing = bot.ask("list")
+    assert "AT&amp;T &lt;b&gt;" in all_text(listing) and "a &amp;lt; b" in all_text(listing)

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.core.commands import CommandError, parse
-from bot.listeners.deps import Deps, Reply, add_user_info, context_from
+from bot.listeners.deps import Deps, Reply, add_user_info, context_from, slack_text
 from bot.render.blocks import message_blocks, render
 
 
@@ -24,7 +24,7 @@ def answer(deps: Deps, command: dict[str, Any]) -> Reply:
     ctx = context_from(command)
     service = deps.service
     try:
-        parsed = parse(command.get("text") or "")
+        parsed = parse(slack_text(command.get("text")))
     except CommandError as exc:
         return message_blocks(str(exc))
     if service.needs_user_info(parsed, ctx):

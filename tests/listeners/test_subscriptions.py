@@ -104,3 +104,31 @@ def test_admins_only_limits_subscription_changes(tmp_path, slack):
         assert len(bot.store.all_subscriptions()) == 2
     finally:
         bot.close()
+
+
+RATES = """---
+title: "Central bank holds interest rates at 5% for a third month"
+publishedDateTime: 2020-02-05T10:00:00Z
+webUrl: "https://news.example/rates"
+provider: {name: Example News, domain: news.example}
+---
+"""
+
+
+def test_subscribe_button_subscribes_to_the_search_words_exactly(bot, tmp_path):
+    from bot.core.loader import Loader
+
+    (tmp_path / "rates.md").write_text(RATES, encoding="utf-8")
+    Loader(bot.store, lambda: NOW).load([tmp_path / "rates.md"])
+    results = bot.ask("interest rates at 5%")
+    button = next(e for b in results["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if e["action_id"] == "news_subscribe")
+    assert button["text"]["text"] == "Subscribe this channel to interest rates at 5%"
+    bot.action("news_subscribe", button["value"])
+    bot.action("news_subscribe", "ai at 7pm tz Asia/Tokyo")
+    r = bot.wait_responses(3)
+    assert "Subscribed this channel to *interest rates at 5%*" in text_of(r[1])
+    assert "*ai at 7pm tz Asia/Tokyo*" in text_of(r[2])
+    subs = bot.store.subscriptions("T1", "C1")
+    assert [s["topic"] for s in subs] == ["ai at 7pm tz Asia/Tokyo", "interest rates at 5%"]
+    assert {(s["hour"], s["tz"]) for s in subs} == {(8, "Europe/London")}

@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk.errors import SlackApiError
 
-from bot.core.commands import Command, CommandError, parse
+from bot.core.commands import MAX_TOPIC_CHARS, Command
 from bot.listeners.deps import Deps, Reply, add_user_info, context_from
 from bot.render.blocks import message_blocks, render, shared_story_blocks
 
@@ -34,12 +34,12 @@ def subscribe(deps: Deps) -> Handler:
 
 def _subscribe(deps: Deps, body: dict[str, Any]) -> Reply:
     ctx = context_from(body)
-    try:
-        command = parse("subscribe " + _value(body))
-    except CommandError as exc:
-        return message_blocks(str(exc))
-    if command.name != "subscribe":
-        command = Command("subscribe", _value(body))
+    # The button's value is the search's words: that topic exactly, never read as
+    # "<topic> at HH:MM" (a search for "rates at 5%" or "ai at 7pm" subscribes to just that).
+    topic = " ".join(_value(body).split())
+    if not topic or len(topic) > MAX_TOPIC_CHARS:
+        return message_blocks("That button has expired: search again with /news.")
+    command = Command("subscribe", topic)
     if deps.service.needs_user_info(command, ctx):
         add_user_info(ctx, deps.client)
     return render(deps.service.handle(command, ctx), deps.service.clock())

@@ -32,7 +32,7 @@ from bot.render.mrkdwn import (
     link,
     plain,
 )
-from bot.render.text import age, also_outlets, settings_lines, subscription_line
+from bot.render.text import age, also_outlets, mute_name, settings_lines, subscription_line
 
 Blocks = list[dict[str, Any]]
 
@@ -139,6 +139,38 @@ def list_blocks(answer: ListAnswer) -> tuple[str, Blocks]:
     return f"{len(answer.subscriptions)} subscriptions in {answer.where}", blocks
 
 
+MUTE_CHARS = 300  # one muted outlet's line
+
+
+def settings_blocks(answer: SettingsAnswer) -> tuple[str, Blocks]:
+    """The settings, then every muted outlet on its own line, in as many sections as they
+    need (a long list is never squeezed into one line or cut off unsaid)."""
+    head = settings_lines(answer, list_mutes=False)
+    blocks: Blocks = [section(escape("\n".join(head)))]
+    mutes = ["• " + escape_trimmed(mute_name(m), MUTE_CHARS) for m in answer.mutes]
+    blocks += chunked_sections(mutes, MAX_BLOCKS - len(blocks))
+    return escape(head[0]), blocks
+
+
+def chunked_sections(lines: list[str], room: int) -> Blocks:
+    """``lines`` (escaped mrkdwn) in sections of up to SECTION_TEXT characters, at most
+    ``room`` blocks; what does not fit is counted in a closing context."""
+    blocks: Blocks = []
+    chunk: list[str] = []
+    for n, line in enumerate(lines):
+        if chunk and sum(len(x) + 1 for x in chunk) + len(line) > SECTION_TEXT:
+            if len(blocks) + 2 >= room:
+                blocks.append(section("\n".join(chunk)))
+                blocks.append(context(f"… and {len(lines) - n} more"))
+                return blocks
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    return blocks
+
+
 def message_blocks(text: str) -> tuple[str, Blocks]:
     safe = escape_trimmed(text, SECTION_TEXT)
     return safe, [section(safe)]
@@ -163,8 +195,7 @@ def render(answer: Answer, now: dt.datetime) -> tuple[str, Blocks]:
         message = digest_message(answer.digest, preview=True)
         return message.text, message.blocks
     if isinstance(answer, SettingsAnswer):
-        lines = settings_lines(answer)
-        return escape(lines[0]), [section(escape_trimmed("\n".join(lines), SECTION_TEXT))]
+        return settings_blocks(answer)
     assert isinstance(answer, MessageAnswer)
     return message_blocks(answer.text)
 

@@ -105,8 +105,9 @@ def list_text(answer: ListAnswer) -> str:
     return "\n".join(lines)
 
 
-def settings_lines(answer: SettingsAnswer) -> list[str]:
-    """Each setting of a DM or a channel, with how to change it."""
+def settings_lines(answer: SettingsAnswer, *, list_mutes: bool = True) -> list[str]:
+    """Each setting of a DM or a channel, with how to change it (``list_mutes=False``: the
+    number of muted outlets only, for a renderer that lists them itself)."""
     per = "per digest" if answer.is_dm else "per topic"
     weekends = "skipped" if answer.skip_weekends else "a digest every day"
     lines = [
@@ -116,9 +117,17 @@ def settings_lines(answer: SettingsAnswer) -> list[str]:
         f"  • weekends: {weekends} — `/news settings weekends skip|send`",
     ]
     here = "" if answer.is_dm else " here"
-    if answer.mutes:
-        muted = ", ".join(f"{m['label']} ({m['domain']})" for m in answer.mutes)
+    if answer.mutes and list_mutes:
+        muted = ", ".join(mute_name(m) for m in answer.mutes)
         lines.append(f"  • muted: {muted} — `/news unmute <outlet>{here}`")
+    elif answer.mutes:
+        count = len(answer.mutes)
+        lines.append(f"  • muted: {count} outlet{'' if count == 1 else 's'}, below — "
+                     f"`/news unmute <outlet>{here}`")
     else:
         lines.append(f"  • muted: none — `/news mute <outlet or domain>{here}`")
     return lines
+
+
+def mute_name(mute: dict) -> str:
+    return f"{mute['label']} ({mute['domain']})"

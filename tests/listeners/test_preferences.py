@@ -136,3 +136,16 @@ def test_home_with_200_follows_pages_within_the_block_limit(bot):
     bot.home_action({"type": "button", "action_id": "home_page", "value": "1"})
     blob = json.dumps(bot.wait_home("U1", 2))
     assert "topic 020" in blob and "topic 000" not in blob and "Page 2 of 10" in blob
+
+
+def test_settings_list_every_mute_on_its_own_line_however_many(bot):
+    domains = [f"{'long-outlet-name-' * 3}{i:02d}.example.com" for i in range(60)]
+    for i, domain in enumerate(domains):
+        bot.store.mute("T1", "user", "U1", domain, f"Outlet {i:02d} <b> & {'name ' * 12}", "U1", NOW)
+    r = bot.ask("settings", **DM)
+    assert block_errors(r["blocks"]) == []
+    text = "\n".join(b["text"]["text"] for b in r["blocks"] if b["type"] == "section")
+    assert "muted: 60 outlets" in text and "items: 5 per digest" in text
+    lines = [line for line in text.split("\n") if "example.com" in line]
+    assert len(lines) == 60 and all(d in text for d in domains)
+    assert "Outlet 07 &lt;b&gt; &amp; name" in text and "<b>" not in text

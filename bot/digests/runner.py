@@ -427,7 +427,7 @@ class DigestRunner:
         where = "your DM with me" if result.channel_id in users else f"<#{result.channel_id}>"
         text = (f"I could not post today's news digest in {where}: {reason}. I have paused "
                 "its subscriptions. Invite me back (or pick another channel), then use "
-                "`/news resume <topic>` there.")
+                "`/news resume &lt;topic&gt;` there.")
         for user in users:
             try:
                 assert self.client is not None

@@ -40,7 +40,7 @@ def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
         blocks.append(context(escape_trimmed(notice, 2000)))
 
     blocks.append(section(f"*Your follows* ({home.follows_total}) — a DM digest each morning. "
-                          "Add one with `/news follow <topic>`."))
+                          "Add one with `/news follow &lt;topic&gt;`."))
     for follow in home.follows:
         blocks.append(section(f"• *{escape_trimmed(follow['topic'], 200)}* · {_when(follow)}",
                               accessory=button("Unfollow", HOME_UNFOLLOW, follow["topic"])))
@@ -81,12 +81,12 @@ def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
             blocks.append(context(f"… and {len(s.mutes) - MAX_MUTES_SHOWN} more: "
                                   "`/news settings` lists them all"))
     else:
-        blocks.append(context("No muted outlets. `/news mute <outlet or domain>` hides one."))
+        blocks.append(context("No muted outlets. `/news mute &lt;outlet or domain&gt;` hides one."))
     blocks.append({"type": "divider"})
 
     blocks.append(section("*Channel subscriptions you made*"))
     if not home.channel_subscriptions:
-        blocks.append(context("None. In a channel: `/news subscribe <topic>`."))
+        blocks.append(context("None. In a channel: `/news subscribe &lt;topic&gt;`."))
     for sub in home.channel_subscriptions:
         value = json.dumps({"c": sub["channel_id"], "t": sub["topic"]}, ensure_ascii=False)
         accessory = button("Unsubscribe", HOME_UNSUBSCRIBE, value) if len(value) <= 2000 else None

@@ -149,3 +149,30 @@ def test_settings_list_every_mute_on_its_own_line_however_many(bot):
     lines = [line for line in text.split("\n") if "example.com" in line]
     assert len(lines) == 60 and all(d in text for d in domains)
     assert "Outlet 07 &lt;b&gt; &amp; name" in text and "<b>" not in text
+
+
+def mrkdwn_texts(blocks: list) -> list[str]:
+    out = []
+    for b in blocks:
+        if b["type"] == "section":
+            out.append(b["text"]["text"])
+        elif b["type"] == "context":
+            out += [e["text"] for e in b["elements"] if e["type"] == "mrkdwn"]
+    return out
+
+
+def test_home_never_sends_a_bare_angle_bracket(bot):
+    # In mrkdwn "<topic>" is a link and "<!here>" a mention: only <#channel> may be sent as is.
+    bot.event({"type": "app_home_opened", "user": "U1", "channel": "D77", "tab": "home"})
+    empty = "\n".join(mrkdwn_texts(bot.wait_home("U1", 1)["blocks"]))
+    assert "`/news follow &lt;topic&gt;`" in empty and "`/news subscribe &lt;topic&gt;`" in empty
+    assert "`/news mute &lt;outlet or domain&gt;`" in empty
+    bot.ask("follow <!here> & co")
+    bot.ask("subscribe <@U2> news", channel="C3")
+    bot.store.mute("T1", "user", "U1", "evil.example", "<!channel> Times", "U1", NOW)
+    bot.event({"type": "app_home_opened", "user": "U1", "channel": "D77", "tab": "home"})
+    full = "\n".join(mrkdwn_texts(bot.wait_home("U1", 2)["blocks"]))
+    assert "&lt;!here&gt; &amp; co" in full and "&lt;@U2&gt; news" in full
+    assert "&lt;!channel&gt; Times" in full
+    for text in (empty, full):
+        assert "<" not in text.replace("<#C3>", ""), text

@@ -3,7 +3,7 @@ terminal text; nothing here knows either."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.digest import Digest
@@ -66,7 +66,8 @@ class HomeAnswer:
     page: int  # 0-based
     pages: int
     settings: SettingsAnswer
-    channel_subscriptions: list[dict[str, Any]]
+    channel_subscriptions: list[dict[str, Any]]  # the first ones
+    more_channel_subscriptions: list[dict[str, Any]] = field(default_factory=list)  # the rest
 
 
 @dataclass

@@ -374,7 +374,8 @@ class NewsService:
         shown = follows[page * self.HOME_PAGE : (page + 1) * self.HOME_PAGE]
         channel_subs = self.store.subscriptions_by(ctx.team_id, ctx.user_id, kind="channel")
         return HomeAnswer(shown, len(follows), page, pages, self.settings_answer(dm),
-                          channel_subs[: self.HOME_CHANNEL_SUBS])
+                          channel_subs[: self.HOME_CHANNEL_SUBS],
+                          channel_subs[self.HOME_CHANNEL_SUBS :])
 
     def similar(self, article_id: int, ctx: Context) -> SimilarAnswer:
         """The stories nearest to an article ("More like this"), the user's mutes applied."""

@@ -23,6 +23,7 @@ HOME_UNSUBSCRIBE = "home_unsubscribe"
 HOME_ACTIONS = (HOME_UNFOLLOW, HOME_PAGE, HOME_ITEMS, HOME_TIME, HOME_WEEKENDS, HOME_UNMUTE,
                 HOME_UNSUBSCRIBE)
 MAX_MUTES_SHOWN = 10
+MAX_CHANNELS_NAMED = 20
 
 
 def _when(sub: dict[str, Any]) -> str:
@@ -84,7 +85,8 @@ def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
         blocks.append(context("No muted outlets. `/news mute &lt;outlet or domain&gt;` hides one."))
     blocks.append({"type": "divider"})
 
-    blocks.append(section("*Channel subscriptions you made*"))
+    total = len(home.channel_subscriptions) + len(home.more_channel_subscriptions)
+    blocks.append(section(f"*Channel subscriptions you made* ({total})"))
     if not home.channel_subscriptions:
         blocks.append(context("None. In a channel: `/news subscribe &lt;topic&gt;`."))
     for sub in home.channel_subscriptions:
@@ -93,6 +95,14 @@ def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
         blocks.append(section(
             f"• <#{escape(sub['channel_id'])}> *{escape_trimmed(sub['topic'], 200)}* · {_when(sub)}",
             accessory=accessory))
+    if home.more_channel_subscriptions:
+        rest = home.more_channel_subscriptions
+        channels = list(dict.fromkeys(sub["channel_id"] for sub in rest))
+        named = ", ".join(f"<#{escape(c)}>" for c in channels[:MAX_CHANNELS_NAMED])
+        if len(channels) > MAX_CHANNELS_NAMED:
+            named += f" and {len(channels) - MAX_CHANNELS_NAMED} more channels"
+        blocks.append(context(f"… and {len(rest)} more, in {named}: `/news list` in a channel "
+                              "shows all of its subscriptions."))
     if len(blocks) > MAX_VIEW_BLOCKS:  # cannot happen with the page sizes above; stay valid
         blocks = blocks[: MAX_VIEW_BLOCKS - 1] + [context("… more in `/news list`")]
     return {"type": "home", "blocks": blocks}

@@ -176,3 +176,26 @@ def test_home_never_sends_a_bare_angle_bracket(bot):
     assert "&lt;!channel&gt; Times" in full
     for text in (empty, full):
         assert "<" not in text.replace("<#C3>", ""), text
+
+
+def test_home_of_a_heavy_user_fits_and_says_what_it_leaves_out(bot):
+    for i in range(200):
+        bot.store.subscribe("T1", "U1", f"follow {i:03d} " + "f" * 180, user_id="U1", hour=8,
+                            minute=0, tz="UTC", now=NOW, kind="dm")
+    for i in range(100):
+        bot.store.subscribe("T1", f"C{i % 10}", f"topic {i:03d} " + "t" * 180, user_id="U1",
+                            hour=9, minute=0, tz="UTC", now=NOW)
+    for i in range(50):
+        bot.store.mute("T1", "user", "U1", f"{'d' * 60}{i:02d}.example.com", "Outlet " + "o" * 200,
+                       "U1", NOW)
+    bot.event({"type": "app_home_opened", "user": "U1", "channel": "D77", "tab": "home"})
+    view = bot.wait_home("U1", 1)
+    assert len(view["blocks"]) <= 100 and block_errors(view["blocks"], 100) == []
+    texts = "\n".join(mrkdwn_texts(view["blocks"]))
+    assert "*Your follows* (200)" in texts and "Page 1 of 10" in texts
+    assert "*Channel subscriptions you made* (100)" in texts
+    shown = [t for t in mrkdwn_texts(view["blocks"]) if t.startswith("• <#C")]
+    assert len(shown) == 20
+    (note,) = [t for t in mrkdwn_texts(view["blocks"]) if t.startswith("… and 80 more, in ")]
+    assert all(f"<#C{i}>" in note for i in range(10)) and "`/news list`" in note
+    assert "… and 40 more: `/news settings` lists them all" in texts

@@ -123,7 +123,8 @@ class Bot:
             "user": {"id": user, "username": "ada", "team_id": team}, "api_app_id": "A1",
             "token": "unused", "trigger_id": f"trigger.{self._counter}",
             "container": {"type": "view", "view_id": "V1"},
-            "view": {"id": "V1", "type": "home", "blocks": []},
+            # Slack sends the view the control is on, private_metadata included
+            "view": {"blocks": [], **self.slack.views.get(user, {}), "id": "V1", "type": "home"},
             "actions": [{"block_id": "b1", "action_ts": "1.2", **action}],
         }
         body = urlencode({"payload": json.dumps(payload)})

@@ -105,5 +105,6 @@ def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
                               "shows all of its subscriptions."))
     if len(blocks) > MAX_VIEW_BLOCKS:  # cannot happen with the page sizes above; stay valid
         blocks = blocks[: MAX_VIEW_BLOCKS - 1] + [context("… more in `/news list`")]
-    return {"type": "home", "blocks": blocks}
+    # Slack sends private_metadata back with each action: a change keeps the page it was made on.
+    return {"type": "home", "blocks": blocks, "private_metadata": json.dumps({"page": home.page})}
 

@@ -199,3 +199,30 @@ def test_home_of_a_heavy_user_fits_and_says_what_it_leaves_out(bot):
     (note,) = [t for t in mrkdwn_texts(view["blocks"]) if t.startswith("… and 80 more, in ")]
     assert all(f"<#C{i}>" in note for i in range(10)) and "`/news list`" in note
     assert "… and 40 more: `/news settings` lists them all" in texts
+
+
+def follows_shown(view: dict) -> list[str]:
+    return [b["accessory"]["value"] for b in view["blocks"]
+            if b.get("accessory", {}).get("action_id") == "home_unfollow"]
+
+
+def test_a_change_on_a_later_page_of_the_home_tab_stays_on_that_page(bot):
+    for i in range(45):
+        bot.store.subscribe("T1", "U1", f"topic {i:03d}", user_id="U1", hour=8, minute=0,
+                            tz="UTC", now=NOW, kind="dm")
+    bot.event({"type": "app_home_opened", "user": "U1", "channel": "D77", "tab": "home"})
+    bot.wait_home("U1", 1)
+    bot.home_action({"type": "button", "action_id": "home_page", "value": "2"})
+    assert "Page 3 of 3" in json.dumps(bot.wait_home("U1", 2))
+    bot.home_action({"type": "button", "action_id": "home_unfollow", "value": "topic 041"})
+    view = bot.wait_home("U1", 3)
+    assert "No longer following *topic 041*" in json.dumps(view)
+    assert "Page 3 of 3" in json.dumps(view)
+    assert follows_shown(view) == ["topic 040", "topic 042", "topic 043", "topic 044"]
+    bot.home_action({"type": "button", "action_id": "home_page", "value": "1"})
+    bot.wait_home("U1", 4)
+    bot.home_action({"type": "static_select", "action_id": "home_items",
+                     "selected_option": {"text": {"type": "plain_text", "text": "2"}, "value": "2"}})
+    view = bot.wait_home("U1", 5)
+    assert "Page 2 of 3" in json.dumps(view) and follows_shown(view)[0] == "topic 020"
+    assert bot.store.user_settings("T1", "U1")["items"] == 2

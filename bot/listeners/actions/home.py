@@ -31,6 +31,14 @@ def _ctx(body: dict[str, Any]) -> Context:
                    is_dm=True)
 
 
+def _page(body: dict[str, Any]) -> int:
+    """The page of follows the Home tab showed when the control was used."""
+    try:
+        return int(json.loads((body.get("view") or {}).get("private_metadata") or "{}")["page"])
+    except (ValueError, KeyError, TypeError):
+        return 0
+
+
 def _commands(action_id: str, action: dict[str, Any], ctx: Context) -> tuple[Command, Context]:
     """The /news command a Home control stands for (and where it applies)."""
     value = str(action.get("value") or "")
@@ -64,7 +72,7 @@ def _apply(deps: Deps, body: dict[str, Any]) -> None:
     ctx = _ctx(body)
     action = _action(body)
     action_id = action.get("action_id", "")
-    page = 0
+    page = _page(body)
     notice = None
     try:
         if action_id == home.HOME_PAGE:

@@ -112,6 +112,13 @@ class NewsService:
             return PreviewAnswer(digest, ctx.where)
         if command.name in SUBCOMMANDS_HANDLED:
             if self._changes_channel(command, ctx) and self.options.admins_only and not ctx.is_admin:
+                if ctx.is_admin is None:  # the look-up failed: say so, not "you are no admin"
+                    return MessageAnswer(
+                        "Only workspace admins and owners can change this channel's "
+                        "subscriptions and settings here, and I could not check with Slack "
+                        "whether you are one. Nothing changed; please try again in a moment.",
+                        ok=False,
+                    )
                 return MessageAnswer(
                     "Only workspace admins and owners can change this channel's "
                     "subscriptions and settings here.",

@@ -132,3 +132,46 @@ def test_subscribe_button_subscribes_to_the_search_words_exactly(bot, tmp_path):
     subs = bot.store.subscriptions("T1", "C1")
     assert [s["topic"] for s in subs] == ["ai at 7pm tz Asia/Tokyo", "interest rates at 5%"]
     assert {(s["hour"], s["tz"]) for s in subs} == {(8, "Europe/London")}
+
+
+def test_admins_only_covers_channel_settings_and_mutes_and_a_failed_lookup_says_so(tmp_path, slack):
+    from tests.fakeslack import Fail
+
+    bot = start_bot(tmp_path, slack, lambda: NOW,
+                    extra_env={"NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "true"})
+    try:
+        refused = [bot.ask(text, user="U1") for text in
+                   ("settings items 3", "mute reuters here", "resume ai", "unsubscribe ai")]
+        assert all("Only workspace admins and owners" in text_of(r) for r in refused)
+        # what is personal or only read stays open to everyone
+        assert "Settings of this channel" in text_of(bot.ask("settings", user="U1"))
+        assert "Muted Reuters" in text_of(bot.ask("mute reuters", user="U1"))
+        assert "Done: 3 items per topic" in text_of(bot.ask("settings items 3", user="UADMIN"))
+        assert "Muted Reuters (reuters.com) in this channel" in text_of(
+            bot.ask("mute reuters here", user="UADMIN"))
+        slack.script("users.info", Fail(error="fatal_error"))
+        failed = text_of(bot.ask("settings items 9", user="UADMIN"))
+        assert "could not check with Slack" in failed and "Nothing changed" in failed
+        assert bot.store.channel_settings("T1", "C1")["items_per_topic"] == 3
+        assert bot.store.muted_domains("T1", "channel", "C1") == {"reuters.com"}
+    finally:
+        bot.close()
+
+
+def test_a_refused_home_change_shows_why_and_changes_nothing(tmp_path, slack):
+    bot = start_bot(tmp_path, slack, lambda: NOW,
+                    extra_env={"NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "true"})
+    try:
+        # made before admins_only was turned on
+        bot.store.subscribe("T1", "C3", "robots", user_id="U1", hour=8, minute=0, tz="UTC",
+                            now=NOW)
+        bot.home_action({"type": "button", "action_id": "home_unsubscribe",
+                         "value": json.dumps({"c": "C3", "t": "robots"})})
+        view = bot.wait_home("U1", 1)
+        assert block_errors(view["blocks"], 100) == []
+        assert view["blocks"][1]["type"] == "context"
+        assert "Only workspace admins and owners" in view["blocks"][1]["elements"][0]["text"]
+        assert "<#C3> *robots*" in json.dumps(view)
+        assert [s["topic"] for s in bot.store.subscriptions("T1", "C3")] == ["robots"]
+    finally:
+        bot.close()

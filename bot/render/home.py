@@ -108,3 +108,8 @@ def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
     # Slack sends private_metadata back with each action: a change keeps the page it was made on.
     return {"type": "home", "blocks": blocks, "private_metadata": json.dumps({"page": home.page})}
 
+
+def home_error_view() -> dict[str, Any]:
+    """What the Home tab shows when it cannot be built (the error is logged)."""
+    return {"type": "home", "blocks": [section("Sorry, your news could not be shown just now. "
+                                               "Please open this tab again in a moment.")]}

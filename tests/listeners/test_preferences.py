@@ -226,3 +226,21 @@ def test_a_change_on_a_later_page_of_the_home_tab_stays_on_that_page(bot):
     view = bot.wait_home("U1", 5)
     assert "Page 2 of 3" in json.dumps(view) and follows_shown(view)[0] == "topic 020"
     assert bot.store.user_settings("T1", "U1")["items"] == 2
+
+
+def test_a_home_change_that_fails_is_logged_and_the_user_told(bot, caplog):
+    bot.event({"type": "app_home_opened", "user": "U1", "channel": "D77", "tab": "home"})
+    bot.wait_home("U1", 1)
+    bot.store.db.conn.execute("PRAGMA query_only = 1")  # every write now fails
+    bot.home_action({"type": "static_select", "action_id": "home_items",
+                     "selected_option": {"text": {"type": "plain_text", "text": "9"}, "value": "9"}})
+    view = bot.wait_home("U1", 2)
+    assert "Sorry, that did not work" in json.dumps(view)
+    assert "home action home_items failed" in caplog.text and "readonly" in caplog.text
+    # Opening the Home tab writes too when the user has moved zone: logged, not lost
+    bot.slack.users["U1"]["tz"] = "Asia/Tokyo"
+    bot.event({"type": "app_home_opened", "user": "U1", "channel": "D77", "tab": "home"})
+    assert "could not be shown just now" in json.dumps(bot.wait_home("U1", 3))
+    assert "building the Home tab of U1 failed" in caplog.text
+    bot.store.db.conn.execute("PRAGMA query_only = 0")
+    assert bot.store.user_settings("T1", "U1")["items"] == 5

@@ -87,4 +87,7 @@ def _apply(deps: Deps, body: dict[str, Any]) -> None:
     except (ValueError, KeyError, TypeError):
         log.warning("home action %s with a bad value", action_id)
         notice = "That control has expired; here is your Home as it is now."
+    except Exception:  # on a worker thread: unless logged here, it would vanish unseen
+        log.exception("home action %s failed", action_id)
+        notice = "Sorry, that did not work. Please try again."
     publish_home(deps, ctx, page, notice)

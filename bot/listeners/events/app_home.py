@@ -10,17 +10,21 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.service import Context
 from bot.listeners.deps import Deps, add_user_info
-from bot.render.home import home_view
+from bot.render.home import home_error_view, home_view
 
 log = logging.getLogger("newsbot.slack")
 
 
 def publish_home(deps: Deps, ctx: Context, page: int = 0, notice: str | None = None) -> None:
-    """Look the user up (zone), build their Home and ``views.publish`` it; a Slack error is
-    logged, never raised."""
+    """Look the user up (zone), build their Home and ``views.publish`` it; an error is
+    logged, never raised (this runs on a worker thread, where nobody else would see it)."""
     if ctx.user_tz is None:
         add_user_info(ctx, deps.client)
-    view = home_view(deps.service.home(ctx, page), notice)
+    try:
+        view = home_view(deps.service.home(ctx, page), notice)
+    except Exception:
+        log.exception("building the Home tab of %s failed", ctx.user_id)
+        view = home_error_view()
     try:
         deps.client.views_publish(user_id=ctx.user_id, view=view)
     except (SlackApiError, OSError) as exc:

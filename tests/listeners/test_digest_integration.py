@@ -125,3 +125,13 @@ def test_digest_entry_menu_mutes_for_the_channel_and_shows_more_like_this(bot):
     assert bot.store.muted_domains("T1", "channel", "C4") == {"reuters.example"}
     assert r[1]["response_type"] == "ephemeral" and r[2]["response_type"] == "ephemeral"
     assert "More like" in text_of(r[2]) and "Lyon" in text_of(r[2])
+
+
+def test_digest_menu_with_a_forged_or_stale_value_says_expired(bot, caplog):
+    overflow = {"type": "overflow", "action_id": "digest_tune", "block_id": "b1", "action_ts": "1.2"}
+    for value in ('{"l": "abc"}', '{"l": [1]}', '["m"]', "{"):
+        option = {"text": {"type": "plain_text", "text": "More like this"}, "value": value}
+        bot.action_payload({**overflow, "selected_option": option}, channel="C4")
+    for resp in bot.wait_responses(4):
+        assert "That menu has expired." in text_of(resp)
+    assert "command failed" not in caplog.text

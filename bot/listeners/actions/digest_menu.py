@@ -19,6 +19,8 @@ def _choice(body: dict[str, Any]) -> dict[str, Any]:
     value = json.loads(raw)
     if not isinstance(value, dict) or not (value.get("m") or value.get("l")):
         raise ValueError(raw)
+    if "l" in value:
+        value["l"] = int(value["l"])  # an article id; anything else is a stale or forged value
     return value
 
 
@@ -38,7 +40,7 @@ def _tune(deps: Deps, body: dict[str, Any]) -> Reply:
         return message_blocks("That menu has expired.")
     service = deps.service
     if "l" in choice:
-        return render(service.similar(int(choice["l"]), ctx), service.clock())
+        return render(service.similar(choice["l"], ctx), service.clock())
     domain = str(choice.get("m") or "")
     # In a channel's digest the mute is the channel's; in a DM digest, the person's.
     command = Command("mute", f"{domain} here" if not ctx.is_dm else domain)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from typing import Any
 
 from bot.core.answers import (
@@ -90,6 +91,10 @@ def search_blocks(result: SearchResult, now: dt.datetime, *, title: str | None =
         return text, [section(text)]
     heading = title or f"Top stories for “{escape_trimmed(query, 200)}”"
     blocks: Blocks = [section(f"*{heading}*")]
+    # Two blocks a story, around a heading, a count and the buttons: a larger page
+    # (search.page_size) shows what fits, and More takes up from there.
+    hits = result.hits[: (MAX_BLOCKS - 3) // 2]
+    result = replace(result, hits=hits)
     for hit in result.hits:
         share = button("Share in channel", ACTION_SHARE, str(hit.article["id"]))
         blocks.append(section(story_text(hit, now), accessory=share))

@@ -132,3 +132,24 @@ def test_command_text_arrives_html_escaped_as_slack_sends_it(bot):
     assert [s["topic"] for s in bot.store.subscriptions("T1", "C1")] == ["a &lt; b", "AT&T <b>"]
     listing = bot.ask("list")
     assert "AT&amp;T &lt;b&gt;" in all_text(listing) and "a &amp;lt; b" in all_text(listing)
+
+
+def test_a_large_search_page_size_keeps_the_count_and_the_more_button(tmp_path, slack):
+    from bot.core.loader import Loader
+    from tests.conftest import POWER_APPS
+    from tests.listeners.conftest import NOW
+    from tests.slackhttp import start_bot
+
+    bot = start_bot(tmp_path, slack, lambda: NOW, extra_env={"NEWSBOT_SEARCH_PAGE_SIZE": "40"})
+    try:
+        Loader(bot.store, lambda: NOW).load([POWER_APPS])
+        first = bot.ask("power apps")
+        assert block_errors(first["blocks"]) == []
+        stories = [b for b in first["blocks"] if b["type"] == "section" and "accessory" in b]
+        assert len(stories) == 23  # what fits in 50 blocks
+        assert "Stories 1–23 of " in all_text(first)
+        more = [e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"]
+                if e["action_id"] == "news_more"]
+        assert json.loads(more[0]["value"])["o"] == 23
+    finally:
+        bot.close()

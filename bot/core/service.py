@@ -270,10 +270,11 @@ class NewsService:
     # -- muted outlets -----------------------------------------------------------------------
 
     def resolve_outlet(self, text: str) -> Outlet:
-        known = self.store.outlet(text)
+        domain = domain_of(text)
+        # a name or a domain, else the domain of an address ("https://www.reuters.com/")
+        known = self.store.outlet(text) or (self.store.outlet(domain) if domain else None)
         if known:
             return Outlet(known["domain"], known["provider"] or known["domain"])
-        domain = domain_of(text)
         if domain:
             return Outlet(domain, domain)
         raise CommandError(
@@ -313,11 +314,14 @@ class NewsService:
         match = next((m for m in mutes if m["domain"] == domain or m["label"].lower() == wanted), None)
         if match is None:
             try:
-                match = {"domain": self.resolve_outlet(text).domain}
+                known = self.resolve_outlet(text).domain
             except CommandError:
-                match = None
+                known = None
+            match = next((m for m in mutes if m["domain"] == known), None)
         if match and self.store.unmute(ctx.team_id, scope, owner, match["domain"]):
-            return MessageAnswer(f"Unmuted {text} in {where}.")
+            here = HERE if scope == "channel" else ""
+            return MessageAnswer(f"Unmuted {match['label']} ({match['domain']}) in {where}. "
+                                 f"`/news mute {match['domain']}{here}` mutes it again.")
         return MessageAnswer(f"{text} is not muted in {where}. `/news settings` lists the mutes.",
                              ok=False)
 

@@ -244,3 +244,16 @@ def test_a_home_change_that_fails_is_logged_and_the_user_told(bot, caplog):
     assert "building the Home tab of U1 failed" in caplog.text
     bot.store.db.conn.execute("PRAGMA query_only = 0")
     assert bot.store.user_settings("T1", "U1")["items"] == 5
+
+
+def test_mute_by_address_and_unmute_by_any_name_say_which_outlet_and_how_to_undo(bot):
+    r = bot.ask("mute https://www.Reuters.com/")
+    assert "Muted Reuters (reuters.com)" in text_of(r)
+    r = bot.ask("unmute REUTERS")
+    assert "Unmuted Reuters (reuters.com) in your search results" in text_of(r)
+    assert "`/news mute reuters.com` mutes it again" in text_of(r)
+    bot.ask("mute nytimes.com here", channel="C5")
+    r = bot.ask("unmute new york times here", channel="C5")
+    assert "Unmuted New York Times (nytimes.com) in this channel's digests" in text_of(r)
+    assert "`/news mute nytimes.com here` mutes it again" in text_of(r)
+    assert "is not muted" in text_of(bot.ask("unmute reuters.com"))

@@ -128,20 +128,12 @@ def list_blocks(answer: ListAnswer) -> tuple[str, Blocks]:
         text = escape(f"No subscriptions in {answer.where}. Try `/news subscribe <topic>`.")
         return text, [section(text)]
     header = f"*Subscriptions in {escape(answer.where)}*"
-    lines = [escape(subscription_line(s)) for s in answer.subscriptions]
+    lines = ["• " + escape_trimmed(subscription_line(s), SECTION_TEXT - 10)
+             for s in answer.subscriptions]
     blocks: Blocks = [section(header)]
-    chunk: list[str] = []
-    for line in lines:  # as many sections as the text needs, within the block limit
-        line = "• " + line[:SECTION_TEXT - 10]
-        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_TEXT:
-            blocks.append(section("\n".join(chunk)))
-            chunk = []
-        chunk.append(line)
-    if chunk:
-        blocks.append(section("\n".join(chunk)))
-    if len(blocks) > MAX_BLOCKS:
-        blocks = blocks[: MAX_BLOCKS - 1] + [context("… and more")]
-    return f"{len(answer.subscriptions)} subscriptions in {answer.where}", blocks
+    blocks += chunked_sections(lines, MAX_BLOCKS - len(blocks))
+    count = len(answer.subscriptions)
+    return f"{count} subscription{'' if count == 1 else 's'} in {answer.where}", blocks
 
 
 MUTE_CHARS = 300  # one muted outlet's line

@@ -175,3 +175,20 @@ def test_a_refused_home_change_shows_why_and_changes_nothing(tmp_path, slack):
         assert [s["topic"] for s in bot.store.subscriptions("T1", "C3")] == ["robots"]
     finally:
         bot.close()
+
+
+def test_list_of_hundreds_of_long_subscriptions_fits_and_counts_the_rest(bot):
+    for i in range(300):
+        bot.store.subscribe("T1", "C7", f"{i:03d} " + "&<" * 95, user_id="U1", hour=8, minute=0,
+                            tz="UTC", now=NOW)
+    bot.store.pause_channel("T1", "C7", "not_in_channel", NOW)
+    r = bot.ask("list", channel="C7")
+    assert block_errors(r["blocks"]) == [] and len(r["blocks"]) == 50
+    assert r["text"] == "300 subscriptions in this channel"
+    shown = [line for b in r["blocks"] if b["type"] == "section"
+             for line in b["text"]["text"].split("\n") if line.startswith("• ")]
+    (rest,) = [b["elements"][0]["text"] for b in r["blocks"] if b["type"] == "context"]
+    assert rest == f"… and {300 - len(shown)} more"
+    assert "<" not in "".join(b["text"]["text"] for b in r["blocks"] if b["type"] == "section")
+    bot.ask("subscribe solo", channel="C8")
+    assert bot.ask("list", channel="C8")["text"] == "1 subscription in this channel"

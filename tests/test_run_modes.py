@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import selectors
+import queue
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from tests.fakeslack import FakeSlack
@@ -61,14 +62,16 @@ def test_run_with_a_signing_secret_serves_http(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "--db", str(tmp_path / "x.db"), "run"],
                             env={**base, **env}, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     try:
-        sel = selectors.DefaultSelector()
-        sel.register(proc.stderr, selectors.EVENT_READ)
+        # A thread reads the lines: select() on the pipe misses lines already in the reader's
+        # buffer (two lines arriving together left the second unseen for 30 s, then failed).
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(x) for x in proc.stderr], daemon=True).start()
         seen = ""
-        while "serving Slack over HTTP on" not in seen and sel.select(timeout=30):
-            line = proc.stderr.readline()
-            if not line:
+        while "serving Slack over HTTP on" not in seen:
+            try:
+                seen += lines.get(timeout=30)
+            except queue.Empty:
                 break
-            seen += line
         assert "SLACK_SIGNING_SECRET is set: serving Slack over HTTP" in seen
         assert "serving Slack over HTTP on 0.0.0.0" in seen
     finally:

@@ -44,6 +44,7 @@ ACTION_SHARE = "news_share"
 ACTIONS = (ACTION_SUBSCRIBE, ACTION_MORE, ACTION_SHARE)
 
 EXCERPT_CHARS = 280
+OUTLET_CHARS = 100  # an outlet's name, however long, leaves room for the age and excerpt
 TITLE_CHARS = 200
 
 
@@ -74,7 +75,8 @@ def story_text(hit: StoryHit, now: dt.datetime) -> str:
     """One story as mrkdwn: linked headline, outlet · age, excerpt, other outlets."""
     a = hit.article
     lines = [f"*{link(a['web_url'], a['title'], TITLE_CHARS + 400)}*"]
-    lines.append(escape(f"{a['provider']} · {age(a['published_ts'], now)}"))
+    lines.append(f"{escape_trimmed(a['provider'] or a['domain'] or '', OUTLET_CHARS)} · "
+                 f"{escape(age(a['published_ts'], now))}")
     if a["excerpt"]:
         lines.append(escape_trimmed(a["excerpt"], EXCERPT_CHARS))
     outlets = also_outlets(hit)

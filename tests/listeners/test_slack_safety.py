@@ -104,3 +104,25 @@ def test_json_safe_values(bot):
     more = [e for e in buttons if e["action_id"] == "news_more"]
     if more:
         assert json.loads(more[0]["value"])["q"] == 'quote " and \\ backslash facial'
+
+
+OUTLET = """---
+title: "A zzoutlet story"
+excerpt: "The zzoutlet excerpt."
+publishedDateTime: 2020-02-05T11:00:00Z
+webUrl: "https://news.example/outlet"
+provider: {{name: "{name}", domain: long.example}}
+---
+"""
+
+
+def test_a_huge_outlet_name_leaves_the_age_and_excerpt_in_place(bot, tmp_path):
+    path = tmp_path / "outlet.md"
+    path.write_text(OUTLET.format(name="Big & Loud Outlet " * 200), encoding="utf-8")
+    Loader(bot.store, lambda: NOW).load([path])
+    r = bot.ask("zzoutlet")
+    assert block_errors(r["blocks"]) == []
+    story = [b for b in r["blocks"] if b["type"] == "section" and "accessory" in b][0]
+    title, outlet, excerpt = story["text"]["text"].split("\n")
+    assert outlet.startswith("Big &amp; Loud Outlet") and outlet.endswith("… · 22 hours ago")
+    assert excerpt == "The zzoutlet excerpt."

@@ -237,10 +237,14 @@ class NewsService:
     def follow(self, command: Command, ctx: Context) -> MessageAnswer:
         self.refresh_user_zone(ctx)
         prefs = self.store.user_settings(ctx.team_id, ctx.user_id)
+        # The DM digest's current time (a `/news subscribe ... at` in the DM may have set it)
+        before = self.store.channel_schedule(ctx.team_id, ctx.user_id)
         if command.hour is not None:
             hour, minute = command.hour, command.minute or 0
             self.store.set_user_settings(ctx.team_id, ctx.user_id, self.clock(), hour=hour,
                                          minute=minute)
+        elif before:
+            hour, minute = before["hour"], before["minute"]
         else:
             hour, minute = prefs["hour"], prefs["minute"]
         tz = ctx.user_tz or prefs["tz"] or self.options.default_tz
@@ -251,9 +255,11 @@ class NewsService:
         )
         self._changed(dm)
         first = "Following" if created else "Already following"
+        moved = before and (before["hour"], before["minute"]) != (hour, minute)
+        also = " The time applies to all your follows." if moved else ""
         return MessageAnswer(
             f"{first} *{command.text}*: a DM digest every day at {hour:02d}:{minute:02d} "
-            f"({tz}, your Slack time zone). `/news unfollow {command.text}` stops it."
+            f"({tz}, your Slack time zone).{also} `/news unfollow {command.text}` stops it."
         )
 
     def unfollow(self, command: Command, ctx: Context) -> MessageAnswer:

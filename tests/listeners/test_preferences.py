@@ -257,3 +257,14 @@ def test_mute_by_address_and_unmute_by_any_name_say_which_outlet_and_how_to_undo
     assert "Unmuted New York Times (nytimes.com) in this channel's digests" in text_of(r)
     assert "`/news mute nytimes.com here` mutes it again" in text_of(r)
     assert "is not muted" in text_of(bot.ask("unmute reuters.com"))
+
+
+def test_a_follow_keeps_the_time_the_dm_digest_already_has(bot):
+    bot.ask("subscribe ai at 9am", **DM)
+    r = bot.ask("follow robots", user="U1")
+    assert "a DM digest every day at 09:00 (Europe/London" in text_of(r)
+    assert {(s["topic"], s["hour"]) for s in bot.store.subscriptions("T1", "U1")} == {
+        ("ai", 9), ("robots", 9)}
+    r = bot.ask("follow chips at 18:30", user="U1")
+    assert "18:30" in text_of(r) and "The time applies to all your follows." in text_of(r)
+    assert {s["hour"] for s in bot.store.subscriptions("T1", "U1")} == {18}

@@ -124,6 +124,16 @@ class PreferencesMixin:
     def muted_domains(self, team_id: str, scope: str, owner_id: str) -> set[str]:
         return {m["domain"] for m in self.mutes(team_id, scope, owner_id)}
 
+    def outlet_domains(self, name: str, limit: int = 20) -> list[dict[str, Any]]:
+        """(domain, provider) of each domain the articles publish an outlet's name under
+        (case aside), the most used first."""
+        return self._rows(
+            "SELECT domain, max(provider) AS provider FROM articles"
+            " WHERE provider = ? COLLATE NOCASE AND domain != '' GROUP BY domain"
+            " ORDER BY count(*) DESC, domain LIMIT ?",
+            (name.strip(), limit),
+        )
+
     def outlet(self, name_or_domain: str) -> dict[str, Any] | None:
         """The outlet (provider, domain) known under a name or a domain, from the articles."""
         key = name_or_domain.strip().lower()

@@ -275,14 +275,19 @@ class NewsService:
 
     # -- muted outlets -----------------------------------------------------------------------
 
-    def resolve_outlet(self, text: str) -> Outlet:
+    def resolve_outlets(self, text: str) -> list[Outlet]:
+        """The outlet ``text`` names: a domain or web address is that domain; a name is every
+        domain the articles publish it under (not sub-domains of those: a mute covers them)."""
         domain = domain_of(text)
-        # a name or a domain, else the domain of an address ("https://www.reuters.com/")
-        known = self.store.outlet(text) or (self.store.outlet(domain) if domain else None)
-        if known:
-            return Outlet(known["domain"], known["provider"] or known["domain"])
         if domain:
-            return Outlet(domain, domain)
+            known = self.store.outlet(domain)
+            return [Outlet(domain, (known or {}).get("provider") or domain)]
+        rows = self.store.outlet_domains(text)
+        if rows:
+            domains = [r["domain"] for r in rows]
+            label = rows[0]["provider"]
+            return [Outlet(d, label) for d in domains
+                    if not any(d.endswith("." + other) for other in domains)]
         raise CommandError(
             f"I don't know an outlet called “{text[:60]}”. Give its web address instead, "
             "e.g. `/news mute reuters.com`."
@@ -299,35 +304,37 @@ class NewsService:
 
     def mute(self, command: Command, ctx: Context) -> MessageAnswer:
         scope, owner, text, where = self._mute_scope(command, ctx)
-        outlet = self.resolve_outlet(text)
-        return self.mute_outlet(ctx, scope, owner, outlet, where)
-
-    def mute_outlet(self, ctx: Context, scope: str, owner: str, outlet: Outlet,
-                    where: str) -> MessageAnswer:
-        new = self.store.mute(ctx.team_id, scope, owner, outlet.domain, outlet.label,
-                              ctx.user_id, self.clock())
-        here = " here" if scope == "channel" else ""
-        undo = f"`/news unmute {outlet.domain}{here}` undoes it."
-        if not new:
-            return MessageAnswer(f"{outlet.label} ({outlet.domain}) was already muted in {where}. {undo}")
-        return MessageAnswer(f"Muted {outlet.label} ({outlet.domain}) in {where}. {undo}")
+        outlets = self.resolve_outlets(text)
+        new = [self.store.mute(ctx.team_id, scope, owner, o.domain, o.label, ctx.user_id,
+                               self.clock()) for o in outlets]
+        here = HERE if scope == "channel" else ""
+        name = f"{outlets[0].label} ({', '.join(o.domain for o in outlets)})"
+        again = outlets[0].domain if len(outlets) == 1 else outlets[0].label
+        undo = f"`/news unmute {again}{here}` undoes it."
+        if not any(new):
+            return MessageAnswer(f"{name} was already muted in {where}. {undo}")
+        return MessageAnswer(f"Muted {name} in {where}. {undo}")
 
     def unmute(self, command: Command, ctx: Context) -> MessageAnswer:
         scope, owner, text, where = self._mute_scope(command, ctx)
         mutes = self.store.mutes(ctx.team_id, scope, owner)
         wanted = text.strip().lower()
         domain = domain_of(text)
-        match = next((m for m in mutes if m["domain"] == domain or m["label"].lower() == wanted), None)
-        if match is None:
+        matches = ([m for m in mutes if m["domain"] == domain]
+                   or [m for m in mutes if m["label"].lower() == wanted])
+        if not matches:
             try:
-                known = self.resolve_outlet(text).domain
+                known = {o.domain for o in self.resolve_outlets(text)}
             except CommandError:
-                known = None
-            match = next((m for m in mutes if m["domain"] == known), None)
-        if match and self.store.unmute(ctx.team_id, scope, owner, match["domain"]):
+                known = set()
+            matches = [m for m in mutes if m["domain"] in known]
+        done = [m for m in matches if self.store.unmute(ctx.team_id, scope, owner, m["domain"])]
+        if done:
             here = HERE if scope == "channel" else ""
-            return MessageAnswer(f"Unmuted {match['label']} ({match['domain']}) in {where}. "
-                                 f"`/news mute {match['domain']}{here}` mutes it again.")
+            again = done[0]["domain"] if len(done) == 1 else done[0]["label"]
+            return MessageAnswer(
+                f"Unmuted {done[0]['label']} ({', '.join(m['domain'] for m in done)}) in {where}. "
+                f"`/news mute {again}{here}` mutes it again.")
         return MessageAnswer(f"{text} is not muted in {where}. `/news settings` lists the mutes.",
                              ok=False)
 

@@ -268,3 +268,34 @@ def test_a_follow_keeps_the_time_the_dm_digest_already_has(bot):
     r = bot.ask("follow chips at 18:30", user="U1")
     assert "18:30" in text_of(r) and "The time applies to all your follows." in text_of(r)
     assert {s["hour"] for s in bot.store.subscriptions("T1", "U1")} == {18}
+
+
+WIRE = """---
+title: "Qqwire story {n} on zzwires"
+publishedDateTime: 2020-02-05T1{n}:00:00Z
+webUrl: "https://{domain}/story-{n}"
+provider: {{name: "{name}", domain: "{domain}"}}
+---
+"""
+
+
+def test_muting_an_outlet_by_name_mutes_every_domain_it_publishes_under(bot, tmp_path):
+    from bot.core.loader import Loader
+
+    sources = [("Qq Wire", "qqwire.com"), ("QQ WIRE", "qqwire.co.uk"),
+               ("Qq Wire", "news.qqwire.com"), ("Other Wire", "otherwire.com")]
+    paths = []
+    for n, (name, domain) in enumerate(sources):
+        paths.append(tmp_path / f"{n}.md")
+        paths[-1].write_text(WIRE.format(n=n, name=name, domain=domain), encoding="utf-8")
+    Loader(bot.store, lambda: NOW).load(paths)
+    assert len(outlets_in(bot.ask("zzwires")).split("Qqwire story")) == 5
+    r = bot.ask("mute qq wire")
+    assert "Muted Qq Wire (qqwire.co.uk, qqwire.com)" in text_of(r)  # news. is covered
+    assert "`/news unmute Qq Wire` undoes it" in text_of(r)
+    assert bot.store.muted_domains("T1", "user", "U1") == {"qqwire.com", "qqwire.co.uk"}
+    left = outlets_in(bot.ask("zzwires"))
+    assert "Other Wire" in left and "Qq Wire" not in left and "QQ WIRE" not in left
+    r = bot.ask("unmute QQ Wire")
+    assert "Unmuted Qq Wire (qqwire.co.uk, qqwire.com)" in text_of(r)
+    assert bot.store.muted_domains("T1", "user", "U1") == set()

@@ -18,6 +18,7 @@ class HelpAnswer:
 @dataclass
 class SearchAnswer:
     result: SearchResult
+    where: str = "this channel"  # what its Subscribe button subscribes: "your DM" in a DM
 
 
 @dataclass

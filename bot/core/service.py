@@ -157,7 +157,7 @@ class NewsService:
             self.store, query, limit=self.options.page_size, offset=offset, now=self.clock(),
             exclude_domains=muted,
         )
-        return SearchAnswer(result)
+        return SearchAnswer(result, ctx.where)
 
     def _schedule_for(self, command: Command, ctx: Context) -> tuple[int, int, str]:
         """Explicit time/zone, else the channel's current schedule, else the subscriber's

@@ -86,7 +86,7 @@ def story_text(hit: StoryHit, now: dt.datetime) -> str:
 
 
 def search_blocks(result: SearchResult, now: dt.datetime, *, title: str | None = None,
-                  buttons: bool = True) -> tuple[str, Blocks]:
+                  buttons: bool = True, where: str = "this channel") -> tuple[str, Blocks]:
     query = result.query
     if not result.hits:
         text = escape(result.message or "Nothing found.")
@@ -106,7 +106,7 @@ def search_blocks(result: SearchResult, now: dt.datetime, *, title: str | None =
     elements = []
     topic = " ".join(query.split())
     if buttons and len(topic) <= MAX_TOPIC_CHARS:
-        elements.append(button(f"Subscribe this channel to {topic}", ACTION_SUBSCRIBE, topic, "primary"))
+        elements.append(button(f"Subscribe {where} to {topic}", ACTION_SUBSCRIBE, topic, "primary"))
     more_value = json.dumps({"q": query, "o": shown_to}, ensure_ascii=False)
     if buttons and result.has_more and len(more_value) <= BUTTON_VALUE:
         elements.append(button("More", ACTION_MORE, more_value))
@@ -179,7 +179,7 @@ def render(answer: Answer, now: dt.datetime) -> tuple[str, Blocks]:
     if isinstance(answer, HelpAnswer):
         return help_blocks(answer.hint)
     if isinstance(answer, SearchAnswer):
-        return search_blocks(answer.result, now)
+        return search_blocks(answer.result, now, where=answer.where)
     if isinstance(answer, SimilarAnswer):
         title = f"More like “{escape_trimmed(answer.title, 150)}”"
         return search_blocks(answer.result, now, title=title, buttons=False)

@@ -192,3 +192,13 @@ def test_list_of_hundreds_of_long_subscriptions_fits_and_counts_the_rest(bot):
     assert "<" not in "".join(b["text"]["text"] for b in r["blocks"] if b["type"] == "section")
     bot.ask("subscribe solo", channel="C8")
     assert bot.ask("list", channel="C8")["text"] == "1 subscription in this channel"
+
+
+def test_in_a_dm_the_subscribe_button_says_it_subscribes_the_dm(bot):
+    r = bot.ask("facial recognition", channel="D42", channel_name="directmessage")
+    (button,) = [e for b in r["blocks"] if b["type"] == "actions" for e in b["elements"]
+                 if e["action_id"] == "news_subscribe"]
+    assert button["text"]["text"] == "Subscribe your DM to facial recognition"
+    bot.action("news_subscribe", button["value"], channel="D42")
+    assert "Subscribed your DM to *facial recognition*" in text_of(bot.wait_responses(2)[1])
+    assert bot.store.subscriptions("T1", "U1")[0]["kind"] == "dm"

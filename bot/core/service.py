@@ -22,6 +22,8 @@ from bot.core.answers import (
     SearchAnswer,
     SettingsAnswer,
     SimilarAnswer,
+    code,
+    strong,
 )
 from bot.core.commands import Command, CommandError, parse, parse_time
 from bot.core.digest import DigestSettings, preview_digest
@@ -183,20 +185,20 @@ class NewsService:
         self._changed(ctx)
         when = f"every day at {hour:02d}:{minute:02d} ({tz})"
         if created:
-            text = f"Subscribed {ctx.where} to *{command.text}*: a digest {when}."
+            text = f"Subscribed {ctx.where} to {strong(command.text)}: a digest {when}."
         else:
-            text = f"{ctx.where.capitalize()} was already subscribed to *{command.text}*; digest {when}."
+            text = f"{ctx.where.capitalize()} was already subscribed to {strong(command.text)}; digest {when}."
         moved = before and (before["hour"], before["minute"], before["tz"]) != (hour, minute, tz)
         if moved:
             text += " The digest time applies to all of its topics."
-        return MessageAnswer(text + f" `/news unsubscribe {command.text}` stops it.")
+        return MessageAnswer(text + f" {code(f'/news unsubscribe {command.text}')} stops it.")
 
     def unsubscribe(self, command: Command, ctx: Context) -> MessageAnswer:
         if self.store.unsubscribe(ctx.team_id, ctx.channel_key, command.text):
             self._changed(ctx)
-            return MessageAnswer(f"Unsubscribed {ctx.where} from *{command.text}*.")
+            return MessageAnswer(f"Unsubscribed {ctx.where} from {strong(command.text)}.")
         return MessageAnswer(
-            f"{ctx.where.capitalize()} is not subscribed to *{command.text}*. "
+            f"{ctx.where.capitalize()} is not subscribed to {strong(command.text)}. "
             "`/news list` shows its subscriptions.",
             ok=False,
         )
@@ -204,9 +206,9 @@ class NewsService:
     def resume(self, command: Command, ctx: Context) -> MessageAnswer:
         if self.store.resume(ctx.team_id, ctx.channel_key, command.text):
             self._changed(ctx)
-            return MessageAnswer(f"Resumed *{command.text}* in {ctx.where}.")
+            return MessageAnswer(f"Resumed {strong(command.text)} in {ctx.where}.")
         return MessageAnswer(
-            f"No paused subscription to *{command.text}* in {ctx.where}. "
+            f"No paused subscription to {strong(command.text)} in {ctx.where}. "
             "`/news list` shows its subscriptions.",
             ok=False,
         )
@@ -258,18 +260,20 @@ class NewsService:
         moved = before and (before["hour"], before["minute"]) != (hour, minute)
         also = " The time applies to all your follows." if moved else ""
         return MessageAnswer(
-            f"{first} *{command.text}*: a DM digest every day at {hour:02d}:{minute:02d} "
-            f"({tz}, your Slack time zone).{also} `/news unfollow {command.text}` stops it."
+            f"{first} {strong(command.text)}: a DM digest every day at {hour:02d}:{minute:02d} "
+            f"({tz}, your Slack time zone).{also} {code(f'/news unfollow {command.text}')} stops it."
         )
 
     def unfollow(self, command: Command, ctx: Context) -> MessageAnswer:
         if self.store.unsubscribe(ctx.team_id, ctx.user_id, command.text):
             self._changed(self._dm(ctx))
             return MessageAnswer(
-                f"No longer following *{command.text}*. `/news follow {command.text}` undoes it."
+                f"No longer following {strong(command.text)}. "
+                f"{code(f'/news follow {command.text}')} undoes it."
             )
         return MessageAnswer(
-            f"You do not follow *{command.text}*. `/news list` in your DM with me shows your follows.",
+            f"You do not follow {strong(command.text)}. "
+            "`/news list` in your DM with me shows your follows.",
             ok=False,
         )
 
@@ -310,7 +314,7 @@ class NewsService:
         here = HERE if scope == "channel" else ""
         name = f"{outlets[0].label} ({', '.join(o.domain for o in outlets)})"
         again = outlets[0].domain if len(outlets) == 1 else outlets[0].label
-        undo = f"`/news unmute {again}{here}` undoes it."
+        undo = f"{code(f'/news unmute {again}{here}')} undoes it."
         if not any(new):
             return MessageAnswer(f"{name} was already muted in {where}. {undo}")
         return MessageAnswer(f"Muted {name} in {where}. {undo}")
@@ -334,7 +338,7 @@ class NewsService:
             again = done[0]["domain"] if len(done) == 1 else done[0]["label"]
             return MessageAnswer(
                 f"Unmuted {done[0]['label']} ({', '.join(m['domain'] for m in done)}) in {where}. "
-                f"`/news mute {again}{here}` mutes it again.")
+                f"{code(f'/news mute {again}{here}')} mutes it again.")
         return MessageAnswer(f"{text} is not muted in {where}. `/news settings` lists the mutes.",
                              ok=False)
 

@@ -19,6 +19,7 @@ from bot.core.answers import (
     SearchAnswer,
     SettingsAnswer,
     SimilarAnswer,
+    strong,
 )
 from bot.core.commands import MAX_TOPIC_CHARS, SUBCOMMANDS
 from bot.core.search import SearchResult, StoryHit
@@ -92,7 +93,7 @@ def search_blocks(result: SearchResult, now: dt.datetime, *, title: str | None =
         text = escape(result.message or "Nothing found.")
         return text, [section(text)]
     heading = title or f"Top stories for “{escape_trimmed(query, 200)}”"
-    blocks: Blocks = [section(f"*{heading}*")]
+    blocks: Blocks = [section(strong(heading))]
     # Two blocks a story, around a heading, a count and the buttons: a larger page
     # (search.page_size) shows what fits, and More takes up from there.
     hits = result.hits[: (MAX_BLOCKS - 3) // 2]

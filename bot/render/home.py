@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.core.answers import HomeAnswer
+from bot.core.answers import HomeAnswer, strong
 from bot.core.preferences import ITEMS_RANGE
 from bot.render.blocks import Blocks, button, context, section
 from bot.render.mrkdwn import MAX_VIEW_BLOCKS, escape, escape_trimmed
@@ -43,7 +43,7 @@ def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
     blocks.append(section(f"*Your follows* ({home.follows_total}) — a DM digest each morning. "
                           "Add one with `/news follow &lt;topic&gt;`."))
     for follow in home.follows:
-        blocks.append(section(f"• *{escape_trimmed(follow['topic'], 200)}* · {_when(follow)}",
+        blocks.append(section(f"• {strong(escape_trimmed(follow['topic'], 200))} · {_when(follow)}",
                               accessory=button("Unfollow", HOME_UNFOLLOW, follow["topic"])))
     if home.pages > 1:
         nav = []
@@ -93,7 +93,8 @@ def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
         value = json.dumps({"c": sub["channel_id"], "t": sub["topic"]}, ensure_ascii=False)
         accessory = button("Unsubscribe", HOME_UNSUBSCRIBE, value) if len(value) <= 2000 else None
         blocks.append(section(
-            f"• <#{escape(sub['channel_id'])}> *{escape_trimmed(sub['topic'], 200)}* · {_when(sub)}",
+            f"• <#{escape(sub['channel_id'])}> {strong(escape_trimmed(sub['topic'], 200))} · "
+            f"{_when(sub)}",
             accessory=accessory))
     if home.more_channel_subscriptions:
         rest = home.more_channel_subscriptions

@@ -13,6 +13,7 @@ from bot.core.answers import (
     SearchAnswer,
     SettingsAnswer,
     SimilarAnswer,
+    code,
 )
 from bot.core.commands import SUBCOMMANDS
 from bot.core.search import StoryHit
@@ -93,7 +94,7 @@ def render(answer: Answer, now: dt.datetime) -> str:
 def subscription_line(sub: dict) -> str:
     line = f"{sub['topic']} · daily at {sub['hour']:02d}:{sub['minute']:02d} ({sub['tz']})"
     if sub.get("paused_reason"):
-        line += f" · paused: {sub['paused_reason']} (`/news resume {sub['topic']}`)"
+        line += f" · paused: {sub['paused_reason']} ({code('/news resume ' + sub['topic'])})"
     return line
 
 

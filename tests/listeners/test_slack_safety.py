@@ -126,3 +126,21 @@ def test_a_huge_outlet_name_leaves_the_age_and_excerpt_in_place(bot, tmp_path):
     title, outlet, excerpt = story["text"]["text"].split("\n")
     assert outlet.startswith("Big &amp; Loud Outlet") and outlet.endswith("… · 22 hours ago")
     assert excerpt == "The zzoutlet excerpt."
+
+
+def test_topics_with_markup_characters_never_garble_the_message(bot):
+    topic = "*bold* _it_ `code ~x"
+    r = bot.ask(f"subscribe {topic}")
+    assert r["blocks"][0]["text"]["text"] == (
+        f"Subscribed this channel to {topic}: a digest every day at 08:00 (Europe/London). "
+        f"/news unsubscribe {topic} stops it.")
+    assert "**" not in r["text"] and "`/news" not in r["text"]
+    plain = bot.ask("subscribe plain words")  # an ordinary topic keeps its bold and code
+    assert "*plain words*" in plain["text"] and "`/news unsubscribe plain words`" in plain["text"]
+    bot.ask(f"follow {topic}")
+    bot.event({"type": "app_home_opened", "user": "U1", "channel": "D77", "tab": "home"})
+    texts = section_texts(bot.wait_home("U1", 1)["blocks"])
+    assert f"• {topic} · 08:00 (Europe/London)" in texts
+    assert f"• <#C1> {topic} · 08:00 (Europe/London)" in texts
+    r = bot.ask(f"unfollow {topic}")
+    assert r["text"] == f"No longer following {topic}. /news follow {topic} undoes it."

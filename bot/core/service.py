@@ -259,9 +259,11 @@ class NewsService:
         first = "Following" if created else "Already following"
         moved = before and (before["hour"], before["minute"]) != (hour, minute)
         also = " The time applies to all your follows." if moved else ""
+        zone = (", your Slack time zone" if ctx.user_tz or prefs["tz"] else
+                ": I could not read your Slack time zone, so this is the default until I can")
         return MessageAnswer(
             f"{first} {strong(command.text)}: a DM digest every day at {hour:02d}:{minute:02d} "
-            f"({tz}, your Slack time zone).{also} {code(f'/news unfollow {command.text}')} stops it."
+            f"({tz}{zone}).{also} {code(f'/news unfollow {command.text}')} stops it."
         )
 
     def unfollow(self, command: Command, ctx: Context) -> MessageAnswer:

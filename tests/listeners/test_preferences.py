@@ -299,3 +299,9 @@ def test_muting_an_outlet_by_name_mutes_every_domain_it_publishes_under(bot, tmp
     r = bot.ask("unmute QQ Wire")
     assert "Unmuted Qq Wire (qqwire.co.uk, qqwire.com)" in text_of(r)
     assert bot.store.muted_domains("T1", "user", "U1") == set()
+
+
+def test_a_follow_does_not_claim_a_zone_it_could_not_read(bot):
+    r = bot.ask("follow ai", user="UNOBODY")  # users.info: user_not_found
+    assert "08:00 (UTC: I could not read your Slack time zone" in text_of(r)
+    assert "your Slack time zone)" not in text_of(r)

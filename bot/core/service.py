@@ -176,6 +176,9 @@ class NewsService:
         return hour, minute, tz or self.options.default_tz
 
     def subscribe(self, command: Command, ctx: Context) -> MessageAnswer:
+        if ctx.is_dm and command.tz:
+            # as a follow: the DM digest is kept in the user's own Slack zone (refresh_user_zone)
+            raise CommandError("Your DM digest follows your own Slack time zone; leave out `tz`.")
         hour, minute, tz = self._schedule_for(command, ctx)
         before = self.store.channel_schedule(ctx.team_id, ctx.channel_key)
         created = self.store.subscribe(

@@ -202,3 +202,14 @@ def test_in_a_dm_the_subscribe_button_says_it_subscribes_the_dm(bot):
     bot.action("news_subscribe", button["value"], channel="D42")
     assert "Subscribed your DM to *facial recognition*" in text_of(bot.wait_responses(2)[1])
     assert bot.store.subscriptions("T1", "U1")[0]["kind"] == "dm"
+
+
+def test_in_a_dm_a_zone_is_refused_not_silently_undone(bot):
+    # The DM digest moves to the user's Slack zone (each follow, each night's sweep): a zone
+    # given here would be undone without a word, so it is refused as for /news follow.
+    dm = {"channel": "D42", "channel_name": "directmessage", "user": "U1"}
+    r = bot.ask("subscribe ai at 9am tz Asia/Tokyo", **dm)
+    assert "follows your own Slack time zone" in text_of(r)
+    assert bot.store.all_subscriptions() == []
+    r = bot.ask("subscribe ai at 9am", **dm)
+    assert "09:00 (Europe/London)" in text_of(r)

@@ -326,9 +326,27 @@ class NewsService:
 
     def unmute(self, command: Command, ctx: Context) -> MessageAnswer:
         scope, owner, text, where = self._mute_scope(command, ctx)
-        mutes = self.store.mutes(ctx.team_id, scope, owner)
-        wanted = text.strip().lower()
+        matches = self._matching_mutes(text, self.store.mutes(ctx.team_id, scope, owner))
+        done = [m for m in matches if self.store.unmute(ctx.team_id, scope, owner, m["domain"])]
+        if done:
+            here = HERE if scope == "channel" else ""
+            again = done[0]["domain"] if len(done) == 1 else done[0]["label"]
+            return MessageAnswer(
+                f"Unmuted {done[0]['label']} ({', '.join(m['domain'] for m in done)}) in {where}. "
+                f"{code(f'/news mute {again}{here}')} mutes it again.")
+        if scope == "channel":
+            hint = "`/news settings` here lists this channel's mutes."
+        elif not ctx.is_dm and self._matching_mutes(
+                text, self.store.mutes(ctx.team_id, "channel", ctx.channel_id)):
+            hint = f"This channel's digests mute it: {code(f'/news unmute {text}{HERE}')}."
+        else:
+            hint = "`/news settings` in your DM with me lists your mutes."
+        return MessageAnswer(f"{text} is not muted in {where}. {hint}", ok=False)
+
+    def _matching_mutes(self, text: str, mutes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The mutes ``text`` names: by domain, by label, else by the outlet it resolves to."""
         domain = domain_of(text)
+        wanted = text.strip().lower()
         matches = ([m for m in mutes if m["domain"] == domain]
                    or [m for m in mutes if m["label"].lower() == wanted])
         if not matches:
@@ -337,15 +355,7 @@ class NewsService:
             except CommandError:
                 known = set()
             matches = [m for m in mutes if m["domain"] in known]
-        done = [m for m in matches if self.store.unmute(ctx.team_id, scope, owner, m["domain"])]
-        if done:
-            here = HERE if scope == "channel" else ""
-            again = done[0]["domain"] if len(done) == 1 else done[0]["label"]
-            return MessageAnswer(
-                f"Unmuted {done[0]['label']} ({', '.join(m['domain'] for m in done)}) in {where}. "
-                f"{code(f'/news mute {again}{here}')} mutes it again.")
-        return MessageAnswer(f"{text} is not muted in {where}. `/news settings` lists the mutes.",
-                             ok=False)
+        return matches
 
     # -- settings ----------------------------------------------------------------------------
 

@@ -305,3 +305,15 @@ def test_a_follow_does_not_claim_a_zone_it_could_not_read(bot):
     r = bot.ask("follow ai", user="UNOBODY")  # users.info: user_not_found
     assert "08:00 (UTC: I could not read your Slack time zone" in text_of(r)
     assert "your Slack time zone)" not in text_of(r)
+
+
+def test_unmute_that_finds_nothing_points_to_where_the_mute_is(bot):
+    bot.ask("mute reuters here", channel="C5")
+    r = bot.ask("unmute reuters", channel="C5")
+    assert "reuters is not muted in your search results and DM digests" in text_of(r)
+    assert "This channel's digests mute it: `/news unmute reuters here`" in text_of(r)
+    assert "Unmuted Reuters" in text_of(bot.ask("unmute reuters here", channel="C5"))
+    r = bot.ask("unmute reuters here", channel="C5")
+    assert "`/news settings` here lists this channel's mutes" in text_of(r)
+    r = bot.ask("unmute forbes", **DM)
+    assert "`/news settings` in your DM with me lists your mutes" in text_of(r)

@@ -213,3 +213,16 @@ def test_in_a_dm_a_zone_is_refused_not_silently_undone(bot):
     assert bot.store.all_subscriptions() == []
     r = bot.ask("subscribe ai at 9am", **dm)
     assert "09:00 (Europe/London)" in text_of(r)
+
+
+def test_list_shows_paused_subscriptions_and_resume_restarts_one(bot):
+    bot.ask("subscribe AI chips")
+    bot.ask("subscribe robots")
+    bot.store.pause_channel("T1", "C1", "not_in_channel", NOW)
+    listing = text_of(bot.ask("list"))
+    assert "AI chips · daily at 08:00 (Europe/London) · paused: not_in_channel " \
+           "(`/news resume AI chips`)" in listing
+    assert "Resumed *ai CHIPS* in this channel" in text_of(bot.ask("resume ai CHIPS"))
+    assert "No paused subscription to *ai chips*" in text_of(bot.ask("resume ai chips"))
+    paused = {s["topic"]: s["paused_reason"] for s in bot.store.subscriptions("T1", "C1")}
+    assert paused == {"AI chips": None, "robots": "not_in_channel"}

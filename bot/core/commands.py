@@ -115,7 +115,7 @@ def _topic(text: str, name: str, what: str = "topic") -> str:
 
 # "at" followed by something that starts like a time (a digit): "at 8", "at 7pm", "at 25:00"
 # (refused later with a reason). "machine learning at scale" is a topic, not a schedule.
-_AT = re.compile(r"\s+at\s+(\d\S*(?:\s*[ap]m)?)(?=\s+tz\s|\s*$)", re.IGNORECASE)
+_AT = re.compile(r"\s+at\s+(\d[\d:]*(?:\s*[ap]m)?)(?=\s+tz\s|\s*$)", re.IGNORECASE)
 _TZ = re.compile(r"\s+tz\s+(\S+)(?=\s+at\s|\s*$)", re.IGNORECASE)
 
 

@@ -151,7 +151,7 @@ def digest_message(digest: Digest, *, preview: bool = False) -> DigestMessage:
     elif shown.is_empty:
         blocks.append(_context("Nothing new on your topics since the last digest."))
     else:
-        blocks.append(_context("Your daily digest · `/news list` shows this channel's topics"))
+        blocks.append(_context("Your daily digest · `/news list` where it arrives shows its topics"))
     return DigestMessage(fallback_text(shown, preview), blocks, shown, left_out)
 
 

@@ -194,3 +194,10 @@ def test_at_followed_by_a_word_is_part_of_the_topic():
     assert (command.text, command.hour) == ("machine learning at scale", None)
     command = parse("subscribe machine learning at scale at 9am")
     assert (command.text, command.hour) == ("machine learning at scale", 9)
+
+
+def test_at_a_number_that_is_not_a_time_is_part_of_the_topic():
+    from bot.core.commands import parse
+
+    assert parse("subscribe interest rates at 5%").text == "interest rates at 5%"
+    assert parse("subscribe interest rates at 5% at 7am").hour == 7

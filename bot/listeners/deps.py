@@ -12,7 +12,10 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core.answers import Answer
+from bot.core.commands import Command
 from bot.core.service import Context, NewsService
+from bot.render.blocks import render
 
 log = logging.getLogger("newsbot.slack")
 
@@ -25,6 +28,16 @@ class Deps:
     service: NewsService
     client: WebClient  # the bot's client (retries 429/5xx)
     work: Executor  # where the work after an ack runs, so acks never queue behind it
+
+    def handle(self, command: Command, ctx: Context) -> Answer:
+        """Carry a command out for ``ctx``, looking the user up first when it needs to."""
+        if self.service.needs_user_info(command, ctx):
+            add_user_info(ctx, self.client)
+        return self.service.handle(command, ctx)
+
+    def reply(self, command: Command, ctx: Context) -> Reply:
+        """``handle``, rendered as a Slack message."""
+        return render(self.handle(command, ctx), self.service.clock())
 
     def after_ack(self, respond: Respond, job: Callable[[], Reply | None], *,
                   replace_original: bool = False) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.core.commands import Command
-from bot.listeners.deps import Deps, Reply, add_user_info, context_from
+from bot.listeners.deps import Deps, Reply, context_from
 from bot.render.blocks import message_blocks, render
 
 
@@ -43,7 +43,4 @@ def _tune(deps: Deps, body: dict[str, Any]) -> Reply:
         return render(service.similar(choice["l"], ctx), service.clock())
     domain = str(choice.get("m") or "")
     # In a channel's digest the mute is the channel's; in a DM digest, the person's.
-    command = Command("mute", f"{domain} here" if not ctx.is_dm else domain)
-    if service.needs_user_info(command, ctx):
-        add_user_info(ctx, deps.client)
-    return render(service.handle(command, ctx), service.clock())
+    return deps.reply(Command("mute", f"{domain} here" if not ctx.is_dm else domain), ctx)

@@ -11,7 +11,7 @@ from slack_bolt import Ack
 
 from bot.core.commands import Command
 from bot.core.service import Context
-from bot.listeners.deps import Deps, add_user_info
+from bot.listeners.deps import Deps
 from bot.listeners.events.app_home import publish_home
 from bot.render import home
 
@@ -79,10 +79,8 @@ def _apply(deps: Deps, body: dict[str, Any]) -> None:
             page = int(action.get("value") or 0)
         else:
             command, where = _commands(action_id, action, ctx)
-            if deps.service.needs_user_info(command, where):
-                add_user_info(where, deps.client)
-                ctx.user_tz = where.user_tz
-            answer = deps.service.handle(command, where)
+            answer = deps.handle(command, where)
+            ctx.user_tz = where.user_tz
             notice = getattr(answer, "text", None)
     except (ValueError, KeyError, TypeError):
         log.warning("home action %s with a bad value", action_id)

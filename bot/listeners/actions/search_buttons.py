@@ -11,7 +11,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk.errors import SlackApiError
 
 from bot.core.commands import MAX_TOPIC_CHARS, Command
-from bot.listeners.deps import Deps, Reply, add_user_info, context_from
+from bot.listeners.deps import Deps, Reply, context_from
 from bot.render.blocks import message_blocks, render, shared_story_blocks
 
 log = logging.getLogger("newsbot.slack")
@@ -39,10 +39,7 @@ def _subscribe(deps: Deps, body: dict[str, Any]) -> Reply:
     topic = " ".join(_value(body).split())
     if not topic or len(topic) > MAX_TOPIC_CHARS:
         return message_blocks("That button has expired: search again with /news.")
-    command = Command("subscribe", topic)
-    if deps.service.needs_user_info(command, ctx):
-        add_user_info(ctx, deps.client)
-    return render(deps.service.handle(command, ctx), deps.service.clock())
+    return deps.reply(Command("subscribe", topic), ctx)
 
 
 def more(deps: Deps) -> Handler:

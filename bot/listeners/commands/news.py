@@ -8,8 +8,8 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.core.commands import CommandError, parse
-from bot.listeners.deps import Deps, Reply, add_user_info, context_from, slack_text
-from bot.render.blocks import message_blocks, render
+from bot.listeners.deps import Deps, Reply, context_from, slack_text
+from bot.render.blocks import message_blocks
 
 
 def handle_news(deps: Deps) -> Callable[..., None]:
@@ -21,12 +21,8 @@ def handle_news(deps: Deps) -> Callable[..., None]:
 
 
 def answer(deps: Deps, command: dict[str, Any]) -> Reply:
-    ctx = context_from(command)
-    service = deps.service
     try:
         parsed = parse(slack_text(command.get("text")))
     except CommandError as exc:
         return message_blocks(str(exc))
-    if service.needs_user_info(parsed, ctx):
-        add_user_info(ctx, deps.client)
-    return render(service.handle(parsed, ctx), service.clock())
+    return deps.reply(parsed, context_from(command))

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,11 +36,20 @@ def fixed_clock(moment: str) -> Clock:
     return lambda: when
 
 
+def running_clock(moment: str) -> Clock:
+    """A clock that reads ``moment`` at start and then runs at real speed (fault trials: a
+    frozen process's lease must expire by time while the day stays the one under test)."""
+    start = fixed_clock(moment)()
+    began = time.monotonic()
+    return lambda: start + dt.timedelta(seconds=time.monotonic() - began)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsbot", description="News digests for Slack.")
     parser.add_argument("--db", help="SQLite file (default: $NEWSBOT_DB, else ./newsbot.db)")
     parser.add_argument("--config", help="YAML config file (default: config/newsbot.yaml)")
     parser.add_argument("--now", help=argparse.SUPPRESS)  # a fixed clock, for tests and replays
+    parser.add_argument("--start-at", help=argparse.SUPPRESS)  # a running clock from this moment
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("load", help="load article files and folders")
@@ -163,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=config["log_level"].upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    clock = fixed_clock(args.now) if args.now else utc_now
+    clock = (fixed_clock(args.now) if args.now else running_clock(args.start_at)
+             if args.start_at else utc_now)
     try:
         store = Store(config["db"])
     except Exception as exc:  # a locked, unreadable or foreign file: one line, no traceback

@@ -138,6 +138,7 @@ class Fail:
     error: str | None = None  # a Slack error code, answered with ok: false
     headers: dict[str, str] = field(default_factory=dict)
     drop_after_store: bool = False  # store the message, then close the connection unanswered
+    drop_before_store: bool = False  # close the connection unanswered, storing nothing
 
 
 class FakeSlack:
@@ -270,6 +271,10 @@ class FakeSlack:
         if isinstance(outcome, dict):
             self._reply(handler, outcome)
             return
+        if isinstance(outcome, Fail) and outcome.drop_before_store:
+            handler.close_connection = True
+            handler.connection.close()
+            return
         if isinstance(outcome, Fail) and not outcome.drop_after_store:
             if outcome.status != 200:
                 self._reply(handler, {"ok": False, "error": "scripted"}, outcome.status, outcome.headers)
@@ -309,11 +314,16 @@ class FakeSlack:
             with self._lock:
                 msgs = list(reversed(self.messages.get(p.get("channel", ""), [])))
             oldest = float(p.get("oldest") or 0)
-            msgs = [m for m in msgs if float(m["ts"]) > oldest]
+            latest = float(p.get("latest") or "inf")
+            msgs = [m for m in msgs if oldest < float(m["ts"]) < latest]
             if str(p.get("include_all_metadata")).lower() not in ("true", "1"):
                 msgs = [{k: v for k, v in m.items() if k != "metadata"} for m in msgs]
-            limit = int(p.get("limit") or 100)
-            return {"ok": True, "messages": msgs[:limit], "has_more": len(msgs) > limit}
+            limit = max(1, min(int(p.get("limit") or 100), 999))
+            start = int(p.get("cursor") or 0)  # Slack's cursors are opaque: an offset here
+            page = msgs[start : start + limit]
+            more = len(msgs) > start + limit
+            return {"ok": True, "messages": page, "has_more": more,
+                    "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
         if method == "users.info":
             user = self.users.get(p.get("user", ""))
             if user is None:

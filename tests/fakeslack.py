@@ -17,6 +17,7 @@ import json
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -142,8 +143,10 @@ class Fail:
 
 
 class FakeSlack:
-    def __init__(self, bot_token: str = "xoxb-test-token") -> None:
+    def __init__(self, bot_token: str = "xoxb-test-token",
+                 clock: Callable[[], float] = time.time) -> None:
         self.bot_token = bot_token
+        self.clock = clock  # message ts: Slack's clock (a test of a moved clock moves it too)
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # bodies POSTed to response_url
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -301,7 +304,7 @@ class FakeSlack:
                 return {"ok": False, "error": "channel_not_found"}
             if len(p.get("text") or "") > MAX_TEXT:
                 return {"ok": False, "error": "msg_too_long"}
-            ts = f"{int(time.time())}.{next(self._ts):06d}"
+            ts = f"{int(self.clock())}.{next(self._ts):06d}"
             message = {"ts": ts, "text": p.get("text", ""), "blocks": blocks or [],
                        "metadata": p.get("metadata"), "user": p.get("user"),
                        "unfurl_links": p.get("unfurl_links"), "unfurl_media": p.get("unfurl_media")}

@@ -7,17 +7,26 @@ limits the way Slack does (``invalid_blocks``), and can be scripted to fail: an 
 (429 with Retry-After, 500), a Slack error (``not_in_channel``), or a dropped connection after
 the message was stored (Slack accepted the post, the answer never came back).
 
+Faults by chance (:class:`Faults`, for the fault-injection campaign in ``tests/faults.py``):
+each call to a method draws, from a seeded generator, whether it gets a 429 with Retry-After,
+a 5xx, a connection dropped before or after the message is stored, or a hang (held a while,
+then answered, or then dropped after storing). What was injected is counted by kind and logged
+per call (``injected``, ``fault_log``). Scripted outcomes (:meth:`FakeSlack.script`) come first.
+
+Message timestamps are Slack-like: ``seconds.micro`` read from ``clock`` (default: the real
+time; a test of a moment long ago passes its own), unique and increasing.
+
 Used by the tests and by the bench scripts.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
+import random
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -142,19 +151,79 @@ class Fail:
     drop_before_store: bool = False  # close the connection unanswered, storing nothing
 
 
+FAULT_KINDS = ("429", "5xx", "drop_before", "drop_after", "hang", "hang_drop")
+
+
+@dataclass
+class Faults:
+    """Faults by chance, per method: ``rates[method][kind]`` is the probability that a call
+    gets that fault (the kinds of one method should add up to at most 1).
+
+    Kinds: ``429`` (``ratelimited`` with ``Retry-After: retry_after``, nothing stored), ``5xx``
+    (500 with a JSON error, or 502/503 with an HTML page, as a load balancer answers; nothing
+    stored), ``drop_before`` (the connection is closed unanswered, nothing stored),
+    ``drop_after`` (stored, then closed unanswered), ``hang`` (held ``hang_seconds``, then
+    served normally), ``hang_drop`` (held, stored, then closed unanswered: the client's
+    timeout, with the post in Slack). Keep hangs under the client's timeout (10 s).
+    """
+
+    rates: Mapping[str, Mapping[str, float]]
+    seed: int = 0
+    retry_after: int = 1
+    hang_seconds: tuple[float, float] = (0.5, 2.0)
+    statuses: tuple[int, ...] = (500, 502, 503)
+
+    def __post_init__(self) -> None:
+        for method, kinds in self.rates.items():
+            unknown = set(kinds) - set(FAULT_KINDS)
+            if unknown or sum(kinds.values()) > 1.0 + 1e-9:
+                raise ValueError(f"bad fault rates for {method}: {dict(kinds)}")
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def draw(self, method: str) -> tuple[str, float, int] | None:
+        """The fault for one call (kind, hang seconds, 5xx status), or None: thread-safe."""
+        kinds = self.rates.get(method)
+        if not kinds:
+            return None
+        with self._lock:
+            roll = self._rng.random()
+            hang = self._rng.uniform(*self.hang_seconds)
+            status = self._rng.choice(self.statuses)
+        for kind, p in kinds.items():
+            if roll < p:
+                return kind, hang, status
+            roll -= p
+        return None
+
+
+@dataclass
+class Injected:
+    """One fault the fake injected (``FakeSlack.fault_log``)."""
+
+    at: float  # the fake's clock (epoch seconds)
+    method: str
+    channel: str
+    kind: str  # a FAULT_KINDS entry
+    detail: str = ""  # the status, the hang's length
+
+
 class FakeSlack:
     def __init__(self, bot_token: str = "xoxb-test-token",
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, *, faults: Faults | None = None) -> None:
         self.bot_token = bot_token
         self.clock = clock  # message ts: Slack's clock (a test of a moved clock moves it too)
+        self.faults = faults  # set or clear at any time (None: normal service)
+        self.injected: Counter[tuple[str, str]] = Counter()  # (method, kind) -> count
+        self.fault_log: list[Injected] = []
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # bodies POSTed to response_url
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.views: dict[str, dict[str, Any]] = {}  # user -> last published Home view
         self.users: dict[str, dict[str, Any]] = {}
         self._scripts: dict[str, list[Fail | dict[str, Any]]] = defaultdict(list)
-        self._ts = itertools.count(1)
-        self._lock = threading.Lock()
+        self._last_ts = 0  # microseconds
+        self._lock = threading.RLock()  # wait_for's predicates read posts() under it
         self._changed = threading.Condition(self._lock)
         fake = self
 
@@ -212,9 +281,29 @@ class FakeSlack:
 
     def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Messages stored by chat.postMessage (in a channel, or anywhere)."""
-        if channel is not None:
-            return list(self.messages.get(channel, []))
-        return [m for msgs in self.messages.values() for m in msgs]
+        with self._lock:
+            if channel is not None:
+                return list(self.messages.get(channel, []))
+            return [m for msgs in list(self.messages.values()) for m in msgs]
+
+    def faults_by_kind(self) -> Counter[str]:
+        """How many faults were injected, by kind (all methods)."""
+        with self._lock:
+            out: Counter[str] = Counter()
+            for (_, kind), n in self.injected.items():
+                out[kind] += n
+            return out
+
+    def next_ts(self) -> str:
+        """A message timestamp as Slack writes it (``seconds.micro``) from ``clock``: unique
+        and increasing, whatever the clock does."""
+        with self._lock:
+            return self._next_ts()
+
+    def _next_ts(self) -> str:  # holding self._lock
+        micros = max(int(self.clock() * 1_000_000), self._last_ts + 1)
+        self._last_ts = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     # -- serving -----------------------------------------------------------------------------
 
@@ -261,10 +350,60 @@ class FakeSlack:
             self.calls.append(Call(method, params, headers))
             outcome = self._scripts[method].pop(0) if self._scripts.get(method) else None
         try:
+            if outcome is None and self.faults is not None \
+                    and headers.get("authorization") == f"Bearer {self.bot_token}":
+                drawn = self.faults.draw(method)
+                if drawn is not None:
+                    self._inject(handler, method, params, *drawn)
+                    return
             self._answer(handler, method, params, headers, outcome)
         finally:
             with self._changed:
                 self._changed.notify_all()
+
+    def _inject(self, handler: BaseHTTPRequestHandler, method: str, params: dict[str, Any],
+                kind: str, hang: float, status: int) -> None:
+        faults = self.faults
+        retry_after = faults.retry_after if faults is not None else 1
+        channel = str(params.get("channel") or params.get("users") or "")
+        detail = {"5xx": str(status), "429": f"Retry-After {retry_after}",
+                  "hang": f"{hang:.2f} s", "hang_drop": f"{hang:.2f} s"}.get(kind, "")
+        with self._lock:
+            self.injected[(method, kind)] += 1
+            self.fault_log.append(Injected(self.clock(), method, channel, kind, detail))
+        if kind == "429":
+            self._reply(handler, {"ok": False, "error": "ratelimited"}, 429,
+                        {"Retry-After": str(retry_after)})
+        elif kind == "5xx":
+            if status == 500:
+                self._reply(handler, {"ok": False, "error": "internal_error"}, 500)
+            else:
+                page = f"<html><body><h1>{status}</h1>Service unavailable</body></html>"
+                data = page.encode()
+                handler.send_response(status)
+                handler.send_header("Content-Type", "text/html")
+                handler.send_header("Content-Length", str(len(data)))
+                handler.end_headers()
+                handler.wfile.write(data)
+        elif kind == "drop_before":
+            self._drop(handler)
+        elif kind == "drop_after":
+            self._serve(method, params)
+            self._drop(handler)
+        elif kind == "hang":
+            time.sleep(hang)
+            self._reply(handler, self._serve(method, params))
+        elif kind == "hang_drop":
+            time.sleep(hang)
+            self._serve(method, params)
+            self._drop(handler)
+        else:  # pragma: no cover - Faults checks its kinds
+            raise ValueError(kind)
+
+    @staticmethod
+    def _drop(handler: BaseHTTPRequestHandler) -> None:
+        handler.close_connection = True
+        handler.connection.close()
 
     def _answer(self, handler: BaseHTTPRequestHandler, method: str, params: dict[str, Any],
                 headers: dict[str, str], outcome: Fail | dict[str, Any] | None) -> None:
@@ -304,13 +443,14 @@ class FakeSlack:
                 return {"ok": False, "error": "channel_not_found"}
             if len(p.get("text") or "") > MAX_TEXT:
                 return {"ok": False, "error": "msg_too_long"}
-            ts = f"{int(self.clock())}.{next(self._ts):06d}"
-            message = {"ts": ts, "text": p.get("text", ""), "blocks": blocks or [],
+            message = {"text": p.get("text", ""), "blocks": blocks or [],
                        "metadata": p.get("metadata"), "user": p.get("user"),
                        "unfurl_links": p.get("unfurl_links"), "unfurl_media": p.get("unfurl_media")}
-            if method == "chat.postMessage":
-                with self._lock:
+            with self._lock:  # stored in ts order
+                ts = message["ts"] = self._next_ts()
+                if method == "chat.postMessage":
                     self.messages[p["channel"]].append(message)
+            if method == "chat.postMessage":
                 return {"ok": True, "channel": p["channel"], "ts": ts, "message": message}
             return {"ok": True, "message_ts": ts}
         if method == "conversations.history":

@@ -17,13 +17,21 @@ from typing import Any
 from storage.subscriptions import SUB_COLUMNS
 
 # A finished run is never claimed again: its date has its digest (or had nothing to say, or
-# its channel is gone). "failed" and "skipped" runs may be tried again by a later job run.
+# its channel is gone). The others may be claimed again: "waiting" (a transient failure, to be
+# tried again at ``retry_at`` within the grace period), "failed" (Slack refused the post: a
+# later run of the job may try again), "skipped" (missed, or given up at the grace's end).
 TERMINAL_STATES = frozenset({"done", "empty", "paused"})
 OPEN_STATES = frozenset({"running", "posting"})
+UNSETTLED_STATES = frozenset({"running", "posting", "waiting"})
 
 RUN_COLUMNS = (
     "id, team_id, channel_id, local_date, scheduled_for, state, claimed_by, claimed_until, "
-    "attempts, post_attempts, plan, message_ts, error, created_at, updated_at, finished_at"
+    "attempts, post_attempts, plan, message_ts, error, created_at, updated_at, finished_at, "
+    "post_unknown, post_started_at, post_last_at, retry_at, conversation"
+)
+NOTICE_COLUMNS = (
+    "id, team_id, user_id, channel_id, reason, text, created_at, attempts, next_attempt_at, "
+    "last_error, sent_at"
 )
 
 PlanEntry = tuple[int, int, str]  # (story_id, article_id, topic_key)
@@ -59,19 +67,61 @@ class DigestsMixin:
         )
 
     def pause_channel_for(
-        self, team_id: str, channel_id: str, reason: str, now: dt.datetime
+        self, team_id: str, channel_id: str, reason: str, now: dt.datetime,
+        notice: Callable[[str], str] | None = None,
     ) -> list[str]:
         """Pause a channel's active subscriptions; returns who subscribed the ones paused now
-        (empty when they already were: tell them once)."""
+        (empty when they already were: tell them once). ``notice(user)``: the text to send each
+        of them, queued in the same transaction (see :meth:`pending_notices`), so a Slack
+        outage cannot lose it."""
         with self.immediate():
-            users = self._rows(  # type: ignore[attr-defined]
+            users = [u["subscribed_by"] for u in self._rows(  # type: ignore[attr-defined]
                 "SELECT DISTINCT subscribed_by FROM subscriptions WHERE team_id = ? AND "
                 "channel_id = ? AND paused_reason IS NULL AND subscribed_by IS NOT NULL "
                 "ORDER BY subscribed_by",
                 (team_id, channel_id),
-            )
+            )]
             self.pause_channel(team_id, channel_id, reason, now)  # type: ignore[attr-defined]
-        return [u["subscribed_by"] for u in users]
+            if notice is not None:
+                for user in users:
+                    self._write(  # type: ignore[attr-defined]
+                        "INSERT INTO notices (team_id, user_id, channel_id, reason, text, "
+                        "created_at, attempts) VALUES (?, ?, ?, ?, ?, ?, 0)",
+                        (team_id, user, channel_id, reason, notice(user), _iso(now)),
+                    )
+        return users
+
+    # -- notices -----------------------------------------------------------------------------
+
+    def pending_notices(self, now: dt.datetime, limit: int = 100) -> list[dict[str, Any]]:
+        """Notices not sent yet whose next attempt is due, oldest first."""
+        return self._rows(  # type: ignore[attr-defined]
+            f"SELECT {NOTICE_COLUMNS} FROM notices WHERE sent_at IS NULL AND "
+            "(next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?",
+            (_iso(now), limit),
+        )
+
+    def notices(self, team_id: str | None = None) -> list[dict[str, Any]]:
+        where, params = ("WHERE team_id = ? ", (team_id,)) if team_id else ("", ())
+        return self._rows(  # type: ignore[attr-defined]
+            f"SELECT {NOTICE_COLUMNS} FROM notices {where}ORDER BY id", params
+        )
+
+    def notice_sent(self, notice_id: int, now: dt.datetime) -> None:
+        self._write(  # type: ignore[attr-defined]
+            "UPDATE notices SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
+            "WHERE id = ?", (_iso(now), notice_id),
+        )
+
+    def notice_failed(self, notice_id: int, now: dt.datetime, error: str,
+                      retry_at: dt.datetime | None) -> None:
+        """A try failed: try again at ``retry_at`` (None: never; Slack refused for good)."""
+        self._write(  # type: ignore[attr-defined]
+            "UPDATE notices SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
+            "sent_at = CASE WHEN ? IS NULL THEN 'never' ELSE NULL END WHERE id = ?",
+            (error[:500], _iso(retry_at) if retry_at else None,
+             _iso(retry_at) if retry_at else None, notice_id),
+        )
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -123,7 +173,8 @@ class DigestsMixin:
         failed/skipped one tried again), ``taken_over`` (an open run whose lease expired or
         whose owner is gone: ``run["post_attempts"] > 0`` means a post may be in Slack),
         ``finished`` (the date's run is done, empty or paused: nothing to do), ``busy``
-        (another live process holds the lease until ``run["claimed_until"]``).
+        (another live process holds the lease until ``run["claimed_until"]``). A lease ends
+        by time; ``owner_gone`` (a process known dead) may end it sooner, never later.
         """
         until = _iso(now + lease)
         stamp = _iso(now)
@@ -149,12 +200,12 @@ class DigestsMixin:
                         return {"status": "busy", "run": run}
                     status = "taken_over"
                     state = run["state"]
-                else:  # failed or skipped: try again
+                else:  # waiting, failed or skipped: try again
                     status = "claimed"
-                    state = "posting" if run["post_attempts"] else "running"
+                    state = "posting" if run["post_unknown"] else "running"
                 self._write(  # type: ignore[attr-defined]
                     "UPDATE digest_runs SET state = ?, claimed_by = ?, claimed_until = ?, "
-                    "attempts = attempts + 1, error = NULL, updated_at = ? WHERE id = ?",
+                    "attempts = attempts + 1, retry_at = NULL, updated_at = ? WHERE id = ?",
                     (state, owner, until, stamp, run["id"]),
                 )
             fresh = self.digest_run(team_id, channel_id, local_date)
@@ -162,19 +213,31 @@ class DigestsMixin:
 
     def begin_digest_post(
         self, run_id: int, *, owner: str, now: dt.datetime, lease: dt.timedelta,
-        plan: Sequence[PlanEntry],
+        plan: Sequence[PlanEntry], conversation: str | None = None,
     ) -> bool:
-        """About to call chat.postMessage: check the lease is still ours, extend it, record
-        that a post may reach Slack and what it holds. False: the run is no longer ours."""
+        """About to call chat.postMessage: the fence. Checks the run is still ours (no other
+        process took it over), extends the lease, and records that a post may reach Slack
+        (``post_unknown``), when, where, and what it holds. False: not ours any more: do not
+        post."""
+        stamp = _iso(now)
         with self.immediate():
             changed = self._write(  # type: ignore[attr-defined]
                 "UPDATE digest_runs SET state = 'posting', post_attempts = post_attempts + 1, "
-                "plan = ?, claimed_until = ?, updated_at = ? "
+                "post_unknown = 1, post_started_at = coalesce(post_started_at, ?), "
+                "post_last_at = ?, conversation = coalesce(?, conversation), plan = ?, "
+                "claimed_until = ?, updated_at = ? "
                 "WHERE id = ? AND claimed_by = ? AND state IN ('running', 'posting')",
-                (json.dumps([list(e) for e in plan]), _iso(now + lease), _iso(now), run_id,
-                 owner),
+                (stamp, stamp, conversation, json.dumps([list(e) for e in plan]),
+                 _iso(now + lease), stamp, run_id, owner),
             ).rowcount
         return changed == 1
+
+    def post_not_delivered(self, run_id: int, *, owner: str) -> None:
+        """The last post attempt is known not to be in Slack (a 429, or an error answer)."""
+        self._write(  # type: ignore[attr-defined]
+            "UPDATE digest_runs SET post_unknown = 0 WHERE id = ? AND claimed_by = ?",
+            (run_id, owner),
+        )
 
     def renew_digest_run(self, run_id: int, *, owner: str, now: dt.datetime,
                          lease: dt.timedelta) -> bool:
@@ -184,6 +247,38 @@ class DigestsMixin:
                 "claimed_by = ? AND state IN ('running', 'posting')",
                 (_iso(now + lease), _iso(now), run_id, owner),
             ).rowcount == 1
+
+    def release_digest_run(self, run_id: int, *, owner: str, now: dt.datetime,
+                           retry_at: dt.datetime, error: str) -> bool:
+        """A transient failure: give the run up for now (state ``waiting``, no lease), to be
+        tried again at ``retry_at`` by whichever process comes first."""
+        stamp = _iso(now)
+        with self.immediate():
+            return self._write(  # type: ignore[attr-defined]
+                "UPDATE digest_runs SET state = 'waiting', claimed_until = NULL, retry_at = ?, "
+                "error = ?, updated_at = ? WHERE id = ? AND claimed_by = ? "
+                "AND state IN ('running', 'posting')",
+                (_iso(retry_at), error[:500], stamp, run_id, owner),
+            ).rowcount == 1
+
+    def unsettled_runs(self, team_id: str | None = None, channel_id: str | None = None,
+                       before: str | None = None) -> list[dict[str, Any]]:
+        """Runs neither finished nor given up (running, posting, waiting), oldest first;
+        ``before``: only local dates before it."""
+        where = ["state IN ('running', 'posting', 'waiting')"]
+        params: list[Any] = []
+        for column, value in (("team_id", team_id), ("channel_id", channel_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if before is not None:
+            where.append("local_date < ?")
+            params.append(before)
+        return self._rows(  # type: ignore[attr-defined]
+            f"SELECT {RUN_COLUMNS} FROM digest_runs WHERE {' AND '.join(where)} "
+            "ORDER BY local_date, team_id, channel_id",
+            params,
+        )
 
     def finish_digest_run(
         self, run_id: int, *, message_ts: str | None, now: dt.datetime,
@@ -206,19 +301,21 @@ class DigestsMixin:
                 )
             self._write(  # type: ignore[attr-defined]
                 "UPDATE digest_runs SET state = 'done', message_ts = coalesce(?, message_ts), "
-                "claimed_until = NULL, error = NULL, finished_at = ?, updated_at = ? WHERE id = ?",
+                "claimed_until = NULL, retry_at = NULL, post_unknown = 0, error = NULL, "
+                "finished_at = ?, updated_at = ? WHERE id = ?",
                 (message_ts, stamp, stamp, run_id),
             )
 
     def end_digest_run(self, run_id: int, *, owner: str, state: str, now: dt.datetime,
                        error: str | None = None) -> bool:
-        """Close a run we hold as ``empty``, ``paused`` or ``failed`` (releasing the lease)."""
-        assert state in ("empty", "paused", "failed"), state
+        """Close a run we hold as ``empty``, ``paused``, ``failed`` or ``skipped`` (given up at
+        the grace's end), releasing the lease."""
+        assert state in ("empty", "paused", "failed", "skipped"), state
         stamp = _iso(now)
         with self.immediate():
             return self._write(  # type: ignore[attr-defined]
                 "UPDATE digest_runs SET state = ?, error = ?, claimed_until = NULL, "
-                "finished_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? "
+                "retry_at = NULL, finished_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? "
                 "AND state IN ('running', 'posting')",
                 (state, error, stamp, stamp, run_id, owner),
             ).rowcount == 1

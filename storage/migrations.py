@@ -175,3 +175,42 @@ def m005_title_keys(db: Database) -> None:
         "INSERT OR IGNORE INTO title_keys (key, article_id) VALUES (?, ?)",
         ((key, article_id) for article_id, title in rows for key in title_keys(title)),
     )
+
+
+@migrations()
+def m006_digest_delivery(db: Database) -> None:
+    # Exactly once under faults. A run now says whether its last post may be in Slack
+    # (``post_unknown``: the answer was lost, or was a 5xx), when posts were tried (the window
+    # the history look-up searches), where it posts (a DM's channel), and, in state 'waiting'
+    # (a transient failure), when to try again. Frozen: plain SQL, no live code.
+    runs = db.table("digest_runs")
+    runs.add_column("post_unknown", int, not_null_default=0)
+    runs.add_column("post_started_at", str)
+    runs.add_column("post_last_at", str)
+    runs.add_column("retry_at", str)
+    runs.add_column("conversation", str)
+    # Runs written before this version that tried a post and did not finish: the outcome of
+    # that post is unknown.
+    db.execute("UPDATE digest_runs SET post_unknown = 1 WHERE post_attempts > 0 "
+               "AND state IN ('running', 'posting', 'failed')")
+    # Messages to people that must not be lost to a Slack outage ("your subscription was
+    # paused"): kept until sent.
+    db.table("notices").create(
+        {
+            "id": int,
+            "team_id": str,
+            "user_id": str,
+            "channel_id": str,  # what the notice is about
+            "reason": str,
+            "text": str,
+            "created_at": str,
+            "attempts": int,
+            "next_attempt_at": str,
+            "last_error": str,
+            "sent_at": str,
+        },
+        pk="id",
+        not_null={"team_id", "user_id", "text", "created_at"},
+        defaults={"attempts": 0},
+    )
+    db.table("notices").create_index(["sent_at", "next_attempt_at"])

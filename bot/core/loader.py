@@ -1,12 +1,18 @@
 """Loading article files into the store.
 
-Every file loads whole or not at all (a savepoint per file, inside transactions of
-``BATCH_FILES`` files), a bad file is reported and skipped, and loading the same files again
-changes nothing.
+Every file loads whole or not at all (a savepoint per file), a bad file is reported and
+skipped, and loading the same files again changes nothing.
+
+A load shares the database with a running bot, whose digest runs must never wait long for
+it: files are parsed outside any transaction, written in transactions of at most
+``BATCH_FILES`` files and ``BATCH_SECONDS`` of writing, and after each one the loader leaves
+the write lock free for ``TURN_SECONDS``, so a waiting writer (it polls every few
+milliseconds: see ``storage.store.Store``) takes its turn.
 """
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import itertools
 import json
@@ -14,6 +20,7 @@ import multiprocessing
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +31,9 @@ from bot.core.articles import MAX_FILE_BYTES, Article, BadFile, parse_file
 from bot.core.stories import WINDOW_SECONDS, StoryText, same_story, title_keys
 from storage.store import SEQ_SPAN, Store, time_key
 
-BATCH_FILES = 1000  # files per transaction (each file in a savepoint of its own)
+BATCH_FILES = 1000  # files per transaction at most (each file in a savepoint of its own)
+BATCH_SECONDS = 0.2  # writing per transaction at most
+TURN_SECONDS = 0.01  # the write lock left free between two transactions
 Clock = Callable[[], dt.datetime]
 
 
@@ -195,14 +204,26 @@ class Loader:
         report = LoadReport()
         files = list(iter_files(paths))
         report.workers = self._workers(len(files))
-        parsed = self._parsed(files, report.workers)
-        for start in range(0, len(files), BATCH_FILES):
+        parsed = zip(files, self._parsed(files, report.workers), strict=True)
+        pending: collections.deque[tuple[Path, Article | BadFile]] = collections.deque()
+        while True:
+            # Parse (or collect from the workers) outside the transaction...
+            began = time.monotonic()
+            for item in parsed:
+                pending.append(item)
+                if len(pending) >= BATCH_FILES or time.monotonic() - began > BATCH_SECONDS:
+                    break
+            if not pending:
+                return report
+            # ... then write for a bounded time, and leave the lock free for a moment.
             with self.store.transaction():
-                for path in files[start : start + BATCH_FILES]:
-                    self._store_file(path, next(parsed), report)
+                began = time.monotonic()
+                while pending and time.monotonic() - began < BATCH_SECONDS:
+                    path, article = pending.popleft()
+                    self._store_file(path, article, report)
                     if on_file:
                         on_file(path)
-        return report
+            time.sleep(TURN_SECONDS)
 
     @staticmethod
     def _workers(files: int) -> int:

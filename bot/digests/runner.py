@@ -1,31 +1,44 @@
-"""The digest job: post one channel's morning digest, exactly once.
+"""The digest job: post one channel's morning digest, exactly once, whatever happens.
 
 ``DigestRunner.run_channel(team, channel)`` is what the scheduler fires at the channel's hour,
 what the catch-up at start runs, and what ``newsbot digest`` runs. Step by step:
 
-1. The channel's most recent due time (``bot.core.schedule.last_due``) as of the clock. More
-   than ``digest.grace_hours`` late: log the skip, note it, post nothing.
-2. Claim the run for that local date (``Store.claim_digest_run``: ``BEGIN IMMEDIATE``, a
-   lease). Finished, or held by a live process: nothing to do. A run whose process died is
-   taken over: at once when that process ran on this machine and is gone, else when its lease
-   ends.
-3. If an earlier attempt may have reached Slack (``post_attempts > 0``), look for it first in
-   ``conversations.history``: a message whose metadata is ``event_type: news_digest`` with this
-   date. Found: record it (the deliveries of the plan stored before that post) and stop.
-4. Compose (``bot.core.digest``), render (``bot.render.digest_blocks``). Nothing new: no post
+1. The channel's most recent due time (``bot.core.schedule.last_due``) as of the clock. A zone
+   the machine does not know pauses the channel (with the reason, and a notice to the
+   subscriber); it never stops the scheduler.
+2. Runs of earlier dates still unsettled (a killed or frozen process's ``posting`` run, a
+   ``waiting`` one) are settled first (:meth:`DigestRunner.settle`): their post is looked for
+   in Slack and adopted, with its deliveries, or the skip is recorded. So no story is repeated
+   because an earlier post's outcome was unknown.
+3. More than ``digest.grace_hours`` late: settle this date's run if it has one, else log and
+   note the skip. Nothing is posted.
+4. Claim the run for that local date (``Store.claim_digest_run``: ``BEGIN IMMEDIATE``, a
+   lease). Finished, or held by a live process: nothing to do now (``busy`` says when the lease
+   ends, and the scheduler comes back then). A lease ends by time; a process known to be dead
+   (this machine, this PID namespace, its PID gone) ends it sooner, never later.
+5. If an earlier attempt's outcome is unknown (``post_unknown``: the answer was lost, or was a
+   5xx), look for that post in ``conversations.history``, narrowed to the attempts' time window
+   with a small page: found, record it (adopted) and stop. The database is the source of truth
+   otherwise: a post known not to have reached Slack is never looked for.
+6. Compose (``bot.core.digest``), render (``bot.render.digest_blocks``). Nothing new: no post
    (unless ``digest.post_when_empty``).
-5. Record the plan and that a post is under way (``begin_digest_post``, which also checks the
-   lease is still ours), then ``chat.postMessage`` with the metadata and no unfurls; on
-   success record the message ts and the deliveries in one transaction.
+7. The fence: ``Store.begin_digest_post`` checks, immediately before every ``chat.postMessage``
+   (each retry included), that this process still holds the run, and records that a post may
+   reach Slack. A process frozen past its lease wakes to find the run taken and posts nothing.
+8. ``chat.postMessage`` with the metadata (``event_type: news_digest``, the date) and no
+   unfurls; on success the message ts and the deliveries in one transaction.
 
-Slack's answers. 429: slack_sdk's handler waits for ``Retry-After`` and tries again. 5xx,
-a dropped connection, a timeout: up to ``max_attempts`` tries with exponential backoff through
-the injectable ``sleep``, each after checking the history (the failed post may have been
-stored), then the run is given up (``failed``) and logged. ``not_in_channel``,
-``channel_not_found``, ``is_archived``, ``account_inactive``: the channel's subscriptions are
-paused with the reason, the subscribers get one DM each, the run ends ``paused``, and the
-channel is no longer scheduled. Anything else Slack refuses ends the run ``failed``. Nothing
-raised by Slack, the network or the store leaves ``run_channel``: the scheduler never dies.
+Failures. 429: wait ``Retry-After`` here, not in slack_sdk's handler, so the fence is checked
+after the wait. A 5xx, a dropped connection, a timeout, a busy database: transient, tried
+again with exponential backoff (``RetryPolicy``). A run keeps trying in-process for
+``inline_seconds``, then hands the run back (state ``waiting``, ``retry_at``) for the scheduler
+(or any process) to take up then; when the next try would fall past the grace period, the run
+is settled: adopted if its post turns out to be in Slack, else recorded ``skipped`` and logged
+once. ``not_in_channel``, ``channel_not_found``, ``is_archived``, ``account_inactive``: the
+channel's subscriptions are paused with the reason, each subscriber gets a notice (kept in the
+database until Slack takes it: :meth:`DigestRunner.send_notices`), the run ends ``paused``.
+Anything else Slack refuses ends the run ``failed``. Nothing raised by Slack, the network or
+the store leaves ``run_channel``: the scheduler never dies.
 """
 
 from __future__ import annotations
@@ -36,7 +49,9 @@ import json
 import logging
 import os
 import socket
+import sqlite3
 import time
+import urllib.error
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,7 +59,6 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry import RateLimitErrorRetryHandler
 
 from bot.core import schedule
 from bot.core.digest import Composer, Digest, DigestSettings
@@ -60,16 +74,34 @@ Sleep = Callable[[float], None]
 EVENT_TYPE = "news_digest"
 CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived",
                           "account_inactive"})
-TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable",
-                              "request_timeout", "ratelimited"})
-LEASE = dt.timedelta(minutes=10)
-HISTORY_PAGES = 10
+# ok:false answers after which Slack may still have stored the message (it failed inside)
+UNSURE_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable",
+                           "request_timeout"})
+# Notices that cannot be delivered however often they are tried
+NOTICE_FINAL = frozenset({"user_not_found", "user_disabled", "account_inactive",
+                          "cannot_dm_bot", "invalid_auth", "not_authed", "missing_scope"})
+HISTORY_LIMIT = 50  # messages per history page: the window is the post attempts' minutes
+HISTORY_PAGES = 4
+CLOCK_SKEW = dt.timedelta(minutes=2)  # between our clock and Slack's message ts
 REASONS = {
     "not_in_channel": "newsbot is not a member of the channel",
     "channel_not_found": "the channel no longer exists (or newsbot cannot see it)",
     "is_archived": "the channel is archived",
     "account_inactive": "newsbot's Slack account is inactive",
 }
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff after a transient failure: ``base * 2**(n-1)`` seconds after the n-th, at most
+    ``cap``; a run retries in-process for ``inline_seconds``, then hands the retry on."""
+
+    base_seconds: float = 2.0
+    cap_seconds: float = 300.0
+    inline_seconds: float = 60.0
+
+    def delay(self, failures: int) -> float:
+        return min(self.cap_seconds, self.base_seconds * 2 ** max(0, failures - 1))
 
 
 def _utc_now() -> dt.datetime:
@@ -123,12 +155,11 @@ def _subscribed_after(subscribed_at: str | None, due: dt.datetime) -> bool:
 
 
 def digest_client(token: str | None, base_url: str | None = None, timeout: int = 10) -> WebClient:
-    """The client for digest posts: waits out 429s (slack_sdk's handler, honouring
-    Retry-After) and nothing else. A 5xx or a dropped connection may come *after* Slack stored
-    the message, so the runner retries those itself, checking the channel's history first."""
+    """The client for digest posts and notices: no retry handlers at all. A 429's wait happens
+    in the runner, which checks its lease after it; a 5xx or a dropped connection may come
+    *after* Slack stored the message, so the runner retries those itself, looking first."""
     client = make_client(token, base_url, retry_connection_errors=False, timeout=timeout)
-    client.retry_handlers = [h for h in client.retry_handlers
-                             if isinstance(h, RateLimitErrorRetryHandler)]
+    client.retry_handlers = []
     return client
 
 
@@ -136,13 +167,13 @@ def digest_client(token: str | None, base_url: str | None = None, timeout: int =
 class RunResult:
     team_id: str
     channel_id: str
-    status: str  # posted, adopted, empty, paused, failed, skipped, busy, finished, not_due,
-    #              no_subscriptions, dry_run, error
+    status: str  # posted, adopted, empty, paused, failed, skipped, busy, retry, finished,
+    #              not_due, no_subscriptions, dry_run, error
     local_date: dt.date | None = None
     due: dt.datetime | None = None
     message_ts: str | None = None
     error: str | None = None
-    retry_at: dt.datetime | None = None  # busy: when the other holder's lease ends
+    retry_at: dt.datetime | None = None  # busy/retry: when to run the job again
     digest: Digest | None = None
     dms: list[str] = field(default_factory=list)
 
@@ -154,13 +185,54 @@ class RunResult:
             out += f" (ts {self.message_ts})"
         if self.error:
             out += f": {self.error}"
-        if self.retry_at:
+        if self.retry_at and self.status == "busy":
             out += f" (held by another run until {self.retry_at.isoformat()})"
+        elif self.retry_at:
+            out += f" (next try at {self.retry_at.isoformat()})"
         return out
 
 
 class _Transient(Exception):
-    pass
+    """One attempt failed in a way that may pass: try again later."""
+
+    def __init__(self, error: str, retry_after: float | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.retry_after = retry_after
+
+
+class _LostLease(Exception):
+    """Another process holds the run now: stop, post nothing."""
+
+
+def _retry_after(exc: SlackApiError) -> float | None:
+    headers = getattr(exc.response, "headers", None) or {}
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """Whether a network error happened before the request left (nothing can be in Slack)."""
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    return isinstance(reason, ConnectionRefusedError | socket.gaierror)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _zone_ok(tz: str) -> bool:
+    try:
+        schedule.zone(tz)
+    except ValueError:
+        return False
+    return True
 
 
 class DigestRunner:
@@ -175,9 +247,8 @@ class DigestRunner:
         clock: Clock = _utc_now,
         sleep: Sleep = time.sleep,
         owner: str = PROCESS_OWNER,
-        lease: dt.timedelta = LEASE,
-        max_attempts: int = 4,
-        backoff_seconds: float = 2.0,
+        lease: dt.timedelta | None = None,
+        retry: RetryPolicy | None = None,
         local_sink: Callable[[Digest], None] | None = None,
         on_paused: Callable[[str, str], None] | None = None,
     ) -> None:
@@ -187,22 +258,36 @@ class DigestRunner:
         self.clock = clock
         self.sleep = sleep
         self.owner = owner
-        self.lease = lease
-        self.max_attempts = max(1, max_attempts)
-        self.backoff_seconds = backoff_seconds
+        # the lease and the retry policy come from the settings (digest.lease_seconds,
+        # digest.retry_*) unless given
+        self.lease = lease or dt.timedelta(seconds=self.settings.lease_seconds)
+        self.retry = retry or RetryPolicy(self.settings.retry_base_seconds,
+                                          self.settings.retry_cap_seconds,
+                                          self.settings.retry_inline_seconds)
         self.local_sink = local_sink  # no Slack client: "deliver" here (the local shell)
         self.on_paused = on_paused
         self.composer = Composer(store, self.settings)
 
     # -- which channels --------------------------------------------------------------------
 
+    def _scheduled(self, now: dt.datetime) -> list[tuple[dict[str, Any], dt.date, dt.datetime]]:
+        """Each active conversation with its most recent due date and instant; a conversation
+        whose zone is unknown is paused instead (see :meth:`pause_unknown_zone`)."""
+        out = []
+        for ch in self.store.active_channels():
+            if not _zone_ok(ch["tz"]):
+                self.pause_unknown_zone(ch["team_id"], ch["channel_id"], ch["tz"])
+                continue
+            day, due = schedule.last_due(now, ch["hour"], ch["minute"], ch["tz"])
+            out.append((ch, day, due))
+        return out
+
     def due_channels(self, now: dt.datetime | None = None) -> list[tuple[str, str]]:
         """Channels whose most recent digest is due as of ``now``, within the grace period,
         and not finished: what a catch-up (or ``newsbot digest`` without --channel) runs."""
         now = now or self.clock()
         out = []
-        for ch in self.store.active_channels():
-            day, due = schedule.last_due(now, ch["hour"], ch["minute"], ch["tz"])
+        for ch, day, due in self._scheduled(now):
             if not schedule.within_grace(due, now, self.settings.grace_hours):
                 continue
             run = self.store.digest_run(ch["team_id"], ch["channel_id"], day.isoformat())
@@ -215,14 +300,26 @@ class DigestRunner:
         and note each skip (what a catch-up at start reports)."""
         now = now or self.clock()
         out = []
-        for ch in self.store.active_channels():
-            day, due = schedule.last_due(now, ch["hour"], ch["minute"], ch["tz"])
+        for ch, day, due in self._scheduled(now):
             if schedule.within_grace(due, now, self.settings.grace_hours):
                 continue
             if _subscribed_after(ch["first_subscribed_at"], due):
                 continue  # subscribed after that digest was due
             if self.store.digest_run(ch["team_id"], ch["channel_id"], day.isoformat()) is None:
                 out.append(self._skip(ch["team_id"], ch["channel_id"], day, due, now))
+        return out
+
+    def settle_stale(self, now: dt.datetime | None = None) -> list[RunResult]:
+        """Settle every unsettled run (running, posting, waiting) whose grace period is over,
+        whatever its age: adopted if its post is in Slack, else skipped. Runs another live
+        process holds are left to it (``busy``)."""
+        now = now or self.clock()
+        out = []
+        for run in self.store.unsettled_runs():
+            due = dt.datetime.fromisoformat(run["scheduled_for"])
+            if due + dt.timedelta(hours=self.settings.grace_hours) < now:
+                out.append(self.run_guarded(run["team_id"], run["channel_id"],
+                                            lambda run=run: self.settle(run, now)))
         return out
 
     def run_due(self, now: dt.datetime | None = None, *, dry_run: bool = False
@@ -236,9 +333,26 @@ class DigestRunner:
     def run_channel(self, team_id: str, channel_id: str, *, now: dt.datetime | None = None,
                     dry_run: bool = False) -> RunResult:
         """The job for one channel as of ``now`` (default: the clock). Never raises."""
+        return self.run_guarded(team_id, channel_id,
+                                lambda: self._run(team_id, channel_id, now or self.clock(),
+                                                  dry_run))
+
+    def run_guarded(self, team_id: str, channel_id: str, job: Callable[[], RunResult]
+                    ) -> RunResult:
+        """``job()``, turning whatever it raises into a result: a busy database is transient
+        (tried again shortly), anything else an ``error``. The scheduler must outlive all."""
         try:
-            return self._run(team_id, channel_id, now or self.clock(), dry_run)
-        except Exception as exc:  # the scheduler must outlive any failure
+            return job()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                log.exception("digest for %s/%s failed unexpectedly", team_id, channel_id)
+                return RunResult(team_id, channel_id, "error", error=f"database: {exc}")
+            retry_at = self.clock() + dt.timedelta(seconds=self.retry.delay(1))
+            log.warning("digest for %s/%s: the database is busy (%s); trying again at %s",
+                        team_id, channel_id, exc, retry_at.isoformat(timespec="seconds"))
+            return RunResult(team_id, channel_id, "retry", error=f"database busy: {exc}",
+                             retry_at=retry_at)
+        except Exception as exc:
             log.exception("digest for %s/%s failed unexpectedly", team_id, channel_id)
             return RunResult(team_id, channel_id, "error", error=f"{type(exc).__name__}: {exc}")
 
@@ -258,8 +372,25 @@ class DigestRunner:
         if not topics:
             return RunResult(team_id, channel_id, "no_subscriptions")
         sub = topics[0]
+        if not _zone_ok(sub["tz"]):
+            if dry_run:
+                return RunResult(team_id, channel_id, "paused",
+                                 error=f"unknown time zone {sub['tz']!r}")
+            return self.pause_unknown_zone(team_id, channel_id, sub["tz"])
         day, due = schedule.last_due(now, sub["hour"], sub["minute"], sub["tz"])
         result = RunResult(team_id, channel_id, "", day, due)
+        if not dry_run:
+            # An earlier date's run still unsettled: settle it first, so that what it may
+            # have posted counts as delivered before today's digest is composed.
+            for stale in self.store.unsettled_runs(team_id, channel_id, before=day.isoformat()):
+                settled = self.settle(stale, now)
+                if settled.status in ("busy", "retry"):
+                    result.status, result.retry_at = settled.status, settled.retry_at
+                    result.error = f"the {stale['local_date']} digest is not settled yet"
+                    if not schedule.within_grace(due, settled.retry_at or now,
+                                                 self.settings.grace_hours):
+                        result.retry_at = None
+                    return result
         if all(_subscribed_after(t["subscribed_at"], due) for t in topics):
             result.status = "not_due"  # every topic came after this digest's time
             return result
@@ -268,10 +399,15 @@ class DigestRunner:
             if run is not None and run["state"] in ("done", "empty", "paused"):
                 result.status = "finished"
                 return result
+            if run is not None and run["state"] in ("skipped", "failed"):
+                result.status, result.error = run["state"], run["error"]  # said when it was
+                return result
             if dry_run:  # say so, record nothing
                 late = schedule.lateness(due, now).total_seconds() / 3600
                 result.status, result.error = "skipped", f"{late:.1f} h late, beyond the grace"
                 return result
+            if run is not None and run["state"] in ("running", "posting", "waiting"):
+                return self.settle(run, now)
             return self._skip(team_id, channel_id, day, due, now)
         if dry_run:
             result.digest = self.composer.compose(team_id, channel_id, due, topics=topics,
@@ -282,111 +418,237 @@ class DigestRunner:
                 result.error = f"this date's run is {run['state']}"
             return result
 
-        claim = self.store.claim_digest_run(
-            team_id, channel_id, day.isoformat(), due, owner=self.owner, now=now,
-            lease=self.lease, owner_gone=owner_gone,
-        )
+        claim = self._claim(team_id, channel_id, day, due, now)
         run = claim["run"]
         if claim["status"] == "finished":
             result.status = "finished"
             result.message_ts = run["message_ts"]
             return result
         if claim["status"] == "busy":
+            return self._busy(result, run, now)
+        return self._deliver(run, topics, result)
+
+    def _claim(self, team_id: str, channel_id: str, day: dt.date, due: dt.datetime,
+               now: dt.datetime) -> dict[str, Any]:
+        claim = self.store.claim_digest_run(
+            team_id, channel_id, day.isoformat(), due, owner=self.owner, now=now,
+            lease=self.lease, owner_gone=owner_gone,
+        )
+        if claim["status"] == "taken_over":
+            run = claim["run"]
+            log.warning("taking over the %s digest of %s/%s: its last run died or its lease "
+                        "ended (claims so far: %s)", day.isoformat(), team_id, channel_id,
+                        run["attempts"])
+        return claim
+
+    def _busy(self, result: RunResult, run: dict[str, Any], now: dt.datetime) -> RunResult:
+        """Another live process holds the run: come back when its lease ends (if the grace
+        allows; a run left past it is settled by the catch-up or the next day's job)."""
+        result.status = "busy"
+        until = run["claimed_until"]
+        retry_at = dt.datetime.fromisoformat(until) if until else None
+        if retry_at is not None and result.due is not None and not schedule.within_grace(
+                result.due, retry_at, self.settings.grace_hours):
+            retry_at = None
+        result.retry_at = retry_at
+        return result
+
+    # -- settling a run whose outcome is open ------------------------------------------------
+
+    def settle(self, run: dict[str, Any], now: dt.datetime) -> RunResult:
+        """Settle a run past its grace period (or of an earlier date) that never finished:
+        if a post may be in Slack, look for it and adopt it (recording its deliveries), else
+        record the skip. Held by a live process: ``busy`` until its lease ends."""
+        team_id, channel_id = run["team_id"], run["channel_id"]
+        day = dt.date.fromisoformat(run["local_date"])
+        due = dt.datetime.fromisoformat(run["scheduled_for"])
+        result = RunResult(team_id, channel_id, "", day, due)
+        claim = self._claim(team_id, channel_id, day, due, now)
+        run = claim["run"]
+        if claim["status"] == "finished":
+            result.status, result.message_ts = "finished", run["message_ts"]
+            return result
+        if claim["status"] == "busy":
             result.status = "busy"
             until = run["claimed_until"]
             result.retry_at = dt.datetime.fromisoformat(until) if until else None
             return result
-        if claim["status"] == "taken_over":
-            log.warning("taking over the %s digest of %s/%s: its last run died or its lease "
-                        "ended (claims so far: %s)", day.isoformat(), team_id, channel_id,
-                        run["attempts"])
-        return self._deliver(run, topics, result, now)
+        return self._give_up(run, result, run["error"] or "its process stopped")
+
+    def _give_up(self, run: dict[str, Any], result: RunResult, error: str) -> RunResult:
+        """The grace period is over (or will be before the next try): adopt the post if it is
+        in Slack after all, else record the skip and log it once."""
+        assert result.local_date is not None and result.due is not None
+        if run["post_unknown"] and self.client is not None:
+            try:
+                conversation = run["conversation"] or self._conversation(
+                    result.channel_id, self._kind(result.team_id, result.channel_id))
+                found = self._find_posted(conversation, result.local_date, run)
+            except (SlackClientError, OSError, http.client.HTTPException, ValueError) as exc:
+                # Cannot tell now: keep the run open, to be settled on a later try.
+                retry_at = self.clock() + dt.timedelta(seconds=self.retry.delay(2))
+                self.store.release_digest_run(run["id"], owner=self.owner, now=self.clock(),
+                                              retry_at=retry_at, error=f"settling: {exc}")
+                result.status, result.retry_at = "retry", retry_at
+                result.error = f"cannot look for its post yet: {exc}"
+                return result
+            if found is not None:
+                return self._adopt(run, result, found)
+        reason = (f"gave up: {error}; the grace period of {self.settings.grace_hours:g} h "
+                  f"after {result.due.isoformat()} is over")
+        log.warning("skipping the %s digest of %s/%s (%s); next one at its usual time",
+                    result.local_date.isoformat(), result.team_id, result.channel_id, reason)
+        self.store.end_digest_run(run["id"], owner=self.owner, state="skipped",
+                                  now=self.clock(), error=reason[:500])
+        result.status, result.error = "skipped", reason
+        return result
+
+    def _adopt(self, run: dict[str, Any], result: RunResult, ts: str) -> RunResult:
+        self.store.finish_digest_run(run["id"], message_ts=ts, now=self.clock())
+        log.info("the %s digest of %s/%s was already in Slack (ts %s): recorded",
+                 result.local_date, result.team_id, result.channel_id, ts)
+        result.status, result.message_ts = "adopted", ts
+        return result
+
+    def _kind(self, team_id: str, channel_id: str) -> str | None:
+        subs = self.store.subscriptions(team_id, channel_id)
+        return subs[0]["kind"] if subs else None
 
     # -- delivering --------------------------------------------------------------------------
 
-    def _deliver(self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult,
-                 now: dt.datetime) -> RunResult:
-        team_id, channel_id, day, due = result.team_id, result.channel_id, result.local_date, \
-            result.due
-        assert day is not None and due is not None
+    def _deliver(self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult
+                 ) -> RunResult:
+        """Attempts with backoff until posted, refused, handed back, or the grace ends."""
         if self.client is None:
-            return self._deliver_locally(run, topics, result, now)
-        posted_maybe = run["post_attempts"] > 0
-        message = None
-        conversation: str | None = None
-        last_error = ""
-        for attempt in range(1, self.max_attempts + 1):
-            if attempt > 1:
-                self.sleep(self.backoff_seconds * 2 ** (attempt - 2))
+            return self._deliver_locally(run, topics, result)
+        assert result.due is not None
+        started = self.clock()
+        grace_end = result.due + dt.timedelta(hours=self.settings.grace_hours)
+        state = _Attempts(unknown=bool(run["post_unknown"]), conversation=run["conversation"])
+        failures = 0
+        while True:
             try:
-                if conversation is None:
-                    conversation = self._conversation(channel_id, topics[0].get("kind"))
-                if posted_maybe:
-                    found = self._find_posted(conversation, day, due, now)
-                    if found is not None:
-                        self.store.finish_digest_run(run["id"], message_ts=found, now=self.clock())
-                        log.info("the %s digest of %s/%s was already in Slack (ts %s): recorded",
-                                 day, team_id, channel_id, found)
-                        result.status, result.message_ts = "adopted", found
-                        return result
-                if message is None:
-                    digest = self.composer.compose(team_id, channel_id, due, topics=topics,
-                                                   local_date=day)
-                    result.digest = digest
-                    if not digest.posts and (digest.quiet_day or not self.settings.post_when_empty):
-                        self.store.end_digest_run(run["id"], owner=self.owner, state="empty",
-                                                  now=self.clock())
-                        result.status = "empty"
-                        return result
-                    message = digest_message(digest)
-                if not self.store.begin_digest_post(run["id"], owner=self.owner,
-                                                    now=self.clock(), lease=self.lease,
-                                                    plan=message.shown.plan()):
-                    result.status = "busy"
-                    result.error = "the run's lease passed to another process"
-                    log.warning("lost the lease on the %s digest of %s/%s", day, team_id,
-                                channel_id)
-                    return result
-                posted_maybe = True
-                response = self.client.chat_postMessage(
-                    channel=conversation,
-                    text=message.text,
-                    blocks=message.blocks,
-                    metadata={"event_type": EVENT_TYPE,
-                              "event_payload": {"date": day.isoformat(), "run_id": run["id"]}},
-                    unfurl_links=False,
-                    unfurl_media=False,
-                )
-                ts = response.get("ts")
-                self.store.finish_digest_run(run["id"], message_ts=ts, now=self.clock(),
-                                             entries=message.shown.plan())
-                log.info("posted the %s digest of %s/%s (%d stories, ts %s)", day, team_id,
-                         channel_id, len(message.shown.entries), ts)
-                result.status, result.message_ts = "posted", ts
-                return result
-            except SlackApiError as exc:
-                code = str(exc.response.get("error") or "")
-                status = exc.response.status_code
-                if code in CHANNEL_GONE:
-                    return self._channel_gone(run, result, code)
-                if status == 429 or status >= 500 or code in TRANSIENT_ERRORS:
-                    last_error = f"HTTP {status} {code}".strip()
-                else:
-                    return self._fail(run, result, f"Slack refused: {code or status}")
-            except (OSError, http.client.HTTPException, SlackClientError) as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
-            log.warning("digest of %s/%s, attempt %d of %d: %s", team_id, channel_id, attempt,
-                        self.max_attempts, last_error)
-            if not self.store.renew_digest_run(run["id"], owner=self.owner, now=self.clock(),
-                                               lease=self.lease):
+                return self._attempt(run, topics, result, state)
+            except _LostLease:
+                log.warning("lost the lease on the %s digest of %s/%s: another process has it",
+                            result.local_date, result.team_id, result.channel_id)
                 result.status = "busy"
                 result.error = "the run's lease passed to another process"
                 return result
-        return self._fail(run, result, f"gave up after {self.max_attempts} attempts: "
-                                       f"{last_error}")
+            except _Transient as exc:
+                error, wait = exc.error, exc.retry_after
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                error, wait = f"database busy: {exc}", None
+            failures += 1
+            delay = wait if wait is not None else self.retry.delay(failures)
+            now = self.clock()
+            next_at = now + dt.timedelta(seconds=delay)
+            if next_at > grace_end:
+                return self._give_up(self._fresh(run), result, error)
+            if (next_at - started).total_seconds() > self.retry.inline_seconds:
+                if not self.store.release_digest_run(run["id"], owner=self.owner, now=now,
+                                                     retry_at=next_at, error=error):
+                    result.status, result.error = "busy", "the run's lease passed to another process"
+                    return result
+                log.warning("the %s digest of %s/%s is not posted yet (%s); trying again at %s",
+                            result.local_date, result.team_id, result.channel_id, error,
+                            next_at.isoformat(timespec="seconds"))
+                result.status, result.error, result.retry_at = "retry", error, next_at
+                return result
+            log.warning("digest of %s/%s, try %d: %s; trying again in %.1f s", result.team_id,
+                        result.channel_id, failures, error, delay)
+            if not self.store.renew_digest_run(run["id"], owner=self.owner, now=now,
+                                               lease=self.lease + dt.timedelta(seconds=delay)):
+                result.status, result.error = "busy", "the run's lease passed to another process"
+                return result
+            self.sleep(delay)
+
+    def _fresh(self, run: dict[str, Any]) -> dict[str, Any]:
+        return self.store.digest_run_by_id(run["id"]) or run
+
+    def _attempt(self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult,
+                 state: _Attempts) -> RunResult:
+        """One try: look for an earlier post whose outcome is unknown, compose, fence, post.
+        Raises :class:`_Transient` (try again) or :class:`_LostLease` (stop)."""
+        assert self.client is not None and result.local_date is not None
+        assert result.due is not None
+        team_id, channel_id, day = result.team_id, result.channel_id, result.local_date
+        try:
+            if state.conversation is None:
+                state.conversation = self._conversation(channel_id, topics[0].get("kind"))
+            if state.unknown:
+                found = self._find_posted(state.conversation, day, self._fresh(run))
+                if found is not None:
+                    return self._adopt(run, result, found)
+                state.unknown = False  # not in Slack: this post never arrived
+        except SlackApiError as exc:
+            code = str(exc.response.get("error") or "")
+            if code in CHANNEL_GONE:
+                return self._channel_gone(run, result, code)
+            raise _Transient(f"HTTP {exc.response.status_code} {code}".strip(),
+                             _retry_after(exc) if exc.response.status_code == 429 else None
+                             ) from None
+        except (OSError, http.client.HTTPException, SlackClientError, ValueError) as exc:
+            raise _Transient(f"{type(exc).__name__}: {exc}") from None
+        if state.message is None:
+            digest = self.composer.compose(team_id, channel_id, result.due, topics=topics,
+                                           local_date=day)
+            result.digest = digest
+            if not digest.posts and (digest.quiet_day or not self.settings.post_when_empty):
+                self.store.end_digest_run(run["id"], owner=self.owner, state="empty",
+                                          now=self.clock())
+                result.status = "empty"
+                return result
+            state.message = digest_message(digest)
+        message = state.message
+        # The fence: only the current holder of the run may post, checked at this moment.
+        if not self.store.begin_digest_post(run["id"], owner=self.owner, now=self.clock(),
+                                            lease=self.lease, plan=message.shown.plan(),
+                                            conversation=state.conversation):
+            raise _LostLease
+        state.unknown = True
+        try:
+            response = self.client.chat_postMessage(
+                channel=state.conversation,
+                text=message.text,
+                blocks=message.blocks,
+                metadata={"event_type": EVENT_TYPE,
+                          "event_payload": {"date": day.isoformat(), "run_id": run["id"]}},
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            code = str(exc.response.get("error") or "")
+            status = exc.response.status_code
+            if status == 429 or code == "ratelimited":  # refused before anything was stored
+                self._not_delivered(run, state)
+                raise _Transient(f"HTTP 429 {code}".strip(), _retry_after(exc)) from None
+            if status >= 500 or code in UNSURE_ERRORS:  # may have been stored all the same
+                raise _Transient(f"HTTP {status} {code}".strip()) from None
+            self._not_delivered(run, state)
+            if code in CHANNEL_GONE:
+                return self._channel_gone(run, result, code)
+            return self._fail(run, result, f"Slack refused: {code or status}")
+        except (OSError, http.client.HTTPException, SlackClientError, ValueError) as exc:
+            if _never_sent(exc):
+                self._not_delivered(run, state)
+            raise _Transient(f"{type(exc).__name__}: {exc}") from None
+        ts = response.get("ts")
+        self.store.finish_digest_run(run["id"], message_ts=ts, now=self.clock(),
+                                     entries=message.shown.plan())
+        log.info("posted the %s digest of %s/%s (%d stories, ts %s)", day, team_id,
+                 channel_id, len(message.shown.entries), ts)
+        result.status, result.message_ts = "posted", ts
+        return result
+
+    def _not_delivered(self, run: dict[str, Any], state: _Attempts) -> None:
+        state.unknown = False
+        self.store.post_not_delivered(run["id"], owner=self.owner)
 
     def _deliver_locally(self, run: dict[str, Any], topics: list[dict[str, Any]],
-                         result: RunResult, now: dt.datetime) -> RunResult:
+                         result: RunResult) -> RunResult:
         assert result.due is not None
         digest = self.composer.compose(result.team_id, result.channel_id, result.due,
                                        topics=topics, local_date=result.local_date)
@@ -416,34 +678,107 @@ class DigestRunner:
         result.status, result.error = "failed", error
         return result
 
+    # -- pausing and notices -----------------------------------------------------------------
+
     def _channel_gone(self, run: dict[str, Any], result: RunResult, code: str) -> RunResult:
         reason = REASONS.get(code, code)
         now = self.clock()
-        users = self.store.pause_channel_for(result.team_id, result.channel_id, code, now)
+
+        def notice(user: str) -> str:
+            where = "your DM with me" if user == result.channel_id else f"<#{result.channel_id}>"
+            return (f"I could not post today's news digest in {where}: {reason}. I have paused "
+                    "its subscriptions. Invite me back (or pick another channel), then use "
+                    "`/news resume &lt;topic&gt;` there.")
+
+        self.store.pause_channel_for(result.team_id, result.channel_id, code, now,
+                                     notice=notice)
         self.store.end_digest_run(run["id"], owner=self.owner, state="paused", now=now,
                                   error=code)
         log.warning("paused the subscriptions of %s/%s: %s", result.team_id, result.channel_id,
                     reason)
-        where = "your DM with me" if result.channel_id in users else f"<#{result.channel_id}>"
-        text = (f"I could not post today's news digest in {where}: {reason}. I have paused "
-                "its subscriptions. Invite me back (or pick another channel), then use "
-                "`/news resume &lt;topic&gt;` there.")
-        for user in users:
-            try:
-                assert self.client is not None
-                self.client.chat_postMessage(channel=user, text=text, unfurl_links=False,
-                                             unfurl_media=False)
-                result.dms.append(user)
-            except (SlackClientError, OSError, http.client.HTTPException) as exc:
-                log.warning("could not tell %s that %s was paused: %s", user,
-                            result.channel_id, exc)
-        if self.on_paused is not None:
-            try:
-                self.on_paused(result.team_id, result.channel_id)
-            except Exception:
-                log.exception("on_paused hook failed")
+        result.dms = [n["user_id"] for n in self.send_notices(now)
+                      if n["channel_id"] == result.channel_id]
+        self._paused(result.team_id, result.channel_id)
         result.status, result.error = "paused", code
         return result
+
+    def pause_unknown_zone(self, team_id: str, channel_id: str, tz: str) -> RunResult:
+        """A conversation whose stored zone this machine does not know (an older version let
+        one in, or the machine's zoneinfo lost it): pause it with the reason, tell the
+        subscribers, and let every other channel run."""
+        now = self.clock()
+        reason = f"unknown time zone {tz!r}"
+
+        def notice(user: str) -> str:
+            where = "your DM digest" if user == channel_id else f"the digest of <#{channel_id}>"
+            return (f"I have paused {where}: its time zone {tz} is not one I know. Set a zone "
+                    "with `/news subscribe &lt;topic&gt; tz Area/City` (in a DM, "
+                    "`/news follow &lt;topic&gt;` takes your Slack zone), then "
+                    "`/news resume &lt;topic&gt;`.")
+
+        users = self.store.pause_channel_for(team_id, channel_id, reason, now, notice=notice)
+        if users:
+            log.error("paused the subscriptions of %s/%s: %s", team_id, channel_id, reason)
+        if self.client is not None:
+            self.send_notices(now)
+        self._paused(team_id, channel_id)
+        return RunResult(team_id, channel_id, "paused", error=reason)
+
+    def _paused(self, team_id: str, channel_id: str) -> None:
+        if self.on_paused is not None:
+            try:
+                self.on_paused(team_id, channel_id)
+            except Exception:
+                log.exception("on_paused hook failed")
+
+    def send_notices(self, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+        """Send the notices whose time has come; returns those sent. One that fails for a
+        passing reason is tried again later with backoff, one Slack refuses for good is
+        dropped (logged). Never raises."""
+        if self.client is None:
+            return []
+        now = now or self.clock()
+        sent = []
+        try:
+            pending = self.store.pending_notices(now)
+        except sqlite3.OperationalError as exc:
+            log.warning("cannot read the pending notices now: %s", exc)
+            return []
+        for notice in pending:
+            try:  # a user id as the channel: Slack posts in the app's DM with them
+                self.client.chat_postMessage(channel=notice["user_id"], text=notice["text"],
+                                             unfurl_links=False, unfurl_media=False)
+            except SlackApiError as exc:
+                code = str(exc.response.get("error") or exc.response.status_code)
+                final = code in NOTICE_FINAL
+                retry_at = None if final else now + dt.timedelta(
+                    seconds=_retry_after(exc) or self.retry.delay(notice["attempts"] + 1))
+                self._notice_failed(notice, now, code, retry_at)
+                continue
+            except (OSError, http.client.HTTPException, SlackClientError, ValueError) as exc:
+                retry_at = now + dt.timedelta(seconds=self.retry.delay(notice["attempts"] + 1))
+                self._notice_failed(notice, now, f"{type(exc).__name__}: {exc}", retry_at)
+                continue
+            try:
+                self.store.notice_sent(notice["id"], self.clock())
+            except sqlite3.OperationalError as exc:
+                log.warning("notice %s sent, but not recorded (%s)", notice["id"], exc)
+            sent.append(notice)
+        return sent
+
+    def _notice_failed(self, notice: dict[str, Any], now: dt.datetime, error: str,
+                       retry_at: dt.datetime | None) -> None:
+        if retry_at is None:
+            log.error("cannot tell %s that %s was paused: Slack says %s; not trying again",
+                      notice["user_id"], notice["channel_id"], error)
+        else:
+            log.warning("could not tell %s that %s was paused (%s); trying again at %s",
+                        notice["user_id"], notice["channel_id"], error,
+                        retry_at.isoformat(timespec="seconds"))
+        try:
+            self.store.notice_failed(notice["id"], now, error, retry_at)
+        except sqlite3.OperationalError as exc:
+            log.warning("cannot record the notice's failure (%s)", exc)
 
     # -- Slack look-ups ----------------------------------------------------------------------
 
@@ -456,19 +791,21 @@ class DigestRunner:
         opened = self.client.conversations_open(users=channel_id)
         return str(opened["channel"]["id"])
 
-    def _find_posted(self, conversation: str, day: dt.date, due: dt.datetime,
-                     now: dt.datetime) -> str | None:
-        """The ts of this date's digest if it is already in the conversation."""
+    def _find_posted(self, conversation: str, day: dt.date, run: dict[str, Any]) -> str | None:
+        """The ts of this date's digest if it is in the conversation. Asked only when a post's
+        outcome is unknown, over the minutes the post attempts span (``oldest``/``latest``),
+        a small page at a time (slack_sdk's cursor pagination), a few pages at most."""
         assert self.client is not None
-        oldest = (min(due, now) - dt.timedelta(days=1)).timestamp()
-        cursor = None
-        for _ in range(HISTORY_PAGES):
-            kwargs: dict[str, Any] = {"channel": conversation, "oldest": f"{oldest:.6f}",
-                                      "include_all_metadata": True, "limit": 100}
-            if cursor:
-                kwargs["cursor"] = cursor
-            response = self.client.conversations_history(**kwargs)
-            for message in response.get("messages") or []:
+        now = self.clock()
+        first = dt.datetime.fromisoformat(run["post_started_at"]) if run["post_started_at"] \
+            else dt.datetime.fromisoformat(run["scheduled_for"])
+        oldest = (min(first, now) - CLOCK_SKEW).timestamp()
+        latest = (now + CLOCK_SKEW).timestamp()
+        pages = self.client.conversations_history(
+            channel=conversation, oldest=f"{oldest:.6f}", latest=f"{latest:.6f}",
+            inclusive=True, include_all_metadata=True, limit=HISTORY_LIMIT)
+        for number, page in enumerate(pages, start=1):
+            for message in page.get("messages") or []:
                 meta = message.get("metadata") or {}
                 payload = meta.get("event_payload") or {}
                 if isinstance(payload, str):
@@ -478,7 +815,18 @@ class DigestRunner:
                         payload = {}
                 if meta.get("event_type") == EVENT_TYPE and payload.get("date") == day.isoformat():
                     return str(message.get("ts"))
-            cursor = (response.get("response_metadata") or {}).get("next_cursor")
-            if not response.get("has_more") or not cursor:
-                return None
+            if number >= HISTORY_PAGES:
+                if page.get("has_more"):
+                    log.warning("history of %s: more than %d messages since the post; looked "
+                                "at the newest only", conversation, HISTORY_PAGES * HISTORY_LIMIT)
+                break
         return None
+
+
+@dataclass
+class _Attempts:
+    """What one run's attempts carry from one to the next."""
+
+    unknown: bool  # the last post may be in Slack
+    conversation: str | None
+    message: Any = None  # the rendered digest, composed once

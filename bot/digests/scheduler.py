@@ -21,8 +21,12 @@ due instant.
 - :meth:`DigestScheduler.sync_channel` follows a subscription change: adds, moves or removes
   that channel's job. Call it after subscribe, unsubscribe and resume.
 
-A run that finds another live process holding its lease is tried again when that lease ends
-(a one-off job ``digest-retry:<team>:<channel>``), if that is still within the grace period.
+Every run that did not finish says when to come back (``RunResult.retry_at``): a transient
+failure at its next backoff, a run another process holds when that lease ends. The scheduler
+adds a one-off job ``digest-retry:<team>:<channel>`` then, on the cron path and the catch-up
+path alike; the runner gives no ``retry_at`` past the grace period, and settles the run
+instead. A ``notices`` job sends, every minute, the notices Slack did not take the first time.
+A channel whose stored zone is unknown gets no job: it is paused (the runner says why).
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ log = logging.getLogger("newsbot.digests")
 
 Clock = Callable[[], dt.datetime]
 CATCH_UP_JOB = "digest-catch-up"
+NOTICES_JOB = "digest-notices"
+LEASE_SLACK = dt.timedelta(seconds=5)
+NOTICES_EVERY = dt.timedelta(minutes=1)
 
 
 def job_id(team_id: str, channel_id: str) -> str:
@@ -126,9 +133,15 @@ class DigestScheduler:
                 self._remove(retry_job_id(team_id, channel_id))
                 return None
             sub = topics[0]
+            try:
+                trigger = trigger_for(sub["hour"], sub["minute"], sub["tz"])
+            except ValueError:  # a zone this machine does not know: pause, never crash
+                self.runner.pause_unknown_zone(team_id, channel_id, sub["tz"])
+                self._remove(jid)
+                return None
             self.scheduler.add_job(
                 self.run_job,
-                trigger=trigger_for(sub["hour"], sub["minute"], sub["tz"]),
+                trigger=trigger,
                 args=(team_id, channel_id),
                 id=jid,
                 name=f"digest {channel_id} {sub['hour']:02d}:{sub['minute']:02d} {sub['tz']}",
@@ -158,6 +171,9 @@ class DigestScheduler:
             if catch_up:
                 self.scheduler.add_job(self.catch_up, id=CATCH_UP_JOB, replace_existing=True,
                                        misfire_grace_time=None)
+            self.scheduler.add_job(self.runner.send_notices, "interval",
+                                   seconds=NOTICES_EVERY.total_seconds(), id=NOTICES_JOB,
+                                   replace_existing=True)
             return len(wanted)
 
     def jobs(self) -> list[Any]:
@@ -167,27 +183,34 @@ class DigestScheduler:
 
     def run_job(self, team_id: str, channel_id: str) -> RunResult:
         """What each channel's cron job runs (tests call it directly with a moved clock)."""
-        result = self.runner.run_channel(team_id, channel_id, now=self.clock())
-        if result.status == "busy" and result.retry_at is not None and result.due is not None:
-            retry_at = result.retry_at + dt.timedelta(seconds=5)
-            if schedule.within_grace(result.due, retry_at, self.settings.grace_hours):
-                self.scheduler.add_job(
-                    self.run_job, trigger=DateTrigger(run_date=retry_at, timezone=dt.UTC),
-                    args=(team_id, channel_id), id=retry_job_id(team_id, channel_id),
-                    replace_existing=True,
-                )
+        return self._followed(self.runner.run_channel(team_id, channel_id, now=self.clock()))
+
+    def _followed(self, result: RunResult) -> RunResult:
+        """Log a run's result and, when it says to come back (a transient failure, a lease
+        held elsewhere), add the one-off retry job for then."""
+        if result.retry_at is not None and result.status in ("busy", "retry"):
+            # a lease held elsewhere: a few seconds after it ends, for clocks that differ
+            when = result.retry_at + (LEASE_SLACK if result.status == "busy" else dt.timedelta())
+            self.scheduler.add_job(
+                self.run_job, trigger=DateTrigger(run_date=when, timezone=dt.UTC),
+                args=(result.team_id, result.channel_id),
+                id=retry_job_id(result.team_id, result.channel_id), replace_existing=True,
+                misfire_grace_time=None,
+            )
         log.info("digest job: %s", result.line())
         return result
 
     def catch_up(self, now: dt.datetime | None = None) -> list[RunResult]:
-        """Post the digests due within the grace period that were not (the bot was down at
-        their time); log the ones missed for longer."""
+        """At start: settle runs left open past their grace (adopt or skip), post the digests
+        due within the grace period that were not (the bot was down at their time), log the
+        ones missed for longer, send the notices still pending. Retries as the cron path."""
         now = now or self.clock()
-        results = self.runner.missed_channels(now)
+        results = [self._followed(r) for r in self.runner.settle_stale(now)]
+        results += [self._followed(r) for r in self.runner.missed_channels(now)]
         for team_id, channel_id in self.runner.due_channels(now):
-            results.append(self.runner.run_channel(team_id, channel_id, now=now))
-        for result in results:
-            log.info("digest catch-up: %s", result.line())
+            results.append(self._followed(
+                self.runner.run_channel(team_id, channel_id, now=now)))
+        self.runner.send_notices(now)
         return results
 
     def start(self, *, paused: bool = False) -> None:

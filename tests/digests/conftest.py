@@ -32,10 +32,20 @@ class Clock:
 
 
 class Sleeps(list):
-    """An injectable sleep that only writes down what it was asked to wait."""
+    """An injectable sleep that writes down what it was asked to wait and, given the test's
+    clock, moves it on by that much (no test waits in real time)."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        super().__init__()
+        self.clock = clock
+        self.hooks: list[Any] = []  # called with the seconds before the clock moves on
 
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+        for hook in self.hooks:
+            hook(seconds)
+        if self.clock is not None:
+            self.clock.set(self.clock() + dt.timedelta(seconds=seconds))
 
 
 _seq: dict[int, int] = {}
@@ -79,8 +89,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    f = FakeSlack()
+def fake(clock: Clock) -> Iterator[FakeSlack]:
+    f = FakeSlack(clock=lambda: clock().timestamp())  # Slack's clock is the test's
     yield f
     f.close()
 
@@ -91,8 +101,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
+def sleeps(clock: Clock) -> Sleeps:
+    return Sleeps(clock)
 
 
 def make_runner(store: Store, fake: FakeSlack | None, clock: Clock, sleeps: Sleeps | None = None,

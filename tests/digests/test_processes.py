@@ -27,13 +27,17 @@ NOW = "2024-05-02T08:00:30+00:00"
 REPO = Path(__file__).resolve().parents[2]
 
 
+def SLACK_CLOCK() -> float:  # noqa: N802 - a constant clock
+    return dt.datetime.fromisoformat(NOW).timestamp()
+
+
 class GatedSlack(FakeSlack):
     """The fake Slack, where a post to ``gate`` waits until released (then is stored, or not:
     ``store_gated``), and every post can take ``delay`` seconds (server-side latency)."""
 
     def __init__(self, gate: str | None = None, store_gated: bool = True,
                  delay: float = 0.0) -> None:
-        super().__init__()
+        super().__init__(clock=SLACK_CLOCK)  # Slack's clock agrees with the bot's --now
         self.gate, self.store_gated, self.delay = gate, store_gated, delay
         self.arrived, self.release, self.finished = (threading.Event() for _ in range(3))
 
@@ -136,7 +140,7 @@ def test_two_processes_at_once(db: Path, tmp_path: Path) -> None:
 
 
 def test_dry_run_prints_and_changes_nothing(db: Path, tmp_path: Path) -> None:
-    fake = FakeSlack()
+    fake = FakeSlack(clock=SLACK_CLOCK)
     try:
         proc = newsbot_digest(db, fake, tmp_path, "--dry-run", "--channel", "C2")
         out, err = proc.communicate(timeout=60)

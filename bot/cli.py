@@ -117,12 +117,12 @@ def _port(config: Config, given: int | None = None) -> int:
     if given:
         return given
     env_port = os.environ.get("PORT")
-    return int(env_port) if env_port and env_port.isdigit() else int(config["server.port"])
+    return int(env_port) if env_port and env_port.isdigit() else config.server.port
 
 
 def cmd_load(args: argparse.Namespace, store: Store, clock: Clock, config: Config) -> int:
     files = list(iter_files(args.paths))
-    loader = Loader(store, clock, max_bytes=config["loader.max_file_bytes"])
+    loader = Loader(store, clock, max_bytes=config.loader.max_file_bytes)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if err.is_terminal and len(files) > 1:
         columns = (TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -167,18 +167,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = load_config(args.config, overrides={"db": args.db})
-    except ConfigError as exc:
+    except ConfigError as exc:  # one line naming the key, the value and what is allowed
         print(f"newsbot: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(
-        level=config["log_level"].upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     clock = (fixed_clock(args.now) if args.now else running_clock(args.start_at)
              if args.start_at else utc_now)
     try:
-        store = Store(config["db"])
+        store = Store(config.db)
     except Exception as exc:  # a locked, unreadable or foreign file: one line, no traceback
-        print(f"newsbot: cannot open database {config['db']}: {exc}", file=sys.stderr)
+        print(f"newsbot: cannot open database {config.db}: {exc}", file=sys.stderr)
         return 2
     command = args.command or "run"
     if command == "load":

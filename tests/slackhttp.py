@@ -157,7 +157,7 @@ def start_bot(tmp_path: Path, slack: FakeSlack, clock: Any, extra_env: dict[str,
         "SLACK_API_URL": slack.base_url, **(extra_env or {}),
     }
     config = load_config(path=None, env=env, overrides={"db": str(tmp_path / "bot.db")})
-    store = Store(config["db"])
+    store = Store(config.db)
     if load_seed:
         Loader(store, clock).load([SEED])
     runtime = Runtime(config, store, clock)

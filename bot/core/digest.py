@@ -29,7 +29,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core import schedule
 from bot.core.preferences import is_muted
@@ -40,6 +40,9 @@ WINDOW = 1000  # newest matches ranked per topic (as search does)
 CACHE_DEPTH = 60  # ranked stories kept per (topic, window); more are computed when needed
 CACHE_SIZE = 4096
 
+if TYPE_CHECKING:
+    from bot.config import Config
+
 
 @dataclass(frozen=True)
 class DigestSettings:
@@ -47,14 +50,24 @@ class DigestSettings:
     items_per_topic: int = 5
     post_when_empty: bool = False
     grace_hours: float = 2.0
+    # the digest.* keys of the same names (bot.config.DigestConfig says what each is for)
+    lease_seconds: int = 600
+    retry_base_seconds: float = 2.0
+    retry_cap_seconds: float = 300.0
+    retry_inline_seconds: float = 60.0
 
     @classmethod
-    def from_config(cls, config: Any) -> DigestSettings:
+    def from_config(cls, config: Config) -> DigestSettings:
+        d = config.digest
         return cls(
-            max_age_hours=float(config["digest.max_age_hours"]),
-            items_per_topic=int(config["digest.items_per_topic"]),
-            post_when_empty=bool(config["digest.post_when_empty"]),
-            grace_hours=float(config["digest.grace_hours"]),
+            max_age_hours=d.max_age_hours,
+            items_per_topic=d.items_per_topic,
+            post_when_empty=d.post_when_empty,
+            grace_hours=d.grace_hours,
+            lease_seconds=d.lease_seconds,
+            retry_base_seconds=d.retry_base_seconds,
+            retry_cap_seconds=d.retry_cap_seconds,
+            retry_inline_seconds=d.retry_inline_seconds,
         )
 
 

@@ -35,8 +35,25 @@ def zone(name: str) -> ZoneInfo:
     """The zone called ``name`` (an IANA name such as ``Europe/London``); ValueError if none."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: "Europe", a folder
         raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+def known_zone(name: object) -> str | None:
+    """``name`` when zoneinfo knows the zone (``utc`` in any case is ``UTC``), else None.
+
+    The check every zone passes before it is stored, whether it comes from a command, the
+    configuration or Slack's ``users.info``: a zone the scheduler cannot load never reaches
+    the database."""
+    if not isinstance(name, str) or not name:
+        return None
+    if name.upper() == "UTC":
+        return "UTC"
+    try:
+        zone(name)
+    except ValueError:
+        return None
+    return name
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

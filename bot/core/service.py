@@ -8,9 +8,11 @@ every answer is plain data for a renderer.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.answers import (
     Answer,
@@ -28,9 +30,15 @@ from bot.core.answers import (
 from bot.core.commands import Command, CommandError, parse, parse_time
 from bot.core.digest import DigestSettings, preview_digest
 from bot.core.preferences import Outlet, domain_of, parse_setting
+from bot.core.schedule import known_zone
 from bot.core.search import search
 from bot.core.similar import similar
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from bot.config import Config
+
+log = logging.getLogger("newsbot")
 
 Clock = Callable[[], dt.datetime]
 ChangeHook = Callable[[str, str], None]  # (team_id, channel_key) after a subscription change
@@ -49,7 +57,9 @@ class Context:
     user_id: str = "you"
     is_dm: bool = False
     is_admin: bool | None = None  # None: not looked up
-    user_tz: str | None = None  # the user's Slack time zone, when known
+    # the user's Slack time zone as Slack gave it, when looked up: maybe one this system's
+    # zoneinfo does not know, which the service never stores (it says so and uses another)
+    user_tz: str | None = None
 
     @property
     def channel_key(self) -> str:
@@ -74,14 +84,37 @@ class Settings:
     items_per_topic: int = 5
 
     @classmethod
-    def from_config(cls, config: Any) -> Settings:
+    def from_config(cls, config: Config) -> Settings:
         return cls(
-            admins_only=config["subscriptions.admins_only"],
-            default_time=config["digest.default_time"],
-            default_tz=config["digest.default_tz"],
-            page_size=config["search.page_size"],
-            items_per_topic=config["digest.items_per_topic"],
+            admins_only=config.subscriptions.admins_only,
+            default_time=config.digest.default_time,
+            default_tz=config.digest.default_tz,
+            page_size=config.search.page_size,
+            items_per_topic=config.digest.items_per_topic,
         )
+
+
+def checked_zone(hour: int, minute: int, tz: str) -> str:
+    """The last check before a digest time is stored, whoever built the command: the zone as
+    stored (``utc`` is ``UTC``), or CommandError for a time or zone the scheduler cannot use."""
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise CommandError(f"{hour}:{minute:02d} is not a time of day: hours 00-23, minutes 00-59.")
+    name = known_zone(tz)
+    if name is None:
+        raise CommandError(f"“{str(tz)[:60]}” is not a time zone I know: use an Area/City name "
+                           "such as Europe/London.")
+    return name
+
+
+def unknown_slack_zone(ctx: Context, hour: int, minute: int, tz: str, why: str,
+                       whose: str = "your digest") -> str:
+    """What to say when Slack gave the user a zone zoneinfo does not know ("" when it did not):
+    ``whose`` is at ``hour:minute`` in ``tz`` instead, for the reason ``why``."""
+    if not ctx.user_tz or known_zone(ctx.user_tz):
+        return ""
+    shown = re.sub(r"[^\w+\-/]", "?", ctx.user_tz)[:60]  # a zone's alphabet, no markup
+    return (f" Slack gave your time zone as {shown}, which I do not know, so {whose} is at "
+            f"{hour:02d}:{minute:02d} in {tz}, {why}.")
 
 
 @dataclass
@@ -161,9 +194,10 @@ class NewsService:
         )
         return SearchAnswer(result, ctx.where)
 
-    def _schedule_for(self, command: Command, ctx: Context) -> tuple[int, int, str]:
+    def _schedule_for(self, command: Command, ctx: Context) -> tuple[int, int, str, str]:
         """Explicit time/zone, else the channel's current schedule, else the subscriber's
-        Slack time zone at the default time, else the configured default."""
+        Slack time zone at the default time, else the configured default; and what to say
+        when that default stands in for a Slack zone zoneinfo does not know."""
         current = self.store.channel_schedule(ctx.team_id, ctx.channel_key)
         default_hour, default_minute = parse_time(self.options.default_time)
         if command.hour is not None:
@@ -172,14 +206,23 @@ class NewsService:
             hour, minute = current["hour"], current["minute"]
         else:
             hour, minute = default_hour, default_minute
-        tz = command.tz or (current["tz"] if current else None) or ctx.user_tz
-        return hour, minute, tz or self.options.default_tz
+        tz = (command.tz or known_zone(current["tz"] if current else None)
+              or known_zone(ctx.user_tz))
+        if tz:
+            return hour, minute, tz, ""
+        tz = self.options.default_tz
+        whose = "your digest" if ctx.is_dm else "this channel's digest"
+        note = unknown_slack_zone(ctx, hour, minute, tz, "the default", whose)
+        if note and not ctx.is_dm:
+            note += f" {code(f'/news subscribe {command.text} tz Area/City')} picks a zone."
+        return hour, minute, tz, note
 
     def subscribe(self, command: Command, ctx: Context) -> MessageAnswer:
         if ctx.is_dm and command.tz:
             # as a follow: the DM digest is kept in the user's own Slack zone (refresh_user_zone)
             raise CommandError("Your DM digest follows your own Slack time zone; leave out `tz`.")
-        hour, minute, tz = self._schedule_for(command, ctx)
+        hour, minute, tz, note = self._schedule_for(command, ctx)
+        tz = checked_zone(hour, minute, tz)
         before = self.store.channel_schedule(ctx.team_id, ctx.channel_key)
         created = self.store.subscribe(
             ctx.team_id, ctx.channel_key, command.text, user_id=ctx.user_id, hour=hour,
@@ -194,7 +237,8 @@ class NewsService:
         moved = before and (before["hour"], before["minute"], before["tz"]) != (hour, minute, tz)
         if moved:
             text += " The digest time applies to all of its topics."
-        return MessageAnswer(text + f" {code(f'/news unsubscribe {command.text}')} stops it.")
+        return MessageAnswer(
+            text + f" {code(f'/news unsubscribe {command.text}')} stops it." + note)
 
     def unsubscribe(self, command: Command, ctx: Context) -> MessageAnswer:
         if self.store.unsubscribe(ctx.team_id, ctx.channel_key, command.text):
@@ -225,16 +269,21 @@ class NewsService:
         return replace(ctx, is_dm=True)
 
     def refresh_user_zone(self, ctx: Context) -> bool:
-        """Keep a user's follows in their current Slack zone; True when it moved."""
-        if not ctx.user_tz:
+        """Keep a user's follows in their current Slack zone; True when it moved. A zone
+        zoneinfo does not know moves nothing (the follows stay where they were)."""
+        tz = known_zone(ctx.user_tz)
+        if not tz:
+            if ctx.user_tz:
+                log.warning("Slack gave %s the time zone %r, which zoneinfo does not know: "
+                            "their follows stay in the zone they have", ctx.user_id, ctx.user_tz)
             return False
         prefs = self.store.user_settings(ctx.team_id, ctx.user_id)
         schedule = self.store.channel_schedule(ctx.team_id, ctx.user_id)
-        if prefs["tz"] == ctx.user_tz and (schedule is None or schedule["tz"] == ctx.user_tz):
+        if prefs["tz"] == tz and (schedule is None or schedule["tz"] == tz):
             return False
         with self.store.transaction():
-            self.store.set_user_settings(ctx.team_id, ctx.user_id, self.clock(), tz=ctx.user_tz)
-            moved = self.store.move_dm_schedule(ctx.team_id, ctx.user_id, tz=ctx.user_tz)
+            self.store.set_user_settings(ctx.team_id, ctx.user_id, self.clock(), tz=tz)
+            moved = self.store.move_dm_schedule(ctx.team_id, ctx.user_id, tz=tz)
         if moved:
             self._changed(self._dm(ctx))
         return bool(moved)
@@ -246,13 +295,15 @@ class NewsService:
         before = self.store.channel_schedule(ctx.team_id, ctx.user_id)
         if command.hour is not None:
             hour, minute = command.hour, command.minute or 0
-            self.store.set_user_settings(ctx.team_id, ctx.user_id, self.clock(), hour=hour,
-                                         minute=minute)
         elif before:
             hour, minute = before["hour"], before["minute"]
         else:
             hour, minute = prefs["hour"], prefs["minute"]
-        tz = ctx.user_tz or prefs["tz"] or self.options.default_tz
+        slack_tz, kept_tz = known_zone(ctx.user_tz), known_zone(prefs["tz"])
+        tz = checked_zone(hour, minute, slack_tz or kept_tz or self.options.default_tz)
+        if command.hour is not None:
+            self.store.set_user_settings(ctx.team_id, ctx.user_id, self.clock(), hour=hour,
+                                         minute=minute)
         dm = self._dm(ctx)
         created = self.store.subscribe(
             ctx.team_id, ctx.user_id, command.text, user_id=ctx.user_id, hour=hour,
@@ -262,11 +313,17 @@ class NewsService:
         first = "Following" if created else "Already following"
         moved = before and (before["hour"], before["minute"]) != (hour, minute)
         also = " The time applies to all your follows." if moved else ""
-        zone = (", your Slack time zone" if ctx.user_tz or prefs["tz"] else
-                ": I could not read your Slack time zone, so this is the default until I can")
+        note = unknown_slack_zone(ctx, hour, minute, tz,
+                                  "the zone you had" if kept_tz else "the default")
+        if note:
+            zone = ""
+        elif slack_tz or kept_tz:
+            zone = ", your Slack time zone"
+        else:
+            zone = ": I could not read your Slack time zone, so this is the default until I can"
         return MessageAnswer(
             f"{first} {strong(command.text)}: a DM digest every day at {hour:02d}:{minute:02d} "
-            f"({tz}{zone}).{also} {code(f'/news unfollow {command.text}')} stops it."
+            f"({tz}{zone}).{also} {code(f'/news unfollow {command.text}')} stops it.{note}"
         )
 
     def unfollow(self, command: Command, ctx: Context) -> MessageAnswer:
@@ -376,10 +433,12 @@ class NewsService:
                                    "`/news subscribe <topic> at HH:MM` sets its time.")
             else:
                 schedule = self.store.channel_schedule(ctx.team_id, ctx.channel_id)
+                tz = checked_zone(hour, minute,
+                                  known_zone(schedule["tz"]) or self.options.default_tz)
                 for sub in self.store.subscriptions(ctx.team_id, ctx.channel_id):
                     self.store.subscribe(ctx.team_id, ctx.channel_id, sub["topic"],
                                          user_id=sub["subscribed_by"], hour=hour, minute=minute,
-                                         tz=schedule["tz"], now=now)
+                                         tz=tz, now=now)
             self._changed(ctx)
         elif ctx.is_dm:
             self.store.set_user_settings(ctx.team_id, ctx.user_id, now, **{change.key: change.value})
@@ -394,7 +453,7 @@ class NewsService:
         if ctx.is_dm:
             prefs = self.store.user_settings(ctx.team_id, ctx.user_id)
             if shown is None:
-                tz = prefs["tz"] or ctx.user_tz or self.options.default_tz
+                tz = known_zone(prefs["tz"]) or known_zone(ctx.user_tz) or self.options.default_tz
                 shown = f"{prefs['hour']:02d}:{prefs['minute']:02d} ({tz})"
             return SettingsAnswer(ctx.where, True, prefs["items"], bool(prefs["skip_weekends"]),
                                   shown, self.store.mutes(ctx.team_id, "user", ctx.user_id))

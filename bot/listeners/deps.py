@@ -85,7 +85,8 @@ def context_from(payload: dict[str, Any]) -> Context:
 
 def add_user_info(ctx: Context, client: WebClient) -> Context:
     """Fill the user's time zone and admin flag from ``users.info``; on failure leave them
-    unknown (an unknown admin flag counts as not an admin)."""
+    unknown (an unknown admin flag counts as not an admin). The zone is Slack's, unchecked:
+    the service stores only a zone zoneinfo knows, and says when Slack's is not one."""
     try:
         user = client.users_info(user=ctx.user_id)["user"]
     except (SlackApiError, OSError) as exc:

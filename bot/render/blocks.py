@@ -86,6 +86,11 @@ def story_text(hit: StoryHit, now: dt.datetime) -> str:
     return "\n".join(lines)[:SECTION_TEXT]
 
 
+# Two blocks a story, around a heading, a count and the buttons: the most stories one answer
+# holds (the largest search.page_size).
+STORIES_PER_MESSAGE = (MAX_BLOCKS - 3) // 2
+
+
 def search_blocks(result: SearchResult, now: dt.datetime, *, title: str | None = None,
                   buttons: bool = True, where: str = "this channel") -> tuple[str, Blocks]:
     query = result.query
@@ -94,9 +99,9 @@ def search_blocks(result: SearchResult, now: dt.datetime, *, title: str | None =
         return text, [section(text)]
     heading = title or f"Top stories for “{escape_trimmed(query, 200)}”"
     blocks: Blocks = [section(strong(heading))]
-    # Two blocks a story, around a heading, a count and the buttons: a larger page
-    # (search.page_size) shows what fits, and More takes up from there.
-    hits = result.hits[: (MAX_BLOCKS - 3) // 2]
+    # search.page_size is at most STORIES_PER_MESSAGE; a larger page (a caller's own limit)
+    # shows what fits, and More takes up from there.
+    hits = result.hits[:STORIES_PER_MESSAGE]
     result = replace(result, hits=hits)
     for hit in result.hits:
         share = button("Share in channel", ACTION_SHARE, str(hit.article["id"]))

@@ -21,7 +21,8 @@ JOB_ID = "follower-zones"
 
 def refresh_follower_zones(service: NewsService, client: WebClient) -> int:
     """Look every follower up (``users.info``) and move their follows to their zone; returns
-    how many moved. A Slack error is logged and the sweep goes on."""
+    how many moved. A Slack error is logged and the sweep goes on; a zone this system's
+    zoneinfo does not know moves nothing (``NewsService.refresh_user_zone`` checks and logs)."""
     moved = 0
     for row in service.store.followers():
         try:

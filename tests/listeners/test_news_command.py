@@ -140,7 +140,8 @@ def test_a_large_search_page_size_keeps_the_count_and_the_more_button(tmp_path, 
     from tests.listeners.conftest import NOW
     from tests.slackhttp import start_bot
 
-    bot = start_bot(tmp_path, slack, lambda: NOW, extra_env={"NEWSBOT_SEARCH_PAGE_SIZE": "40"})
+    # the largest page_size the configuration allows (a larger one stops newsbot at start)
+    bot = start_bot(tmp_path, slack, lambda: NOW, extra_env={"NEWSBOT_SEARCH_PAGE_SIZE": "23"})
     try:
         Loader(bot.store, lambda: NOW).load([POWER_APPS])
         first = bot.ask("power apps")

@@ -218,11 +218,13 @@ class Loader:
             # ... then write for a bounded time, and leave the lock free for a moment.
             with self.store.transaction():
                 began = time.monotonic()
-                while pending and time.monotonic() - began < BATCH_SECONDS:
+                while pending:  # one file at least: a load always moves on
                     path, article = pending.popleft()
                     self._store_file(path, article, report)
                     if on_file:
                         on_file(path)
+                    if time.monotonic() - began >= BATCH_SECONDS:
+                        break
             time.sleep(TURN_SECONDS)
 
     @staticmethod

@@ -27,7 +27,7 @@ NOW = "2024-05-02T08:00:30+00:00"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def SLACK_CLOCK() -> float:  # noqa: N802 - a constant clock
+def SLACK_CLOCK() -> float:
     return dt.datetime.fromisoformat(NOW).timestamp()
 
 

@@ -138,6 +138,7 @@ class Call:
     method: str
     params: dict[str, Any]
     headers: dict[str, str]
+    peer: tuple[str, int] | None = None  # the client's address (which process called)
 
 
 @dataclass
@@ -151,7 +152,7 @@ class Fail:
     drop_before_store: bool = False  # close the connection unanswered, storing nothing
 
 
-FAULT_KINDS = ("429", "5xx", "drop_before", "drop_after", "hang", "hang_drop")
+FAULT_KINDS = ("429", "5xx", "drop_before", "drop_after", "hang", "hang_drop", "outage")
 
 
 @dataclass
@@ -164,7 +165,9 @@ class Faults:
     stored), ``drop_before`` (the connection is closed unanswered, nothing stored),
     ``drop_after`` (stored, then closed unanswered), ``hang`` (held ``hang_seconds``, then
     served normally), ``hang_drop`` (held, stored, then closed unanswered: the client's
-    timeout, with the post in Slack). Keep hangs under the client's timeout (10 s).
+    timeout, with the post in Slack), ``outage`` (503, nothing stored: what a test returns from
+    ``FakeSlack.on_request`` for every call of an outage window). Keep hangs under the client's
+    timeout (10 s).
     """
 
     rates: Mapping[str, Mapping[str, float]]
@@ -208,12 +211,27 @@ class Injected:
     detail: str = ""  # the status, the hang's length
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client is gone (killed, or it timed out): nothing to say
+        super().handle_error(request, client_address)
+
+
 class FakeSlack:
     def __init__(self, bot_token: str = "xoxb-test-token",
                  clock: Callable[[], float] = time.time, *, faults: Faults | None = None) -> None:
         self.bot_token = bot_token
         self.clock = clock  # message ts: Slack's clock (a test of a moved clock moves it too)
         self.faults = faults  # set or clear at any time (None: normal service)
+        # Called on the request's thread before each Web API call is answered, with the call
+        # and the fault kind drawn for it (or None); it returns the kind to inject (or None):
+        # a test can act while the request is in flight (kill or freeze the process that sent
+        # it) or choose the fault itself.
+        self.on_request: Callable[[Call, str | None], str | None] | None = None
+        self.in_flight = 0  # Web API requests being served now (a hang holds one)
         self.injected: Counter[tuple[str, str]] = Counter()  # (method, kind) -> count
         self.fault_log: list[Injected] = []
         self.calls: list[Call] = []
@@ -238,7 +256,7 @@ class FakeSlack:
                 raw = self.rfile.read(length).decode("utf-8")
                 fake._handle(self, raw)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         # a short poll: shutdown() waits for it (the default 0.5 s, in every test's teardown)
@@ -269,6 +287,11 @@ class FakeSlack:
         answers through response_url from a worker thread after its ack."""
         with self._changed:
             return self._changed.wait_for(predicate, timeout)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Block until no request is being served (a held one has been stored and answered, or
+        dropped): what Slack had in flight when a client died has landed."""
+        return self.wait_for(lambda: self.in_flight == 0, timeout)
 
     def close(self) -> None:
         self.server.shutdown()
@@ -346,19 +369,32 @@ class FakeSlack:
                 self._changed.notify_all()
             return
         method = path.removeprefix("/api/")
+        call = Call(method, params, headers, tuple(handler.client_address[:2]))  # type: ignore[arg-type]
         with self._lock:
-            self.calls.append(Call(method, params, headers))
+            self.in_flight += 1
+            self.calls.append(call)
             outcome = self._scripts[method].pop(0) if self._scripts.get(method) else None
         try:
-            if outcome is None and self.faults is not None \
+            drawn = None
+            faults = self.faults
+            if outcome is None and faults is not None \
                     and headers.get("authorization") == f"Bearer {self.bot_token}":
-                drawn = self.faults.draw(method)
-                if drawn is not None:
-                    self._inject(handler, method, params, *drawn)
-                    return
+                drawn = faults.draw(method)
+            hook = self.on_request
+            if hook is not None:
+                kind = hook(call, drawn[0] if drawn else None)
+                if kind is None:
+                    drawn = None
+                elif drawn is None or kind != drawn[0]:
+                    hang = faults.hang_seconds[0] if faults is not None else 0.5
+                    drawn = (kind, hang, 503)
+            if drawn is not None:
+                self._inject(handler, method, params, *drawn)
+                return
             self._answer(handler, method, params, headers, outcome)
         finally:
             with self._changed:
+                self.in_flight -= 1
                 self._changed.notify_all()
 
     def _inject(self, handler: BaseHTTPRequestHandler, method: str, params: dict[str, Any],
@@ -374,7 +410,8 @@ class FakeSlack:
         if kind == "429":
             self._reply(handler, {"ok": False, "error": "ratelimited"}, 429,
                         {"Retry-After": str(retry_after)})
-        elif kind == "5xx":
+        elif kind in ("5xx", "outage"):
+            status = 503 if kind == "outage" else status
             if status == 500:
                 self._reply(handler, {"ok": False, "error": "internal_error"}, 500)
             else:

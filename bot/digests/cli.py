@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +23,7 @@ from bot.render.digest_blocks import digest_text
 from storage.store import Store
 
 Clock = Callable[[], dt.datetime]
-FAILED = frozenset({"failed", "error"})
+FAILED = frozenset({"failed", "error", "retry"})  # retry: not posted yet (see its line)
 
 
 def add_digest_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -47,21 +48,24 @@ def parse_moment(text: str) -> dt.datetime:
 
 def cmd_digest(args: argparse.Namespace, store: Store, clock: Clock, config: Any,
                *, out: Any = None, err: Any = None) -> int:
-    """Exit status: 0 done (including nothing due), 1 a run failed, 2 a usage error."""
+    """Exit status: 0 done (including nothing due, or held by another process), 1 a run
+    failed or is not posted yet (a transient failure: the running bot's scheduler, or the
+    next ``newsbot digest``, tries again within the grace period), 2 a usage error."""
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        now = parse_moment(args.at) if args.at else clock()
+        run_clock = _running_from(parse_moment(args.at)) if args.at else clock
     except ValueError as exc:
         print(f"newsbot digest: {exc}", file=err)
         return 2
+    now = run_clock()
     token = getattr(config, "slack_bot_token", None)
     if not token and not args.dry_run:
         print("newsbot digest: SLACK_BOT_TOKEN is not set (use --dry-run to see the digests)",
               file=err)
         return 2
     client = digest_client(token, getattr(config, "slack_api_url", None)) if token else None
-    runner = DigestRunner(store, client, DigestSettings.from_config(config), clock=lambda: now)
+    runner = DigestRunner(store, client, DigestSettings.from_config(config), clock=run_clock)
     if args.channel:
         targets = [(c["team_id"], c["channel_id"]) for c in store.active_channels()
                    if c["channel_id"] == args.channel]
@@ -70,14 +74,25 @@ def cmd_digest(args: argparse.Namespace, store: Store, clock: Clock, config: Any
             return 2
         results = [runner.run_channel(t, c, now=now, dry_run=args.dry_run) for t, c in targets]
     else:
+        results = []
         if not args.dry_run:
+            results += runner.settle_stale(now)  # runs left open past their grace
             runner.missed_channels(now)  # log and note what is past saving
-        results = runner.run_due(now, dry_run=args.dry_run)
+        results += runner.run_due(now, dry_run=args.dry_run)
         if not results:
             print(f"no digest due at {now.isoformat()}", file=out)
+    if not args.dry_run:
+        runner.send_notices()
     for result in results:
         _report(result, args.dry_run, out)
     return 1 if any(r.status in FAILED for r in results) else 0
+
+
+def _running_from(start: dt.datetime) -> Clock:
+    """A clock that reads ``start`` now and runs on from it: the job is as of ``start``, and
+    its leases and retries still pass in real time."""
+    began = time.monotonic()
+    return lambda: start + dt.timedelta(seconds=time.monotonic() - began)
 
 
 def _report(result: RunResult, dry_run: bool, out: Any) -> None:

@@ -418,20 +418,22 @@ class DigestRunner:
                 result.error = f"this date's run is {run['state']}"
             return result
 
-        claim = self._claim(team_id, channel_id, day, due, now)
+        claim = self._claim(team_id, channel_id, day, due)
         run = claim["run"]
         if claim["status"] == "finished":
             result.status = "finished"
             result.message_ts = run["message_ts"]
             return result
         if claim["status"] == "busy":
-            return self._busy(result, run, now)
+            return self._busy(result, run)
         return self._deliver(run, topics, result)
 
-    def _claim(self, team_id: str, channel_id: str, day: dt.date, due: dt.datetime,
-               now: dt.datetime) -> dict[str, Any]:
+    def _claim(self, team_id: str, channel_id: str, day: dt.date, due: dt.datetime
+               ) -> dict[str, Any]:
+        # Leases run on the clock, not on the moment the job is "as of": a job run as of
+        # 08:00 that reaches this channel at 08:12 must not take a lease already over.
         claim = self.store.claim_digest_run(
-            team_id, channel_id, day.isoformat(), due, owner=self.owner, now=now,
+            team_id, channel_id, day.isoformat(), due, owner=self.owner, now=self.clock(),
             lease=self.lease, owner_gone=owner_gone,
         )
         if claim["status"] == "taken_over":
@@ -441,7 +443,7 @@ class DigestRunner:
                         run["attempts"])
         return claim
 
-    def _busy(self, result: RunResult, run: dict[str, Any], now: dt.datetime) -> RunResult:
+    def _busy(self, result: RunResult, run: dict[str, Any]) -> RunResult:
         """Another live process holds the run: come back when its lease ends (if the grace
         allows; a run left past it is settled by the catch-up or the next day's job)."""
         result.status = "busy"
@@ -463,7 +465,7 @@ class DigestRunner:
         day = dt.date.fromisoformat(run["local_date"])
         due = dt.datetime.fromisoformat(run["scheduled_for"])
         result = RunResult(team_id, channel_id, "", day, due)
-        claim = self._claim(team_id, channel_id, day, due, now)
+        claim = self._claim(team_id, channel_id, day, due)
         run = claim["run"]
         if claim["status"] == "finished":
             result.status, result.message_ts = "finished", run["message_ts"]

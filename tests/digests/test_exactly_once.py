@@ -299,3 +299,27 @@ def test_an_unknown_zone_in_the_database_pauses_that_channel_only(
     service = NewsService(store, clock)
     shown = render(service.handle_text("list", Context(team_id=TEAM, channel_id="C7")), clock())
     assert "paused: unknown time zone 'Mars/Base'" in shown
+
+
+def test_newsbot_digest_says_a_digest_is_not_posted_yet(store: Store, fake: FakeSlack) -> None:
+    """`newsbot digest` during an outage: exit 1, and the line says when it is tried again."""
+    import argparse
+    import io
+
+    from bot.config import load_config
+    from bot.digests.cli import cmd_digest
+
+    config = load_config(env={"SLACK_BOT_TOKEN": fake.bot_token, "SLACK_API_URL": fake.base_url,
+                              "NEWSBOT_DIGEST_RETRY_INLINE_SECONDS": "0"})
+    fake.script("chat.postMessage", Fail(503))
+    args = argparse.Namespace(at="2024-05-02T08:00:30+00:00", channel=None, dry_run=False)
+    out = io.StringIO()
+    assert cmd_digest(args, store, lambda: DUE, config, out=out, err=io.StringIO()) == 1
+    assert "C1 2024-05-02: retry: HTTP 503" in out.getvalue()
+    assert "next try at 2024-05-02T08:00:32" in out.getvalue()
+    assert store.digest_run(TEAM, "C1", "2024-05-02")["state"] == "waiting"
+    out = io.StringIO()
+    args.at = "2024-05-02T08:01:00+00:00"
+    assert cmd_digest(args, store, lambda: DUE, config, out=out, err=io.StringIO()) == 0
+    assert "C1 2024-05-02: posted" in out.getvalue()
+    assert len(digest_posts(fake, "C1")) == 1

@@ -44,6 +44,7 @@ the store leaves ``run_channel``: the scheduler never dies.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import http.client
 import json
 import logging
@@ -104,7 +105,7 @@ class RetryPolicy:
         return min(self.cap_seconds, self.base_seconds * 2 ** max(0, failures - 1))
 
 
-def _utc_now() -> dt.datetime:
+def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
@@ -244,13 +245,13 @@ class DigestRunner:
         client: WebClient | None,
         settings: DigestSettings | None = None,
         *,
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
         sleep: Sleep = time.sleep,
         owner: str = PROCESS_OWNER,
         lease: dt.timedelta | None = None,
         retry: RetryPolicy | None = None,
         local_sink: Callable[[Digest], None] | None = None,
-        on_paused: Callable[[str, str], None] | None = None,
+        on_paused: Callable[[str, str], object] | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -319,7 +320,7 @@ class DigestRunner:
             due = dt.datetime.fromisoformat(run["scheduled_for"])
             if due + dt.timedelta(hours=self.settings.grace_hours) < now:
                 out.append(self.run_guarded(run["team_id"], run["channel_id"],
-                                            lambda run=run: self.settle(run, now)))
+                                            functools.partial(self.settle, run, now)))
         return out
 
     def run_due(self, now: dt.datetime | None = None, *, dry_run: bool = False

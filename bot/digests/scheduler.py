@@ -45,7 +45,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.core import schedule
 from bot.core.digest import Digest, DigestSettings
-from bot.digests.runner import DigestRunner, RunResult, digest_client
+from bot.digests.runner import DigestRunner, RunResult, utc_now, digest_client
 from storage.store import Store
 
 log = logging.getLogger("newsbot.digests")
@@ -237,7 +237,7 @@ def start_digests(
     client = digest_client(config.slack_bot_token, config.slack_api_url) \
         if config.slack_bot_token else None
     runner = DigestRunner(store, client, DigestSettings.from_config(config),
-                          **({"clock": clock} if clock else {}), local_sink=local_sink)
+                          clock=clock or utc_now, local_sink=local_sink)
     digests = DigestScheduler(runner)
     count = digests.build()
     if start:

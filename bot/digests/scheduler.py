@@ -45,7 +45,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.core import schedule
 from bot.core.digest import Digest, DigestSettings
-from bot.digests.runner import DigestRunner, RunResult, utc_now, digest_client
+from bot.digests.runner import DigestRunner, RunResult, digest_client, utc_now
 from storage.store import Store
 
 log = logging.getLogger("newsbot.digests")

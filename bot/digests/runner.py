@@ -63,6 +63,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.core import schedule
 from bot.core.digest import Composer, Digest, DigestSettings
+from bot.digests.notices import retry_after, send_notices
 from bot.render.digest_blocks import digest_message
 from bot.slack.client import make_client
 from storage.store import Store
@@ -78,9 +79,6 @@ CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived",
 # ok:false answers after which Slack may still have stored the message (it failed inside)
 UNSURE_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable",
                            "request_timeout"})
-# Notices that cannot be delivered however often they are tried
-NOTICE_FINAL = frozenset({"user_not_found", "user_disabled", "account_inactive",
-                          "cannot_dm_bot", "invalid_auth", "not_authed", "missing_scope"})
 HISTORY_LIMIT = 50  # messages per history page: the window is the post attempts' minutes
 HISTORY_PAGES = 4
 CLOCK_SKEW = dt.timedelta(minutes=2)  # between our clock and Slack's message ts
@@ -204,17 +202,6 @@ class _Transient(Exception):
 
 class _LostLease(Exception):
     """Another process holds the run now: stop, post nothing."""
-
-
-def _retry_after(exc: SlackApiError) -> float | None:
-    headers = getattr(exc.response, "headers", None) or {}
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    if isinstance(value, list):
-        value = value[0] if value else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _never_sent(exc: BaseException) -> bool:
@@ -591,7 +578,7 @@ class DigestRunner:
             if code in CHANNEL_GONE:
                 return self._channel_gone(run, result, code)
             raise _Transient(f"HTTP {exc.response.status_code} {code}".strip(),
-                             _retry_after(exc) if exc.response.status_code == 429 else None
+                             retry_after(exc) if exc.response.status_code == 429 else None
                              ) from None
         except (OSError, http.client.HTTPException, SlackClientError, ValueError) as exc:
             raise _Transient(f"{type(exc).__name__}: {exc}") from None
@@ -627,7 +614,7 @@ class DigestRunner:
             status = exc.response.status_code
             if status == 429 or code == "ratelimited":  # refused before anything was stored
                 self._not_delivered(run, state)
-                raise _Transient(f"HTTP 429 {code}".strip(), _retry_after(exc)) from None
+                raise _Transient(f"HTTP 429 {code}".strip(), retry_after(exc)) from None
             if status >= 500 or code in UNSURE_ERRORS:  # may have been stored all the same
                 raise _Transient(f"HTTP {status} {code}".strip()) from None
             self._not_delivered(run, state)
@@ -735,53 +722,11 @@ class DigestRunner:
                 log.exception("on_paused hook failed")
 
     def send_notices(self, now: dt.datetime | None = None) -> list[dict[str, Any]]:
-        """Send the notices whose time has come; returns those sent. One that fails for a
-        passing reason is tried again later with backoff, one Slack refuses for good is
-        dropped (logged). Never raises."""
+        """Send the pending notices whose time has come (see :mod:`bot.digests.notices`)."""
         if self.client is None:
             return []
-        now = now or self.clock()
-        sent = []
-        try:
-            pending = self.store.pending_notices(now)
-        except sqlite3.OperationalError as exc:
-            log.warning("cannot read the pending notices now: %s", exc)
-            return []
-        for notice in pending:
-            try:  # a user id as the channel: Slack posts in the app's DM with them
-                self.client.chat_postMessage(channel=notice["user_id"], text=notice["text"],
-                                             unfurl_links=False, unfurl_media=False)
-            except SlackApiError as exc:
-                code = str(exc.response.get("error") or exc.response.status_code)
-                final = code in NOTICE_FINAL
-                retry_at = None if final else now + dt.timedelta(
-                    seconds=_retry_after(exc) or self.retry.delay(notice["attempts"] + 1))
-                self._notice_failed(notice, now, code, retry_at)
-                continue
-            except (OSError, http.client.HTTPException, SlackClientError, ValueError) as exc:
-                retry_at = now + dt.timedelta(seconds=self.retry.delay(notice["attempts"] + 1))
-                self._notice_failed(notice, now, f"{type(exc).__name__}: {exc}", retry_at)
-                continue
-            try:
-                self.store.notice_sent(notice["id"], self.clock())
-            except sqlite3.OperationalError as exc:
-                log.warning("notice %s sent, but not recorded (%s)", notice["id"], exc)
-            sent.append(notice)
-        return sent
-
-    def _notice_failed(self, notice: dict[str, Any], now: dt.datetime, error: str,
-                       retry_at: dt.datetime | None) -> None:
-        if retry_at is None:
-            log.error("cannot tell %s that %s was paused: Slack says %s; not trying again",
-                      notice["user_id"], notice["channel_id"], error)
-        else:
-            log.warning("could not tell %s that %s was paused (%s); trying again at %s",
-                        notice["user_id"], notice["channel_id"], error,
-                        retry_at.isoformat(timespec="seconds"))
-        try:
-            self.store.notice_failed(notice["id"], now, error, retry_at)
-        except sqlite3.OperationalError as exc:
-            log.warning("cannot record the notice's failure (%s)", exc)
+        return send_notices(self.store, self.client, now or self.clock(), self.retry,
+                            self.clock)
 
     # -- Slack look-ups ----------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ ITEMS_RANGE = (1, 10)
 _DOMAIN = re.compile(
     r"^(?:https?://)?(?:www\.)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})/?$"
 )
+_WHOLE = re.compile(r"[0-9]{1,6}")
 _YES = {"on", "yes", "true", "skip", "1"}
 _NO = {"off", "no", "false", "send", "0"}
 
@@ -65,7 +66,8 @@ def parse_setting(name: str, value: str | None, *, is_dm: bool) -> SettingChange
         raise CommandError(f"Give a value: e.g. `/news settings {name} {_example(key)}`.")
     if key == "items":
         lo, hi = ITEMS_RANGE
-        if not value.isdigit() or not lo <= int(value) <= hi:
+        # str.isdigit() is true of "²" and "①", which int() refuses: ASCII digits only
+        if not _WHOLE.fullmatch(value) or not lo <= int(value) <= hi:
             raise CommandError(f"Items must be a whole number from {lo} to {hi}, not “{value[:20]}”.")
         column = "items" if is_dm else "items_per_topic"
         per = "per digest" if is_dm else "per topic"

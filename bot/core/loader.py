@@ -62,17 +62,35 @@ class LoadReport:
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """Files named, and files under folders named (recursively), hidden ones skipped."""
+    """Files named, and files under folders named (recursively), hidden ones skipped. A folder
+    that cannot be read is named too (the loader reports why); links to folders inside a
+    folder are not followed."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
+            errors: list[OSError] = []
+            for root, dirs, files in os.walk(path, onerror=errors.append):
+                yield from _unreadable_folders(errors)
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     if not name.startswith("."):
                         yield Path(root) / name
+            yield from _unreadable_folders(errors)
         else:
             yield path
+
+
+def _unreadable_folders(errors: list[OSError]) -> Iterator[Path]:
+    while errors:
+        error = errors.pop(0)
+        if error.filename is not None:
+            yield Path(os.fsdecode(error.filename))
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A path as text that can be stored and shown: bytes of a name that is not UTF-8 (kept by
+    Python as lone surrogates, which SQLite and UTF-8 terminals refuse) become ``\\xff``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _row(article: Article, parent_id: int | None, source: str, now: dt.datetime) -> dict[str, Any]:
@@ -178,6 +196,9 @@ class Loader:
         self._store_file(path, _parse(path, self.max_bytes), report)
 
     def _store_file(self, path: Path, parsed: Article | BadFile, report: LoadReport) -> None:
+        """One file, in a savepoint of its own. A value SQLite refuses makes the file bad; any
+        other exception (a bug, or the database failing) leaves the file undone and reaches
+        the caller (``load`` tells the two apart)."""
         report.files += 1
         if isinstance(parsed, BadFile):
             report.bad.append((str(path), str(parsed)))
@@ -185,16 +206,31 @@ class Loader:
         article = parsed
         counts = report.new, report.updated
         seen: set[int] = set()
+        source = display_path(path)
         try:
             with self.store.transaction():  # a savepoint: the file loads whole or not at all
-                parent_id = self._upsert(article, None, str(path), report, seen)
+                parent_id = self._upsert(article, None, source, report, seen)
                 for related in article.related:
-                    self._upsert(related, parent_id, str(path), report, seen)
+                    self._upsert(related, parent_id, source, report, seen)
         except (sqlite3.IntegrityError, sqlite3.DataError, OverflowError) as exc:
             report.new, report.updated = counts
             report.bad.append((str(path), f"cannot store: {exc}"))
             return
+        except BaseException:
+            report.new, report.updated = counts
+            raise
         report.articles += 1 + len(article.related)
+
+    def _store_or_report(self, path: Path, parsed: Article | BadFile, report: LoadReport) -> None:
+        """``_store_file``, where nothing a file holds can stop the load: an unexpected error
+        storing it (its savepoint undone) names the file bad. Only the database itself failing
+        (disk full, locked for longer than a load waits, corrupt) ends the load."""
+        try:
+            self._store_file(path, parsed, report)
+        except (sqlite3.OperationalError, sqlite3.DatabaseError, MemoryError):
+            raise
+        except Exception as exc:
+            report.bad.append((str(path), f"cannot store: {type(exc).__name__}: {exc}"[:500]))
 
     def load(
         self,
@@ -220,7 +256,7 @@ class Loader:
                 began = time.monotonic()
                 while pending:  # one file at least: a load always moves on
                     path, article = pending.popleft()
-                    self._store_file(path, article, report)
+                    self._store_or_report(path, article, report)
                     if on_file:
                         on_file(path)
                     if time.monotonic() - began >= BATCH_SECONDS:
@@ -261,13 +297,27 @@ def parse_workers() -> int:
 
 
 def _parse(path: Path, max_bytes: int) -> Article | BadFile:
-    """A file's article, its title keys worked out (in a worker, off the writer's time)."""
-    if not path.exists():
-        return BadFile("no such file or folder")
+    """A file's article, its title keys worked out (in a worker, off the writer's time), or
+    why it is bad. Never raises: whatever a file holds, the load goes on (an exception here
+    would also end a worker's whole share of the load)."""
     try:
+        if not os.path.lexists(path):
+            return BadFile("no such file or folder")
+        if os.path.isdir(path):
+            try:
+                os.listdir(path)
+            except OSError as exc:
+                return BadFile(f"cannot read folder: {exc.strerror or exc}")
+            return BadFile("not a regular file: a folder")
         article = parse_file(path, max_bytes)
+        for one in (article, *article.related):
+            one.keys = title_keys(one.title)
+        return article
     except BadFile as exc:
         return exc
-    for one in (article, *article.related):
-        one.keys = title_keys(one.title)
-    return article
+    except RecursionError:
+        return BadFile("cannot parse: nested too deep")
+    except MemoryError:
+        return BadFile("cannot parse: out of memory")
+    except Exception as exc:  # a bug: name it, and go on with the other files
+        return BadFile(f"cannot parse: {type(exc).__name__}: {exc}"[:500])

@@ -184,22 +184,48 @@ def test_text_fields_are_cleaned() -> None:
     assert clean_text(None) == ""
 
 
-def test_odd_field_types_do_not_fail() -> None:
-    a = parse_text(
-        front(
-            title="t",
-            webUrl="https://a.example/x",
-            quality="97",
-            heat="hot",
-            topics="Power Apps",
-            provider="not a mapping",
-            images="not a list",
-        )
-    )
-    assert a.quality == 97 and a.heat is None
+def test_forgiven_field_shapes() -> None:
+    # an integer written as a string, one topic given as a string, a number as a title
+    a = parse_text(front(title=1984, webUrl="https://a.example/x", quality="97",
+                         topics="Power Apps", heat=None, provider=None, images=None))
+    assert a.title == "1984" and a.quality == 97 and a.heat is None
     assert a.topics == ["Power Apps"]
     assert a.provider == "a.example" and a.domain == "a.example"
     assert a.images == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        # Bug fixed: a title given as a list was stored as "['a', 'b']".
+        ({"title": ["a", "b"]}, "title is a list, not a string"),
+        ({"title": {"a": 1}}, "title is a mapping, not a string"),
+        ({"title": True}, "title is a boolean, not a string"),
+        ({"excerpt": ["a"]}, "excerpt is a list, not a string"),
+        ({"category": {"x": 1}}, "category is a mapping, not a string"),
+        ({"type": [1]}, "type is a list, not a string"),
+        ({"featuredContent": ["<iframe>"]}, "featuredContent is a list"),
+        ({"ampWebUrl": ["https://a.example/amp"]}, "ampWebUrl is a list"),
+        ({"heat": "hot"}, "heat is not an integer: 'hot'"),
+        ({"quality": 9.5}, "quality is a number, not an integer"),
+        ({"quality": [1]}, "quality is a list, not an integer"),
+        ({"published": "yes please"}, "published is a string, not a boolean"),
+        ({"provider": "not a mapping"}, "provider is a string, not a mapping"),
+        ({"provider": {"name": ["R"]}}, "provider name is a list, not a string"),
+        ({"provider": {"domain": {"a": 1}}}, "provider domain is a mapping, not a string"),
+        ({"topics": {"AI": 1}}, "topics is a mapping, not a list of strings"),
+        ({"topics": ["AI", ["nested"]]}, "topic 2 is a list, not a string"),
+        ({"images": "not a list"}, "images is a string, not a list"),
+        ({"images": ["https://a.example/i.png"]}, "image 1 is a string, not a mapping"),
+        ({"publishedDateTime": ["2020-01-01"]}, "publishedDateTime is a list, not a time"),
+        ({"related": [{"title": ["x"], "webUrl": "https://b.example/"}]},
+         "related entry 1: title is a list, not a string"),
+    ],
+)
+def test_a_known_field_of_the_wrong_type_is_a_bad_file(fields: dict, reason: str) -> None:
+    with pytest.raises(BadFile) as caught:
+        parse_text(front(**{"title": "t", "webUrl": "https://a.example/x", **fields}))
+    assert reason in str(caught.value)
 
 
 def test_an_integer_too_large_for_sqlite_is_unknown() -> None:

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import listeners
+from bot import listeners, logsafe
 from bot.core.service import NewsService
 from bot.listeners.deps import Deps
 
@@ -24,12 +24,19 @@ class _OneClient(logging.Filter):
         return "will be unused" not in record.getMessage()
 
 
+_ONE_CLIENT = _OneClient()
+
+
 def build_app(service: NewsService, client: WebClient, signing_secret: str | None) -> App:
     """A Bolt app whose every HTTP request must carry Slack's signature (``signing_secret``);
     Socket Mode passes ``None`` (Slack's socket is authenticated by the app token instead).
     The caller has checked the token (``auth.test``)."""
+    # Before Bolt makes its loggers (they copy this one's level): no request body below DEBUG,
+    # every record escaped, no token or secret in any of them.
+    logsafe.protect(signing_secret, client.token)
+    logsafe.install()
     bolt_log = logging.getLogger("newsbot.bolt")
-    bolt_log.addFilter(_OneClient())
+    bolt_log.addFilter(_ONE_CLIENT)
     app = App(
         client=client,
         signing_secret=signing_secret,

@@ -12,6 +12,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.slack.guard import answer, guarded
 from storage.store import Store
 
 log = logging.getLogger("newsbot.http")
@@ -31,14 +32,17 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def wsgi_app(app: App, store: Store) -> Callable[..., Iterable[bytes]]:
-    bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+    bolt = guarded(SlackRequestHandler(app, path=EVENTS_PATH))
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz":
+        path = environ.get("PATH_INFO")
+        if path == "/healthz":
             body = json.dumps({"ok": True, "articles": store.count_articles()}).encode()
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(body)))])
             return [body]
+        if path != EVENTS_PATH:
+            return answer(start_response, "404 Not Found", "Not Found")
         return bolt(environ, start_response)
 
     return application

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -15,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.answers import Answer
 from bot.core.commands import Command
 from bot.core.service import Context, NewsService
-from bot.render.blocks import render
+from bot.render.blocks import message_blocks, render
 
 log = logging.getLogger("newsbot.slack")
 
@@ -58,6 +60,9 @@ class Deps:
                            "text": "Sorry, that did not work. Please try again."}}])
             if reply is None:
                 return
+            if respond is None:  # a request without a response_url: nowhere to answer
+                log.info("no response_url to answer on")
+                return
             text, blocks = reply
             try:
                 respond(text=text, blocks=blocks, response_type="ephemeral",
@@ -74,13 +79,61 @@ def slack_text(text: str | None) -> str:
     return (text or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+_SLACK_ID = re.compile(r"[A-Z0-9][A-Z0-9_]{0,39}")
+MAX_ID = 2**63 - 1  # what SQLite stores; a larger number is no id of ours
+EXPIRED = "That button has expired: search again with /news."
+
+
+def slack_id(value: Any) -> str:
+    """``value`` if it looks like a Slack id (``C0123``, ``U1``), else ""."""
+    return value if isinstance(value, str) and _SLACK_ID.fullmatch(value) else ""
+
+
+def _id_of(payload: dict[str, Any], flat: str, nested: str) -> str:
+    value = payload.get(flat)
+    if not value:
+        inner = payload.get(nested)
+        value = inner.get("id") if isinstance(inner, dict) else inner
+    return slack_id(value)
+
+
 def context_from(payload: dict[str, Any]) -> Context:
-    """A Context from a slash command payload or an interaction body."""
-    team = payload.get("team_id") or (payload.get("team") or {}).get("id") or ""
-    channel = payload.get("channel_id") or (payload.get("channel") or {}).get("id") or ""
-    user = payload.get("user_id") or (payload.get("user") or {}).get("id") or ""
+    """A Context from a slash command payload or an interaction body; an id that is missing
+    or not shaped like Slack's is "" (see :func:`unplaced`)."""
+    team = _id_of(payload, "team_id", "team")
+    channel = _id_of(payload, "channel_id", "channel")
+    user = _id_of(payload, "user_id", "user")
     is_dm = channel.startswith("D") or payload.get("channel_name") == "directmessage"
     return Context(team_id=team, channel_id=channel, user_id=user, is_dm=is_dm)
+
+
+def unplaced(ctx: Context) -> Reply | None:
+    """A polite answer when Slack's request does not say who asked, or where: nothing may be
+    stored for a channel or person "" (a forged or broken request)."""
+    if ctx.team_id and ctx.user_id and ctx.channel_id:
+        return None
+    return message_blocks("Sorry, I could not tell who asked or in which conversation, so I "
+                          "did nothing. Please try again from Slack.")
+
+
+def article_id(value: Any) -> int | None:
+    """An article id from a button's value, or None for anything newsbot never rendered."""
+    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+def json_value(raw: Any, limit: int = 4000) -> Any:
+    """A button's JSON value, or None when it is not JSON newsbot could have written (too long,
+    too deep: ``json`` raises RecursionError on deep nesting)."""
+    if not isinstance(raw, str) or len(raw) > limit:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
 
 
 def add_user_info(ctx: Context, client: WebClient) -> Context:

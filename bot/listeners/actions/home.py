@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack
 
-from bot.core.commands import Command
+from bot.core.commands import MAX_TOPIC_CHARS, Command
 from bot.core.service import Context
-from bot.listeners.deps import Deps
+from bot.listeners.deps import Deps, json_value, slack_id
 from bot.listeners.events.app_home import publish_home
 from bot.render import home
+from storage.subscriptions import topic_key
 
 log = logging.getLogger("newsbot.slack")
 
 Handler = Callable[..., None]
+MAX_PAGE = 10_000
+
+
+class NotYours(Exception):
+    """The control names a subscription the user did not make (a forged or stale value)."""
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:
@@ -25,38 +30,77 @@ def _action(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ctx(body: dict[str, Any]) -> Context:
-    user = body.get("user") or {}
-    team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
-    return Context(team_id=team, channel_id=user.get("id", ""), user_id=user.get("id", ""),
-                   is_dm=True)
+    user: dict[str, Any] = body["user"] if isinstance(body.get("user"), dict) else {}
+    team: dict[str, Any] = body["team"] if isinstance(body.get("team"), dict) else {}
+    user_id = slack_id(user.get("id"))
+    return Context(team_id=slack_id(team.get("id") or user.get("team_id")), channel_id=user_id,
+                   user_id=user_id, is_dm=True)
 
 
 def _page(body: dict[str, Any]) -> int:
     """The page of follows the Home tab showed when the control was used."""
-    try:
-        return int(json.loads((body.get("view") or {}).get("private_metadata") or "{}")["page"])
-    except (ValueError, KeyError, TypeError):
-        return 0
+    view: dict[str, Any] = body["view"] if isinstance(body.get("view"), dict) else {}
+    meta = json_value(view.get("private_metadata") or "{}", limit=200)
+    page = meta.get("page") if isinstance(meta, dict) else None
+    return page if type(page) is int and 0 <= page <= MAX_PAGE else 0
 
 
-def _commands(action_id: str, action: dict[str, Any], ctx: Context) -> tuple[Command, Context]:
-    """The /news command a Home control stands for (and where it applies)."""
-    value = str(action.get("value") or "")
+def _number(value: Any, most: int) -> str:
+    """``value`` if it is a whole number from 0 to ``most`` in ASCII digits; else ValueError."""
+    if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 6
+            and int(value) <= most):
+        raise ValueError("not a number newsbot rendered")
+    return value
+
+
+def _own_channel_subscription(deps: Deps, ctx: Context, value: str) -> tuple[str, str]:
+    """(channel, topic) from an Unsubscribe button's value, if the user made that channel
+    subscription; :class:`NotYours` otherwise. The value is the client's to forge: it once
+    removed another channel's subscription, or (DM follows being keyed by user) a person's."""
+    target = json_value(value, limit=2000)
+    if not isinstance(target, dict):
+        raise ValueError("not a subscription value")
+    channel, topic = slack_id(target.get("c")), target.get("t")
+    if not channel or not isinstance(topic, str) or not topic.strip():
+        raise ValueError("not a subscription value")
+    key = topic_key(topic)
+    for sub in deps.service.store.subscriptions(ctx.team_id, channel):
+        if sub["topic_key"] == key and sub["kind"] == "channel" \
+                and sub["subscribed_by"] == ctx.user_id:
+            return channel, topic
+    raise NotYours(channel)
+
+
+def _text(value: Any, most: int = MAX_TOPIC_CHARS) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > most:
+        raise ValueError("not a value newsbot rendered")
+    return value
+
+
+def _commands(deps: Deps, action_id: str, action: dict[str, Any],
+              ctx: Context) -> tuple[Command, Context]:
+    """The /news command a Home control stands for (and where it applies). Each acts on the
+    user's own follows, mutes and settings, but Unsubscribe, which names a channel: it is
+    carried out only for a channel subscription the user made (and, with admins_only, by an
+    admin: the service checks that)."""
+    value = action.get("value")
     if action_id == home.HOME_UNFOLLOW:
-        return Command("unfollow", value), ctx
+        return Command("unfollow", _text(value)), ctx
     if action_id == home.HOME_ITEMS:
-        return Command("settings", "items", value=str(action["selected_option"]["value"])), ctx
+        option = action.get("selected_option")
+        chosen = option.get("value") if isinstance(option, dict) else None
+        return Command("settings", "items", value=_number(chosen, 99)), ctx
     if action_id == home.HOME_TIME:
-        return Command("settings", "time", value=str(action.get("selected_time"))), ctx
+        return Command("settings", "time", value=_text(action.get("selected_time"), 10)), ctx
     if action_id == home.HOME_WEEKENDS:
-        return Command("settings", "weekends", value=value), ctx
+        return Command("settings", "weekends", value=_text(value, 10)), ctx
     if action_id == home.HOME_UNMUTE:
-        return Command("unmute", value), ctx
+        return Command("unmute", _text(value)), ctx
     if action_id == home.HOME_UNSUBSCRIBE:
-        target = json.loads(value)
-        channel_ctx = Context(team_id=ctx.team_id, channel_id=str(target["c"]),
-                              user_id=ctx.user_id, is_dm=False)
-        return Command("unsubscribe", str(target["t"])), channel_ctx
+        channel, topic = _own_channel_subscription(deps, ctx, _text(value, 2000))
+        channel_ctx = Context(team_id=ctx.team_id, channel_id=channel, user_id=ctx.user_id,
+                              is_dm=False)
+        return Command("unsubscribe", topic), channel_ctx
     raise ValueError(action_id)
 
 
@@ -70,20 +114,29 @@ def on_home_action(deps: Deps) -> Handler:
 
 def _apply(deps: Deps, body: dict[str, Any]) -> None:
     ctx = _ctx(body)
+    if not ctx.user_id or not ctx.team_id:
+        log.info("a Home control without a user or team: nothing to do")
+        return
     action = _action(body)
     action_id = action.get("action_id", "")
     page = _page(body)
     notice = None
     try:
         if action_id == home.HOME_PAGE:
-            page = int(action.get("value") or 0)
+            page = int(_number(action.get("value") or "0", MAX_PAGE))
         else:
-            command, where = _commands(action_id, action, ctx)
+            command, where = _commands(deps, action_id, action, ctx)
             answer = deps.handle(command, where)
             ctx.user_tz = where.user_tz
+            ctx.is_admin = where.is_admin
             notice = getattr(answer, "text", None)
+    except NotYours:
+        log.warning("home action %s by %s names a subscription they did not make",
+                    action_id, ctx.user_id)
+        notice = ("That subscription is not one you made, so I left it alone. In its channel, "
+                  "`/news unsubscribe <topic>` stops it.")
     except (ValueError, KeyError, TypeError):
-        log.warning("home action %s with a bad value", action_id)
+        log.info("home action %s with a value newsbot never rendered", action_id)
         notice = "That control has expired; here is your Home as it is now."
     except Exception:  # on a worker thread: unless logged here, it would vanish unseen
         log.exception("home action %s failed", action_id)

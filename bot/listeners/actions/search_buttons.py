@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -10,8 +9,16 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk.errors import SlackApiError
 
-from bot.core.commands import MAX_TOPIC_CHARS, Command
-from bot.listeners.deps import Deps, Reply, context_from
+from bot.core.commands import MAX_QUERY_CHARS, MAX_TOPIC_CHARS, Command
+from bot.listeners.deps import (
+    EXPIRED,
+    Deps,
+    Reply,
+    article_id,
+    context_from,
+    json_value,
+    unplaced,
+)
 from bot.render.blocks import message_blocks, render, shared_story_blocks
 
 log = logging.getLogger("newsbot.slack")
@@ -19,9 +26,13 @@ log = logging.getLogger("newsbot.slack")
 Handler = Callable[..., None]
 
 
+MAX_OFFSET = 10_000  # "More" pages through at most this many stories
+
+
 def _value(body: dict[str, Any]) -> str:
     actions = body.get("actions") or [{}]
-    return str(actions[0].get("value") or "")
+    value = actions[0].get("value") if isinstance(actions[0], dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def subscribe(deps: Deps) -> Handler:
@@ -34,11 +45,13 @@ def subscribe(deps: Deps) -> Handler:
 
 def _subscribe(deps: Deps, body: dict[str, Any]) -> Reply:
     ctx = context_from(body)
+    if problem := unplaced(ctx):
+        return problem
     # The button's value is the search's words: that topic exactly, never read as
     # "<topic> at HH:MM" (a search for "rates at 5%" or "ai at 7pm" subscribes to just that).
     topic = " ".join(_value(body).split())
     if not topic or len(topic) > MAX_TOPIC_CHARS:
-        return message_blocks("That button has expired: search again with /news.")
+        return message_blocks(EXPIRED)
     return deps.reply(Command("subscribe", topic), ctx)
 
 
@@ -51,12 +64,16 @@ def more(deps: Deps) -> Handler:
 
 
 def _more(deps: Deps, body: dict[str, Any]) -> Reply:
-    try:
-        value = json.loads(_value(body))
-        query, offset = str(value["q"]), max(0, int(value["o"]))
-    except (ValueError, KeyError, TypeError):
-        return message_blocks("That button has expired: search again with /news.")
-    answer = deps.service.search(query, context_from(body), offset=offset)
+    ctx = context_from(body)
+    if problem := unplaced(ctx):
+        return problem
+    value = json_value(_value(body))
+    query = value.get("q") if isinstance(value, dict) else None
+    offset = value.get("o") if isinstance(value, dict) else None
+    if (not isinstance(query, str) or not query.strip() or len(query) > MAX_QUERY_CHARS
+            or type(offset) is not int or not 0 <= offset <= MAX_OFFSET):
+        return message_blocks(EXPIRED)
+    answer = deps.service.search(query, ctx, offset=offset)
     return render(answer, deps.service.clock())
 
 
@@ -71,10 +88,10 @@ def share(deps: Deps) -> Handler:
 def _share(deps: Deps, body: dict[str, Any]) -> Reply | None:
     """Post the story in the conversation; answer privately only when that fails."""
     ctx = context_from(body)
-    try:
-        article = deps.service.store.article(int(_value(body)))
-    except ValueError:
-        article = None
+    if problem := unplaced(ctx):
+        return problem
+    number = article_id(_value(body))
+    article = deps.service.store.article(number) if number is not None else None
     if article is None:
         return message_blocks("That story is no longer available.")
     text, blocks = shared_story_blocks(article, ctx.user_id, deps.service.clock())

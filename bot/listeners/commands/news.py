@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.core.commands import CommandError, parse
-from bot.listeners.deps import Deps, Reply, context_from, slack_text
+from bot.listeners.deps import Deps, Reply, context_from, slack_text, unplaced
 from bot.render.blocks import message_blocks
 
 
@@ -21,8 +21,13 @@ def handle_news(deps: Deps) -> Callable[..., None]:
 
 
 def answer(deps: Deps, command: dict[str, Any]) -> Reply:
+    ctx = context_from(command)
+    problem = unplaced(ctx)
+    if problem:
+        return problem
+    text = command.get("text")
     try:
-        parsed = parse(slack_text(command.get("text")))
+        parsed = parse(slack_text(text if isinstance(text, str) else ""))
     except CommandError as exc:
         return message_blocks(str(exc))
-    return deps.reply(parsed, context_from(command))
+    return deps.reply(parsed, ctx)

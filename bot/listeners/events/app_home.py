@@ -9,7 +9,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.core.service import Context
-from bot.listeners.deps import Deps, add_user_info
+from bot.listeners.deps import Deps, add_user_info, slack_id
 from bot.render.home import home_error_view, home_view
 
 log = logging.getLogger("newsbot.slack")
@@ -35,8 +35,13 @@ def app_home_opened(deps: Deps) -> Callable[..., None]:
     def on_open(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        ctx = Context(team_id=body.get("team_id", ""), channel_id=event.get("channel", ""),
-                      user_id=event["user"], is_dm=True)
+        user = slack_id(event.get("user"))
+        team = slack_id(body.get("team_id"))
+        if not user or not team:  # no one to publish a Home for
+            log.info("app_home_opened without a user or team: ignored")
+            return
+        ctx = Context(team_id=team, channel_id=slack_id(event.get("channel")), user_id=user,
+                      is_dm=True)
         deps.work.submit(publish_home, deps, ctx)
 
     return on_open

@@ -11,15 +11,16 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bot.config import Config, ConfigError, load_config
-from bot.core.loader import Clock, Loader, iter_files, utc_now
+from bot.core.loader import Clock, Loader, LoadReport, iter_files, utc_now
 from bot.core.search import hit_to_json, search
 from bot.digests.cli import add_digest_parser, cmd_digest
-from bot.render.text import render
+from bot.render.text import json_terminal, one_line, render
 from bot.runtime import Runtime, StartupError, say
 from storage.store import Store
 
@@ -121,8 +122,25 @@ def _port(config: Config, given: int | None = None) -> int:
 
 
 def cmd_load(args: argparse.Namespace, store: Store, clock: Clock, config: Config) -> int:
-    files = list(iter_files(args.paths))
+    """Exit 0 when every file loaded, 1 when some were bad (each named, with why), 2 when the
+    load itself failed (the database, not a file: one line says why; what was committed before
+    stays, and loading again goes on from there)."""
     loader = Loader(store, clock, max_bytes=config.loader.max_file_bytes)
+
+    def load(files: list[Path], **kw: Any) -> LoadReport | None:
+        try:
+            return loader.load(files, **kw)
+        except Exception as exc:  # the database failing, or a bug: no traceback, one line
+            print(f"newsbot load: the load failed: {one_line(type(exc).__name__)}: "
+                  f"{one_line(exc)}", file=sys.stderr)
+            log.debug("the load failed", exc_info=True)
+            return None
+
+    try:
+        files = list(iter_files(args.paths))
+    except OSError as exc:
+        print(f"newsbot load: cannot list the files: {one_line(exc)}", file=sys.stderr)
+        return 2
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if err.is_terminal and len(files) > 1:
         columns = (TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -136,11 +154,13 @@ def cmd_load(args: argparse.Namespace, store: Store, clock: Clock, config: Confi
                 if progress.tasks[0].completed % 50 == 0:
                     progress.refresh()
 
-            report = loader.load(files, on_file=step)
+            report = load(files, on_file=step)
     else:
-        report = loader.load(files)
-    for path, reason in report.bad:
-        err.print(f"bad file: {path}: {reason}", markup=False)
+        report = load(files)
+    if report is None:
+        return 2
+    for path, reason in report.bad:  # one line each, whatever the name or the reason holds
+        err.print(f"bad file: {one_line(path)}: {one_line(reason)}", markup=False)
     print(report.summary())
     return 0 if report.ok else 1
 
@@ -155,7 +175,9 @@ def cmd_search(args: argparse.Namespace, store: Store, clock: Clock) -> int:
         return 2
     result = search(store, query, limit=args.limit, offset=args.offset, now=clock())
     if args.json:
-        print(json.dumps([hit_to_json(h) for h in result.hits], ensure_ascii=False, indent=2))
+        # JSON escapes C0 controls itself; the others (C1, reordering marks) as \\u escapes too
+        text = json.dumps([hit_to_json(h) for h in result.hits], ensure_ascii=False, indent=2)
+        print(json_terminal(text))
     else:
         from bot.core.answers import SearchAnswer
 

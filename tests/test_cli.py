@@ -136,3 +136,105 @@ def test_hostile_search_exits_cleanly(loaded, query):
     proc = newsbot("--db", str(loaded), "search", query, "--json", cwd=loaded.parent)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == [] or isinstance(json.loads(proc.stdout), list)
+
+
+# -- issue 9: hostile files and data on the terminal; exit codes -------------------------------
+
+ESC_TITLE = "Watchdog caution: cheap \u202egnp.exe flights \x1b[2J\x1b]0;pwned\x07 \x9b31m now\u2066"
+
+
+def _poison(db: Path) -> None:
+    """Control characters in stored text, as a database from before the loader dropped them
+    (and as a right-to-left override, which it keeps, comes in today)."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE articles SET title = ?, provider = ?, excerpt = ? WHERE title LIKE ?",
+                 (ESC_TITLE, "Evil\x00\r\nOutlet", "line one\nline two\x1b[0m",
+                  "British watchdog urges caution%"))
+    conn.commit()
+    conn.close()
+
+
+def _raw_controls(text: str) -> list[str]:
+    return re.findall("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text)
+
+
+def test_search_shows_control_characters_from_articles_escaped(tmp_path):
+    # Bug fixed: escape codes, NUL and right-to-left overrides reached the terminal raw.
+    db = tmp_path / "n.db"
+    assert newsbot("--db", str(db), "load", str(SEED), cwd=tmp_path).returncode == 0
+    _poison(db)
+    proc = newsbot("--db", str(db), "--now", NOW, "search", "watchdog", "caution", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert _raw_controls(proc.stdout) == []
+    assert "1. Watchdog caution: cheap \\u202egnp.exe flights \\x1b[2J\\x1b]0;pwned\\x07 \\x9b31m now\\u2066" in (
+        proc.stdout)
+    assert "   Evil\\x00\\x0d\\x0aOutlet · " in proc.stdout  # one line, not three
+    proc = newsbot("--db", str(db), "--now", NOW, "search", "watchdog", "caution", "--json",
+                   cwd=tmp_path)
+    assert _raw_controls(proc.stdout.replace("\n", "")) == []
+    assert json.loads(proc.stdout)[0]["title"] == ESC_TITLE  # still the same JSON
+
+
+def test_the_shell_shows_control_characters_from_articles_escaped(tmp_path):
+    db = tmp_path / "n.db"
+    assert newsbot("--db", str(db), "load", str(SEED), cwd=tmp_path).returncode == 0
+    _poison(db)
+    proc = newsbot("--db", str(db), "--now", NOW, "shell", cwd=tmp_path,
+                   stdin="watchdog caution\nmore like 1\n")
+    assert proc.returncode == 0, proc.stderr
+    assert _raw_controls(proc.stdout) == []
+    assert "\\u202egnp.exe" in proc.stdout
+
+
+def test_bad_file_lines_are_one_line_each_whatever_the_name(tmp_path):
+    # Bug fixed: a newline in a file name split its line, escape codes in it reached the
+    # terminal, and a name that is not UTF-8 aborted the load.
+    folder = tmp_path / "in"
+    write(folder, "good.md", front(title="Fine", webUrl="https://n.example/fine"))
+    write(folder, "evil\nbad file: forged.md", "no front matter")
+    write(folder, "esc\x1b[2J.md", "no front matter")
+    (folder / os.fsdecode(b"caf\xe9.md")).write_text("no front matter")
+    write(folder, "zero-year.md", "---\ntitle: t\nwebUrl: https://n.example/z\n"
+          "publishedDateTime: 0001-01-01T00:00:00+05:00\n---\n")
+    proc = newsbot("--db", str(tmp_path / "n.db"), "load", str(folder), cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert sorted(lines) == sorted([
+        f"bad file: {folder}/evil\\x0abad file: forged.md: line 1: no front matter: the "
+        "first line is not '---'",
+        f"bad file: {folder}/esc\\x1b[2J.md: line 1: no front matter: the first line is not '---'",
+        f"bad file: {folder}/caf\\xe9.md: line 1: no front matter: the first line is not '---'",
+        f"bad file: {folder}/zero-year.md: publishedDateTime is out of range (years 1 to 9999 "
+        "in UTC): '0001-01-01 00:00:00+05:00'",
+    ]), lines
+    assert SUMMARY.search(proc.stdout).groups() == ("1", "5", "4")  # the good file loaded
+
+
+def test_load_exit_codes(tmp_path):
+    good = write(tmp_path / "in", "good.md", front(title="Fine", webUrl="https://n.example/f"))
+    bad = write(tmp_path / "in", "bad.md", "nothing")
+    db = str(tmp_path / "n.db")
+    assert newsbot("--db", db, "load", str(good), cwd=tmp_path).returncode == 0
+    assert newsbot("--db", db, "load", str(good), str(bad), cwd=tmp_path).returncode == 1
+
+
+def test_a_load_that_fails_exits_2_with_one_line(tmp_path, monkeypatch, capsys):
+    # Bug fixed: the database failing mid-load ended newsbot with a traceback.
+    import sqlite3
+
+    from bot import cli
+    from bot.core.loader import Loader
+
+    def broken(self, paths, on_file=None):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Loader, "load", broken)
+    for key in [k for k in os.environ if k.startswith("NEWSBOT_")]:
+        monkeypatch.delenv(key)
+    code = cli.main(["--db", str(tmp_path / "n.db"), "load", str(SEED)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.splitlines() == [
+        "newsbot load: the load failed: OperationalError: database or disk is full"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from bot.core.answers import (
     Answer,
@@ -17,6 +18,39 @@ from bot.core.answers import (
 )
 from bot.core.commands import SUBCOMMANDS
 from bot.core.search import StoryHit
+
+# What must never reach a terminal as it is: C0 and C1 control characters (escape sequences,
+# NUL, backspace, carriage return), the marks and overrides that reorder text (right-to-left
+# overrides can make a line read backwards), and lone surrogates (bytes of a file name that is
+# not UTF-8, which a UTF-8 terminal cannot even be sent).
+_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                     "\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_OR_NEWLINE = re.compile(_UNSAFE.pattern[:-1] + "\n]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    if 0xDC80 <= code <= 0xDCFF:  # a byte Python kept from a name that is not UTF-8
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal(text: str, *, newlines: bool = True) -> str:
+    """``text`` safe to print on a terminal: control characters, reordering marks and lone
+    surrogates shown as escapes (``\\x1b``, ``\\u202e``); with ``newlines=False`` a newline
+    too, so one value cannot split its line (or forge the next one)."""
+    return (_UNSAFE if newlines else _UNSAFE_OR_NEWLINE).sub(_escape_char, text)
+
+
+def json_terminal(text: str) -> str:
+    """JSON text safe for a terminal: what ``terminal`` escapes, as JSON ``\\uXXXX`` escapes
+    (valid only inside strings, where alone such characters can be in JSON)."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def one_line(text: object) -> str:
+    """A value from outside (a title, an address, a file name) for one line of a terminal."""
+    return terminal(str(text), newlines=False)
 
 
 def age(published_ts: int | None, now: dt.datetime) -> str:
@@ -55,6 +89,11 @@ def help_text() -> str:
 
 
 def render(answer: Answer, now: dt.datetime) -> str:
+    """The answer as terminal text, every control character from the data escaped."""
+    return terminal(_render(answer, now))
+
+
+def _render(answer: Answer, now: dt.datetime) -> str:
     if isinstance(answer, HelpAnswer):
         head = f"{answer.hint}\n\n" if answer.hint else ""
         return f"{head}newsbot commands:\n{help_text()}"
@@ -71,7 +110,8 @@ def render(answer: Answer, now: dt.datetime) -> str:
     if isinstance(answer, SettingsAnswer):
         return "\n".join(settings_lines(answer))
     if isinstance(answer, SimilarAnswer):
-        return f"More like “{answer.title}”:\n" + render(SearchAnswer(answer.result), now)
+        return (f"More like “{one_line(answer.title)}”:\n"
+                + _render(SearchAnswer(answer.result), now))
     assert isinstance(answer, SearchAnswer)
     result = answer.result
     if not result.hits:
@@ -79,13 +119,14 @@ def render(answer: Answer, now: dt.datetime) -> str:
     lines = []
     for n, hit in enumerate(result.hits, start=result.offset + 1):
         a = hit.article
-        lines.append(f"{n}. {a['title']}")
-        lines.append(f"   {a['provider']} · {age(a['published_ts'], now)} · {a['web_url']}")
+        lines.append(f"{n}. {one_line(a['title'])}")
+        lines.append(f"   {one_line(a['provider'])} · {age(a['published_ts'], now)} · "
+                     f"{one_line(a['web_url'])}")
         if a["excerpt"]:
-            lines.append(f"   {trim(a['excerpt'], 200)}")
+            lines.append(f"   {one_line(trim(a['excerpt'], 200))}")
         outlets = also_outlets(hit)
         if outlets:
-            lines.append(f"   also: {', '.join(outlets)}")
+            lines.append(f"   also: {one_line(', '.join(outlets))}")
     shown = result.offset + len(result.hits)
     lines.append(f"({shown} of {result.total} stories)")
     return "\n".join(lines)

@@ -8,6 +8,13 @@ stored. The trial logic, the oracle and what each count means: ``tests/faults.py
 
     python bench/faults.py --trials 200 --seed 1 [--jobs 2] [--keep bench/out/faults]
     python bench/faults.py --trials 0 --serve-trials 4 --seed 1
+    python bench/faults.py --trials 1 --first 57 --seed 1 -v     # replay one trial's plan
+
+The code under test is a snapshot of HEAD (``--code REV`` for another commit, ``--code here``
+for the checkout as it is, uncommitted changes included), with the harness files from the
+checkout. A trial's plan (zones, times, articles, faults by chance, which process is killed or
+frozen and when) follows from ``--seed`` and its number; what the processes then do depends on
+timing, so a replay shows the same plan, not always the same outcome.
 
 ``--serve-trials N``: the scheduler path in real time: ``newsbot serve`` killed just before,
 just after or while posting its digests of the next whole minute, restarted in the same PID
@@ -23,8 +30,11 @@ where none is due, a repeated story, an unlogged skip, a bad integrity check), e
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -51,7 +61,13 @@ SERVE_CASES = (  # (kill, restart)
 )
 
 
+HARNESS = ("tests/__init__.py", "tests/faults.py", "tests/fakeslack.py", "bench/faults.py")
+
+
 def commit() -> str:
+    """What code this runs: ``NEWSBOT_FAULTS_CODE`` (set by the snapshot), else the checkout."""
+    if os.environ.get("NEWSBOT_FAULTS_CODE"):
+        return os.environ["NEWSBOT_FAULTS_CODE"]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE.parent,
                               capture_output=True, text=True, timeout=10).stdout.strip()
@@ -60,7 +76,35 @@ def commit() -> str:
                                timeout=10).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
-    return head + (" (+ uncommitted changes)" if dirty else "")
+    return head + (" + the checkout's uncommitted changes" if dirty else "")
+
+
+def run_in_snapshot(rev: str, argv: list[str]) -> int:
+    """Run this campaign on ``rev``'s code (``git archive``), with the harness files as they
+    are in the checkout: a campaign of many minutes is not changed under it by a commit or
+    an edit in the checkout, and its report names the code it ran on."""
+    root = HERE.parent
+    short = subprocess.run(["git", "rev-parse", "--short", rev], cwd=root, check=True,
+                           capture_output=True, text=True).stdout.strip()
+    snap = Path(tempfile.mkdtemp(prefix=f"newsbot-{short}-"))
+    try:
+        archive = subprocess.run(["git", "archive", "--format=tar", rev], cwd=root, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(snap)], input=archive, check=True)
+        changed = []
+        for name in HARNESS:
+            src, dest = root / name, snap / name
+            if src.exists() and (not dest.exists() or dest.read_bytes() != src.read_bytes()):
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dest)
+                changed.append(name)
+        label = short + (f" (harness from the checkout: {', '.join(changed)})" if changed
+                         else "")
+        env = {**os.environ, "NEWSBOT_FAULTS_CODE": label, "PYTHONPATH": str(snap)}
+        return subprocess.run([sys.executable, str(snap / "bench" / "faults.py"),
+                               "--code", "here", *argv], cwd=snap, env=env).returncode
+    finally:
+        shutil.rmtree(snap, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=200, help="digest trials (default 200)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--first", type=int, default=0, help="first trial index (to replay one)")
-    parser.add_argument("--jobs", type=int, default=1, help="trials at once (default 1)")
+    parser.add_argument("--jobs", type=int, default=2, help="trials at once (default 2)")
     parser.add_argument("--serve-trials", type=int, default=0,
                         help="scheduler-path trials in real time (about a minute each)")
     parser.add_argument("--keep", type=Path, help="keep each failed trial's files here")
@@ -77,7 +121,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--signatures", type=int, default=20,
                         help="failure signatures printed (default 20)")
     parser.add_argument("-v", "--verbose", action="store_true", help="a line per trial")
+    parser.add_argument("--code", default="HEAD", metavar="REV",
+                        help="the commit whose code runs (default HEAD: a snapshot, so "
+                             "changes in the checkout during the campaign do not reach it); "
+                             "'here': the checkout as it is")
     args = parser.parse_args(argv)
+    if args.code != "here":
+        rest = list(argv if argv is not None else sys.argv[1:])
+        if "--code" in rest:
+            i = rest.index("--code")
+            del rest[i:i + 2]
+        rest = [a for a in rest if not a.startswith("--code=")]
+        if args.keep:
+            rest += ["--keep", str(args.keep.resolve())]
+        return run_in_snapshot(args.code, rest)
     knobs = Knobs(lease_seconds=args.lease)
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)

@@ -237,6 +237,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # bodies POSTed to response_url
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.deleted: list[dict[str, Any]] = []  # messages removed by chat.delete (+ channel)
         self.views: dict[str, dict[str, Any]] = {}  # user -> last published Home view
         self.users: dict[str, dict[str, Any]] = {}
         self._scripts: dict[str, list[Fail | dict[str, Any]]] = defaultdict(list)
@@ -504,6 +505,14 @@ class FakeSlack:
             more = len(msgs) > start + limit
             return {"ok": True, "messages": page, "has_more": more,
                     "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+        if method == "chat.delete":
+            with self._lock:
+                msgs = self.messages.get(p.get("channel", ""), [])
+                for n, m in enumerate(msgs):
+                    if m["ts"] == p.get("ts"):
+                        self.deleted.append({"channel": p["channel"], **msgs.pop(n)})
+                        return {"ok": True, "channel": p["channel"], "ts": p["ts"]}
+            return {"ok": False, "error": "message_not_found"}
         if method == "users.info":
             user = self.users.get(p.get("user", ""))
             if user is None:

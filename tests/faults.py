@@ -424,6 +424,7 @@ class TrialResult:
     integrity: str = ""
     unsettled: int = 0  # days whose clean reruns did not come to "nothing due"
     unrecorded: int = 0  # posted stories newsbot has no delivery for (diagnostic)
+    withdrawn: int = 0  # digests posted, then deleted by newsbot (a duplicate seen for a while)
     run_states: Counter[str] = field(default_factory=Counter)  # final digest_runs states
     errors: list[str] = field(default_factory=list)  # the harness's own trouble
     signatures: list[str] = field(default_factory=list)
@@ -494,8 +495,12 @@ def check(result: TrialResult, fake: FakeSlack, db: Path, expectations: list[Exp
     by_conv: dict[str, list[Expectation]] = defaultdict(list)
     for exp in expectations:
         by_conv[exp.conv.channel_id].append(exp)
+    with fake._lock:
+        deleted = [m for m in fake.deleted
+                   if (m.get("metadata") or {}).get("event_type") == "news_digest"]
     for channel_id, exps in by_conv.items():
         conv = exps[0].conv
+        result.withdrawn += sum(m["channel"] == conv.post_to for m in deleted)
         messages = digest_messages(fake, conv.post_to)
         by_date: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for m in messages:
@@ -1177,6 +1182,7 @@ class Campaign:
             ("integrity_check not ok", str(sum(r.integrity != "ok" for r in rs))),
             ("days unsettled after reruns", str(self.total("unsettled"))),
             ("posted, no delivery row", str(self.total("unrecorded"))),
+            ("duplicates withdrawn (chat.delete)", str(self.total("withdrawn"))),
             ("harness errors", str(sum(len(r.errors) for r in rs))),
             ("final run states", ", ".join(f"{k} {v}" for k, v in
                                            sorted(self.counter("run_states").items()))),

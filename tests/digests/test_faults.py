@@ -125,6 +125,17 @@ def test_on_request_sees_each_call_and_may_choose_its_fault(bare: FakeSlack) -> 
     assert len(bare.posts()) == 1 and bare.injected == {("chat.postMessage", "5xx"): 1}
 
 
+def test_chat_delete_removes_a_message_and_keeps_it_aside(bare: FakeSlack) -> None:
+    c = client(bare)
+    ts = [c.chat_postMessage(channel="C1", text=str(n))["ts"] for n in range(2)]
+    assert c.chat_delete(channel="C1", ts=ts[0])["ok"]
+    assert [m["ts"] for m in bare.posts("C1")] == ts[1:]
+    assert [(m["channel"], m["ts"]) for m in bare.deleted] == [("C1", ts[0])]
+    with pytest.raises(SlackApiError) as exc:
+        c.chat_delete(channel="C1", ts=ts[0])
+    assert exc.value.response["error"] == "message_not_found"
+
+
 # -- the oracle ------------------------------------------------------------------------------
 
 

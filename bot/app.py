@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
@@ -15,6 +16,8 @@ from bot.listeners.deps import Deps
 log = logging.getLogger("newsbot.app")
 
 WORKERS = 4  # threads doing the work after acks (searches, Slack calls)
+# Each app's executors, listener threads first: a graceful stop finishes what they hold.
+_EXECUTORS: weakref.WeakKeyDictionary[App, list[ThreadPoolExecutor]] = weakref.WeakKeyDictionary()
 
 
 class _OneClient(logging.Filter):
@@ -37,6 +40,7 @@ def build_app(service: NewsService, client: WebClient, signing_secret: str | Non
     logsafe.install()
     bolt_log = logging.getLogger("newsbot.bolt")
     bolt_log.addFilter(_ONE_CLIENT)
+    listener_threads = ThreadPoolExecutor(max_workers=64, thread_name_prefix="bolt")
     app = App(
         client=client,
         signing_secret=signing_secret,
@@ -44,9 +48,10 @@ def build_app(service: NewsService, client: WebClient, signing_secret: str | Non
         token_verification_enabled=False,
         logger=bolt_log,
         # Listener threads only ack and hand over; many of them keep acks from queueing.
-        listener_executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix="bolt"),
+        listener_executor=listener_threads,
     )
     work = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="newsbot-work")
+    _EXECUTORS[app] = [listener_threads, work]
     listeners.register(app, Deps(service=service, client=client, work=work))
 
     @app.error
@@ -54,3 +59,10 @@ def build_app(service: NewsService, client: WebClient, signing_secret: str | Non
         log.exception("listener failed: %s", type(error).__name__, exc_info=error)
 
     return app
+
+
+def finish_work(app: App) -> None:
+    """Let the listeners and the work they handed over finish (answers still owed through
+    response_url, Home tabs to publish), then take no more: part of a graceful stop."""
+    for executor in _EXECUTORS.pop(app, []):
+        executor.shutdown(wait=True)

@@ -91,6 +91,12 @@ class Runtime:
             )
         return digests
 
+    def stop(self, digests: DigestScheduler) -> None:
+        """The end of a graceful stop, once the server has answered what was in flight: let a
+        digest run finish, stop the scheduler, close the database."""
+        digests.shutdown(wait=True)
+        self.store.close()
+
 
 def say(message: str) -> None:
     print(f"newsbot: {message}", file=sys.stderr, flush=True)

@@ -145,8 +145,7 @@ class Bot:
         return sorted(self.slack.responses, key=lambda r: int(r["url_name"].lstrip("cmdat")))
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
         self.store.close()
 
 
@@ -163,7 +162,6 @@ def start_bot(tmp_path: Path, slack: FakeSlack, clock: Any, extra_env: dict[str,
     runtime = Runtime(config, store, clock)
     app = runtime.build_app(http=True)
     server = make_http_server(app, store, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},  # fast shutdown
-                     daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/slack/events"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.port}/slack/events"
     return Bot(slack, store, runtime, url, server)

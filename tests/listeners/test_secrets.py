@@ -5,11 +5,24 @@ from __future__ import annotations
 import json
 import logging
 
-from tests.slackhttp import BOT_TOKEN, SIGNING_SECRET
+import pytest
+
+from tests.listeners.conftest import NOW
+from tests.slackhttp import BOT_TOKEN, SIGNING_SECRET, start_bot
 
 
-def test_no_secret_in_logs_or_messages_even_at_debug(bot, caplog):
+@pytest.fixture
+def debug_bot(tmp_path, slack, caplog):
+    """A bot started at DEBUG, as NEWSBOT_LOG_LEVEL=DEBUG starts one (the level at start
+    decides whether Bolt's and slack_sdk's loggers say more than warnings)."""
     caplog.set_level(logging.DEBUG)
+    b = start_bot(tmp_path, slack, lambda: NOW)
+    yield b
+    b.close()
+
+
+def test_no_secret_in_logs_or_messages_even_at_debug(debug_bot, caplog):
+    bot = debug_bot
     bot.ask("facial recognition")
     bot.ask("subscribe ai")
     bot.action("news_share", str(bot.store._rows("SELECT id FROM articles LIMIT 1")[0]["id"]))

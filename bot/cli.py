@@ -80,7 +80,7 @@ def cmd_serve(runtime: Runtime, host: str, port: int) -> int:
         serve_http(app, runtime.store, host, port, started=lambda bound: say(
             f"serving Slack over HTTP on {host}:{bound} (POST /slack/events, GET /healthz)"))
     finally:
-        digests.shutdown()
+        runtime.stop(digests)
     return 0
 
 

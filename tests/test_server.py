@@ -84,7 +84,7 @@ def test_sigterm_answers_what_is_in_flight_then_stops_cleanly(tmp_path):
         names = {r["url_name"] for r in slack.responses}
         assert "before" in names
         assert len(names) - 1 == statuses.count(200)
-        # (the database closed: see test_sigterm_closes_the_database)
+        assert not (tmp_path / "x.db-wal").exists()  # the database was closed
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -60,7 +60,8 @@ class Deps:
                            "text": "Sorry, that did not work. Please try again."}}])
             if reply is None:
                 return
-            if respond is None:  # a request without a response_url: nowhere to answer
+            if respond is None or not getattr(respond, "response_url", None):
+                # a request without a response_url (forged or broken): nowhere to answer
                 log.info("no response_url to answer on")
                 return
             text, blocks = reply

@@ -53,7 +53,7 @@ def shape(rng: random.Random, bot: Bot) -> dict[str, Any]:
         ["ai", "1", json.dumps({"q": "ai", "o": 5}), json.dumps({"l": 1}),
          json.dumps({"m": "reuters.com"}), json.dumps({"c": "C2", "t": "robots"})])
     payload: dict[str, Any] = {
-        "type": kind, "team": {"id": "T1"}, "user": {"id": rng.choice(["U1", "U2", "UADMIN"])},
+        "type": kind, "team": {"id": "T1"}, "user": {"id": rng.choice(["U1", "U3", "UADMIN"])},  # not U2
         "channel": {"id": rng.choice(["C1", "C2", "D1"])}, "api_app_id": "A1",
         "response_url": bot.slack.response_url(f"fz{rng.randint(0, 10**6)}"),
         "actions": [{"action_id": action_id, "value": value, "type": "button",
@@ -92,7 +92,7 @@ def build(rng: random.Random, bot: Bot) -> tuple[bytes, dict[str, str], bool]:
             body, ctype = json.dumps(payload), "application/json"
     elif pick < 0.6:  # slash commands with odd fields
         fields = {"team_id": "T1", "channel_id": rng.choice(["C1", "", "D1", "x y"]),
-                  "user_id": rng.choice(["U1", "", "U2"]), "command": rng.choice(["/news", "/x"]),
+                  "user_id": rng.choice(["U1", "", "U3"]), "command": rng.choice(["/news", "/x"]),
                   "text": rng.choice(["help", "settings items ²", "subscribe ai", "", "\x00"]),
                   "response_url": bot.slack.response_url(f"fz{rng.randint(0, 10**6)}")}
         for key in rng.sample(list(fields), rng.randint(0, 2)):
@@ -180,7 +180,7 @@ def run(seed: int, count: int) -> tuple[int, list[str]]:
             time.sleep(0.5)
             sorry = [r for r in slack.responses if "Sorry, that did not work" in str(r.get("text"))]
             failures += [f"answered 'Sorry': {r['url_name']}" for r in sorry]
-            if [s["topic"] for s in bot.store.subscriptions("T1", "C2")] != ["robots"]:
+            if "robots" not in [s["topic"] for s in bot.store.subscriptions("T1", "C2")]:
                 failures.append("a forged value removed C2's subscription")
             if bot.store._rows("SELECT * FROM subscriptions WHERE channel_id = ''"):
                 failures.append("a subscription stored for channel ''")

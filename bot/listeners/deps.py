@@ -60,7 +60,8 @@ class Deps:
                            "text": "Sorry, that did not work. Please try again."}}])
             if reply is None:
                 return
-            if respond is None or not getattr(respond, "response_url", None):
+            url = getattr(respond, "response_url", None) if respond is not None else None
+            if not isinstance(url, str) or not url.startswith(("https://", "http://")):
                 # a request without a response_url (forged or broken): nowhere to answer
                 log.info("no response_url to answer on")
                 return
@@ -68,8 +69,8 @@ class Deps:
             try:
                 respond(text=text, blocks=blocks, response_type="ephemeral",
                         replace_original=replace_original)
-            except Exception:
-                log.exception("could not answer through response_url")
+            except Exception as exc:  # Slack down, or a response_url that leads nowhere
+                log.warning("could not answer through response_url: %s", type(exc).__name__)
 
         self.work.submit(run)
 

@@ -945,6 +945,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def healthy(port: int) -> bool:
+    """Whether ``newsbot serve`` answers ``GET /healthz`` on ``port``."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
 def unshare_works() -> bool:
     if not shutil.which("unshare"):
         return False
@@ -989,7 +1000,7 @@ def serve_conversations(rng: random.Random, due_at: dt.datetime, knobs: Knobs,
 
 
 def run_serve_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, kill: str = "mid",
-                    restart: str = "fresh-ns", catch_up: bool = False, lead: float = 8.0,
+                    restart: str = "fresh-ns", catch_up: bool = False,
                     settle: float | None = None, keep: Path | None = None) -> TrialResult:
     """``newsbot serve`` killed around its digests' moment and restarted (module docstring).
 
@@ -997,19 +1008,20 @@ def run_serve_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, kill: str 
     the first post of the due minute has reached Slack); ``restart``: ``same-ns`` or
     ``fresh-ns`` (``unshare --pid --fork --mount-proc``; without it, ``fresh-ns`` is simulated:
     the dead bot's open runs are given another host's owner identity before the restart, so
-    that it cannot be proven dead either). ``catch_up``:
-    due minutes ago, not at the next minute (no wait: the start's catch-up posts them).
+    that it cannot be proven dead either). The bot starts 5-20 s before the due minute (this
+    waits for it: up to a minute and a half). ``catch_up``: due minutes ago instead (no wait:
+    the start's catch-up posts them).
     """
     rng = random.Random(f"serve:{seed}:{index}")
     began = time.monotonic()
     now = dt.datetime.now(UTC)
+    lead = rng.uniform(5, 20)  # the bot starts this long before the due minute
     if catch_up:
         due_at = now.replace(second=0, microsecond=0)
         kill = "mid"
-    else:
-        due_at = (now + dt.timedelta(seconds=lead + 60)).replace(second=0, microsecond=0)
-        if (due_at - now).total_seconds() > lead + 20:  # start about ``lead`` s before it
-            due_at -= dt.timedelta(minutes=1)
+    else:  # the first whole minute with room for the set-up and the lead
+        due_at = (now + dt.timedelta(seconds=lead + 5 + 59.999)).replace(second=0,
+                                                                          microsecond=0)
     result = TrialResult(index, seed, due_at, path="serve-catch-up" if catch_up else "serve")
     result.note = f"kill {kill}, restart {restart}"
     work = Path(tempfile.mkdtemp(prefix=f"serve-{index}-"))
@@ -1040,9 +1052,12 @@ def run_serve_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, kill: str 
         # the conversations of the due minute (catch_up: of the last minutes)
         due_now = [c for c in convs if c.category == "due" and c.offset_min > -30]
 
+        ports: dict[str, int] = {}
+
         def serve(name: str, fresh: bool) -> Proc:
+            ports[name] = free_port()
             cmd = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1",
-                   "--port", str(free_port())]
+                   "--port", str(ports[name])]
             if fresh and unshare_works():
                 cmd = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", *cmd]
             elif fresh:  # simulated: the dead owner ran elsewhere (another host, same PID)
@@ -1057,9 +1072,14 @@ def run_serve_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, kill: str 
             result.processes += 1
             return p
 
+        if not catch_up:  # wait for the moment to start the bot
+            _wait_for(lambda: dt.datetime.now(UTC) >= due_at - dt.timedelta(seconds=lead), 90,
+                      0.05)
+            result.note += f", started {lead:.0f}s before the due minute"
         first = serve("s1", False)
         t0 = time.monotonic()
-        if not _wait_for(lambda: "serving Slack over HTTP" in first.err(), 60):
+        if not _wait_for(lambda: healthy(ports["s1"]) or not first.alive(), 60, 0.1) \
+                or not first.alive():
             raise RuntimeError(f"serve did not start: {first.err()[-500:]}")
 
         def posts_to(targets: list[Conversation]) -> int:
@@ -1099,13 +1119,27 @@ def run_serve_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, kill: str 
         second = serve("s2", fresh)
         result.process_faults[f"restart {'fresh PID namespace' if fresh else 'same namespace'}"
                               + ("" if not fresh or unshare_works() else " (simulated)")] += 1
-        if not _wait_for(lambda: "serving Slack over HTTP" in second.err(), 60):
+        if not _wait_for(lambda: healthy(ports["s2"]) or not second.alive(), 60, 0.1) \
+                or not second.alive():
             raise RuntimeError(f"the restart did not start: {second.err()[-500:]}")
         want = [e for e in expectations if e.post]
         # The restarted bot catches up: at once, or when the dead owner's lease ends.
         limit = knobs.lease_seconds + knobs.retry_inline_seconds + 60
         _wait_for(lambda: all(digest_messages(fake, e.conv.post_to) for e in want), limit, 0.2)
+
+        def open_runs() -> int:
+            conn = sqlite3.connect(db)
+            try:
+                return conn.execute("SELECT count(*) FROM digest_runs WHERE state IN "
+                                    "('running', 'posting', 'waiting')").fetchone()[0]
+            finally:
+                conn.close()
+
+        # ... and records what it posted (or adopted): no run left open
+        if not _wait_for(lambda: open_runs() == 0, limit, 0.2):
+            result.unsettled += 1
         time.sleep(settle if settle is not None else knobs.lease_seconds + 2)  # late copies
+        fake.wait_idle(30)
         result.note += f", {posted_before} posted before the kill"
         second.signal(signal.SIGKILL, "stop", t0)  # (PID 1 of a namespace ignores SIGTERM)
         second.popen.wait(10)
@@ -1180,7 +1214,7 @@ class Campaign:
             ("skips expected", str(self.total("expected_skips"))),
             ("skips not recorded+logged", str(self.total("skips_unlogged"))),
             ("integrity_check not ok", str(sum(r.integrity != "ok" for r in rs))),
-            ("days unsettled after reruns", str(self.total("unsettled"))),
+            ("not settled at the end", str(self.total("unsettled"))),
             ("posted, no delivery row", str(self.total("unrecorded"))),
             ("duplicates withdrawn (chat.delete)", str(self.total("withdrawn"))),
             ("harness errors", str(sum(len(r.errors) for r in rs))),

@@ -122,6 +122,7 @@ class VirtualClock:
 
     def set(self, moment: dt.datetime) -> None:
         self._base, self._mono = moment, time.monotonic()
+        self._segments = [*getattr(self, "_segments", []), (self._mono, moment.timestamp())]
 
     @property
     def origin(self) -> float:
@@ -130,6 +131,14 @@ class VirtualClock:
 
     def now(self) -> dt.datetime:
         return self._base + dt.timedelta(seconds=time.monotonic() - self._mono)
+
+    def epoch_of(self, monotonic: float) -> float:
+        """What this clock read (epoch seconds) at a monotonic time (of any day so far)."""
+        mono, base = self._segments[0]
+        for seg_mono, seg_base in self._segments:
+            if seg_mono <= monotonic:
+                mono, base = seg_mono, seg_base
+        return base + monotonic - mono
 
     def epoch(self) -> float:
         return self.now().timestamp()
@@ -344,6 +353,7 @@ class Proc:
     err_path: Path
     started: float  # monotonic
     events: list[str] = field(default_factory=list)  # what was done to it, when
+    marks: list[tuple[str, float]] = field(default_factory=list)  # (signal, monotonic time)
     applied: list[str] = field(default_factory=list)  # faults that landed on a live process
 
     def out(self) -> str:
@@ -363,6 +373,7 @@ class Proc:
             os.killpg(self.popen.pid, sig)
         except ProcessLookupError:
             return False
+        self.marks.append((signal.Signals(sig).name, time.monotonic()))
         self.events.append(f"{what} at +{time.monotonic() - t0:.2f}s "
                            f"({time.monotonic() - self.started:.2f}s after its start)")
         return True
@@ -425,6 +436,7 @@ class TrialResult:
     unsettled: int = 0  # days whose clean reruns did not come to "nothing due"
     unrecorded: int = 0  # posted stories newsbot has no delivery for (diagnostic)
     withdrawn: int = 0  # digests posted, then deleted by newsbot (a duplicate seen for a while)
+    duplicate_kinds: Counter[str] = field(default_factory=Counter)  # see DUPLICATE_KINDS
     run_states: Counter[str] = field(default_factory=Counter)  # final digest_runs states
     errors: list[str] = field(default_factory=list)  # the harness's own trouble
     signatures: list[str] = field(default_factory=list)
@@ -471,10 +483,40 @@ def message_links(message: dict[str, Any]) -> list[str]:
     return LINK.findall(json.dumps(message.get("blocks") or []).replace("\\/", "/"))
 
 
+DUPLICATE_KINDS = {
+    "A": "a killed process's post, held in Slack at the kill, landed after a takeover posted",
+    "B": "a frozen process posted at once on waking (frozen between its lease check and the "
+         "send), after a takeover posted",
+    "?": "other",
+}
+
+
+def duplicate_kind(fake: FakeSlack, conv: Conversation, messages: list[dict[str, Any]],
+                   procs: list[Proc], to_epoch: Callable[[float], float]) -> str:
+    """Which known way two digests of one date came about (``DUPLICATE_KINDS``)."""
+    marks = [(sig, to_epoch(t)) for p in procs for sig, t in p.marks]
+    kills = [t for sig, t in marks if sig == "SIGKILL"]
+    for f in fake.fault_log:
+        if f.method == "chat.postMessage" and f.channel == conv.post_to \
+                and f.kind in ("hang", "hang_drop"):
+            held = float(f.detail.split()[0]) if f.detail else 0.0
+            if any(f.at - 0.05 <= k <= f.at + held + 0.05 for k in kills):
+                return "A"
+    conts = [t for sig, t in marks if sig == "SIGCONT"]
+    if any(c <= float(m["ts"]) <= c + 0.5 for c in conts for m in messages):
+        return "B"
+    return "?"
+
+
 def check(result: TrialResult, fake: FakeSlack, db: Path, expectations: list[Expectation],
-          procs: list[Proc], t0s: dict[int, float], logs: str = "") -> None:
+          procs: list[Proc], t0s: dict[int, float], logs: str = "",
+          to_epoch: Callable[[float], float] | None = None) -> None:
     """The oracle: fills ``result``'s counts and signatures from the fake's messages (and, for
-    skips, the processes' logs and the database's runs)."""
+    skips, the processes' logs and the database's runs). ``to_epoch``: a monotonic time as
+    the fake's clock reads it (to tell how a duplicate came about)."""
+    if to_epoch is None:
+        offset = time.time() - time.monotonic()
+        to_epoch = lambda m: m + offset  # noqa: E731
     logs = "\n".join([logs] + [p.err() + p.out() for p in procs])
     conn = sqlite3.connect(db)
     try:
@@ -516,7 +558,10 @@ def check(result: TrialResult, fake: FakeSlack, db: Path, expectations: list[Exp
                     problems.append(f"day {exp.day} {date}: MISSING (due {exp.due:%H:%M} UTC)")
                 elif got > 1:
                     result.duplicates += got - 1
-                    problems.append(f"day {exp.day} {date}: {got} DIGESTS")
+                    kind = duplicate_kind(fake, conv, by_date[date], procs, to_epoch)
+                    result.duplicate_kinds[kind] += got - 1
+                    problems.append(f"day {exp.day} {date}: {got} DIGESTS (kind {kind}: "
+                                    f"{DUPLICATE_KINDS[kind]})")
             else:
                 result.expected_skips += 1
                 if got:
@@ -854,8 +899,10 @@ def _clean_reruns(day: int, clock: VirtualClock, env: dict[str, str], work: Path
 
 
 def run_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, keep: Path | None = None,
-              keep_all: bool = False) -> TrialResult:
-    """One randomized trial over two days (see the module docstring)."""
+              keep_all: bool = False, sabotage: str | None = None) -> TrialResult:
+    """One randomized trial over two days (see the module docstring). ``sabotage`` (to check
+    the oracle): ``forget-deliveries`` deletes newsbot's delivery records after day 1 (day 2
+    repeats stories), ``forget-runs`` deletes day 1's runs (the day is posted again)."""
     rng = random.Random(f"{seed}:{index}")
     moment = pick_moment(rng)
     result = TrialResult(index, seed, moment)
@@ -893,6 +940,12 @@ def run_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, keep: Path | Non
                     insert_articles(store, rng, make_articles(rng, moment, 2, index, used))
                 finally:
                     store.close()
+                if sabotage:
+                    conn = sqlite3.connect(db)
+                    with conn:
+                        conn.execute({"forget-deliveries": "DELETE FROM deliveries",
+                                      "forget-runs": "DELETE FROM digest_runs"}[sabotage])
+                    conn.close()
             clock.set(day_moment)
             t0s[day] = clock.epoch()
             exps = [expectation(c, day, day_moment, knobs.grace_hours,
@@ -912,7 +965,7 @@ def run_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, keep: Path | Non
         for (method, kind), count in fake.injected.items():
             result.slack_faults[kind] += count
             result.slack_faults_by_method[f"{method} {kind}"] += count
-        check(result, fake, db, expectations, procs, t0s)
+        check(result, fake, db, expectations, procs, t0s, to_epoch=clock.epoch_of)
         for p in procs:
             if p.popen.returncode not in (0, 1, -signal.SIGKILL) and p.role != "serve":
                 result.errors.append(f"{p.name} exited {p.popen.returncode}: "
@@ -1208,6 +1261,8 @@ class Campaign:
         rows += [
             ("digests due (conv x date)", str(self.total("expected_posts"))),
             ("duplicates", str(self.total("duplicates"))),
+            *((f"  duplicates of kind {k}", f"{n}: {DUPLICATE_KINDS[k]}")
+              for k, n in sorted(self.counter("duplicate_kinds").items())),
             ("missing", str(self.total("missing"))),
             ("digests where none due", str(self.total("unexpected"))),
             ("stories repeated", str(self.total("repeated"))),

@@ -218,6 +218,9 @@ class DigestConfig:
     retry_cap_seconds: float = setting(300.0, number(0, 86400, unit="seconds"))
     # how long one run keeps retrying in-process before handing the retry to the scheduler
     retry_inline_seconds: float = setting(60.0, number(0, 86400, unit="seconds"))
+    # how long after a post whose answer never came its absence from Slack's history is
+    # believed (it may still be stored a moment later): more than the Web API client's timeout
+    post_settle_seconds: float = setting(15.0, number(0, 3600, unit="seconds"))
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,7 @@ def bad_values(key: str) -> list[str]:
         "digest.retry_base_seconds": bad_numbers(rng, 0, 3600, above_lo=False),
         "digest.retry_cap_seconds": bad_numbers(rng, 0, 86400, above_lo=False),
         "digest.retry_inline_seconds": bad_numbers(rng, 0, 86400, above_lo=False),
+        "digest.post_settle_seconds": bad_numbers(rng, 0, 3600, above_lo=False),
     }
     if key in numbers:
         return base + numbers[key]

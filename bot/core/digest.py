@@ -55,6 +55,7 @@ class DigestSettings:
     retry_base_seconds: float = 2.0
     retry_cap_seconds: float = 300.0
     retry_inline_seconds: float = 60.0
+    post_settle_seconds: float = 15.0
 
     @classmethod
     def from_config(cls, config: Config) -> DigestSettings:
@@ -68,6 +69,7 @@ class DigestSettings:
             retry_base_seconds=d.retry_base_seconds,
             retry_cap_seconds=d.retry_cap_seconds,
             retry_inline_seconds=d.retry_inline_seconds,
+            post_settle_seconds=d.post_settle_seconds,
         )
 
 

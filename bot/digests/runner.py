@@ -484,6 +484,14 @@ class DigestRunner:
                 return result
             if found is not None:
                 return self._adopt(run, result, found)
+            wait = self._unsettled_for(run)
+            if wait > 0:  # it may still land: look again once it cannot
+                retry_at = self.clock() + dt.timedelta(seconds=wait)
+                self.store.release_digest_run(run["id"], owner=self.owner, now=self.clock(),
+                                              retry_at=retry_at, error=error)
+                result.status, result.retry_at = "retry", retry_at
+                result.error = "its last post may still be on its way to Slack"
+                return result
         reason = (f"gave up: {error}; the grace period of {self.settings.grace_hours:g} h "
                   f"after {result.due.isoformat()} is over")
         log.warning("skipping the %s digest of %s/%s (%s); next one at its usual time",
@@ -492,6 +500,18 @@ class DigestRunner:
                                   now=self.clock(), error=reason[:500])
         result.status, result.error = "skipped", reason
         return result
+
+    def _unsettled_for(self, run: dict[str, Any]) -> float:
+        """Seconds until a post whose answer never came can no longer appear in Slack."""
+        last = run["post_last_at"]
+        if not last:
+            return 0.0
+        # A post whose answer never came (a timeout, a dropped connection, a process killed or
+        # frozen while it was in flight) may still be stored by Slack a moment later: its
+        # absence from the history proves nothing until digest.post_settle_seconds after it.
+        settled = dt.datetime.fromisoformat(last) + dt.timedelta(
+            seconds=self.settings.post_settle_seconds)
+        return max(0.0, (settled - self.clock()).total_seconds())
 
     def _adopt(self, run: dict[str, Any], result: RunResult, ts: str) -> RunResult:
         self.store.finish_digest_run(run["id"], message_ts=ts, now=self.clock())
@@ -569,9 +589,13 @@ class DigestRunner:
             if state.conversation is None:
                 state.conversation = self._conversation(channel_id, topics[0].get("kind"))
             if state.unknown:
-                found = self._find_posted(state.conversation, day, self._fresh(run))
+                fresh = self._fresh(run)
+                found = self._find_posted(state.conversation, day, fresh)
                 if found is not None:
                     return self._adopt(run, result, found)
+                wait = 0.0 if state.answered else self._unsettled_for(fresh)
+                if wait > 0:
+                    raise _Transient("the last post may still be on its way to Slack", wait)
                 state.unknown = False  # not in Slack: this post never arrived
         except SlackApiError as exc:
             code = str(exc.response.get("error") or "")
@@ -598,7 +622,7 @@ class DigestRunner:
                                             lease=self.lease, plan=message.shown.plan(),
                                             conversation=state.conversation):
             raise _LostLease
-        state.unknown = True
+        state.unknown, state.answered = True, False
         try:
             response = self.client.chat_postMessage(
                 channel=state.conversation,
@@ -616,6 +640,7 @@ class DigestRunner:
                 self._not_delivered(run, state)
                 raise _Transient(f"HTTP 429 {code}".strip(), retry_after(exc)) from None
             if status >= 500 or code in UNSURE_ERRORS:  # may have been stored all the same
+                state.answered = True  # ... but Slack is done with it: history will tell
                 raise _Transient(f"HTTP {status} {code}".strip()) from None
             self._not_delivered(run, state)
             if code in CHANNEL_GONE:
@@ -777,4 +802,5 @@ class _Attempts:
 
     unknown: bool  # the last post may be in Slack
     conversation: str | None
+    answered: bool = False  # Slack answered the last post (so it is done with it)
     message: Any = None  # the rendered digest, composed once

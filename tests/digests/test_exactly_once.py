@@ -323,3 +323,39 @@ def test_newsbot_digest_says_a_digest_is_not_posted_yet(store: Store, fake: Fake
     assert cmd_digest(args, store, lambda: DUE, config, out=out, err=io.StringIO()) == 0
     assert "C1 2024-05-02: posted" in out.getvalue()
     assert len(digest_posts(fake, "C1")) == 1
+
+
+def test_a_post_still_on_its_way_when_its_process_died_is_waited_for(
+        store: Store, fake: FakeSlack, clock: Clock) -> None:
+    """Found by the fault campaign (seed 31, trials 14 and 143): a process killed while its
+    post was in flight; the next process, seeing it dead, took over at once, found nothing in
+    the history, and posted; Slack then stored the first post too. Two digests."""
+    from bot.digests.runner import _host_identity
+
+    dead = f"{_host_identity()}|999999999|dead"  # this machine, a PID that cannot be alive
+    old = make_runner(store, fake, clock, Sleeps())
+    old.owner = dead
+
+    def die(_: float) -> None:
+        raise Killed
+
+    old.sleep = die
+    fake.script("chat.postMessage", Fail(drop_before_store=True))
+    with pytest.raises(Killed):
+        old.run_channel(TEAM, "C1")
+    run = store.digest_run(TEAM, "C1", "2024-05-02")
+
+    def slack_stores_it_late(_: float) -> None:  # the first post lands while we wait
+        fake.messages["C1"].append({
+            "ts": f"{clock().timestamp():.6f}", "text": "late", "blocks": [],
+            "metadata": {"event_type": "news_digest",
+                         "event_payload": {"date": "2024-05-02", "run_id": run["id"]}}})
+
+    sleeps = Sleeps(clock)
+    sleeps.hooks.append(slack_stores_it_late)
+    runner = make_runner(store, fake, clock, sleeps)
+    result = runner.run_channel(TEAM, "C1")  # the owner is dead: taken over at once
+    assert result.status == "adopted", result
+    assert sleeps and sleeps[0] <= 15.0  # it waited for the post to settle, no longer
+    assert len(digest_posts(fake, "C1")) == 1
+    assert len(store.deliveries(TEAM, "C1")) == 2

@@ -139,6 +139,7 @@ class Call:
     params: dict[str, Any]
     headers: dict[str, str]
     peer: tuple[str, int] | None = None  # the client's address (which process called)
+    at: float = 0.0  # when it arrived, by the fake's clock
 
 
 @dataclass
@@ -370,7 +371,8 @@ class FakeSlack:
                 self._changed.notify_all()
             return
         method = path.removeprefix("/api/")
-        call = Call(method, params, headers, tuple(handler.client_address[:2]))  # type: ignore[arg-type]
+        call = Call(method, params, headers, tuple(handler.client_address[:2]),  # type: ignore[arg-type]
+                    self.clock())
         with self._lock:
             self.in_flight += 1
             self.calls.append(call)

@@ -94,6 +94,7 @@ class Knobs:
     retry_base_seconds: float = 0.1
     retry_cap_seconds: float = 1.0
     retry_inline_seconds: float = 3.0
+    post_settle_seconds: float = 2.5  # hangs end within 1.5 s: nothing lands later
     grace_hours: float = 2.0
     fault_rates: tuple[float, ...] = (0.1, 0.2, 0.35)  # P(a post gets a fault), one per trial
     outage_chance: float = 0.15  # P(a day begins with Slack down for posts)
@@ -109,6 +110,7 @@ class Knobs:
             "NEWSBOT_DIGEST_RETRY_BASE_SECONDS": str(self.retry_base_seconds),
             "NEWSBOT_DIGEST_RETRY_CAP_SECONDS": str(self.retry_cap_seconds),
             "NEWSBOT_DIGEST_RETRY_INLINE_SECONDS": str(self.retry_inline_seconds),
+            "NEWSBOT_DIGEST_POST_SETTLE_SECONDS": str(self.post_settle_seconds),
             "NEWSBOT_DIGEST_GRACE_HOURS": str(self.grace_hours),
             "NEWSBOT_LOG_LEVEL": "INFO",
         }
@@ -503,7 +505,9 @@ def duplicate_kind(fake: FakeSlack, conv: Conversation, messages: list[dict[str,
             if any(f.at - 0.05 <= k <= f.at + held + 0.05 for k in kills):
                 return "A"
     conts = [t for sig, t in marks if sig == "SIGCONT"]
-    if any(c <= float(m["ts"]) <= c + 0.5 for c in conts for m in messages):
+    arrivals = [c.at for c in list(fake.calls)
+                if c.method == "chat.postMessage" and c.params.get("channel") == conv.post_to]
+    if any(c <= t <= c + 0.5 for c in conts for t in arrivals):
         return "B"
     return "?"
 
@@ -689,6 +693,8 @@ class Act:
 
     fault: str  # kill, freeze
     trigger: str  # time: process ``proc`` at ``at`` s after its start (imports done);
+    #   fence: the process that has just passed the phase's ``k``-th lease check before a
+    #   post (``post_attempts`` went up), before its request reaches Slack;
     #   post: whichever process sends the phase's ``k``-th post, while the post is in flight;
     #   after-post: the same, ``at`` s later; retry-after: a 429 forced on the phase's ``k``-th
     #   post, its sender frozen in the Retry-After wait
@@ -705,7 +711,8 @@ class Act:
 
 
 TRIGGERS = {"time": "at a random moment", "post": "post in flight",
-            "after-post": "just after a post", "retry-after": "in a Retry-After wait"}
+            "after-post": "just after a post", "retry-after": "in a Retry-After wait",
+            "fence": "between the lease check and the send"}
 
 
 def _acts(rng: random.Random, n: int, knobs: Knobs) -> list[Act]:
@@ -714,8 +721,8 @@ def _acts(rng: random.Random, n: int, knobs: Knobs) -> list[Act]:
         fault = rng.choices(PROCESS_FAULTS, weights=(4, 3, 3))[0]
         if fault == "none":
             continue
-        trigger = rng.choice(("time", "post", "after-post") if fault == "kill" else
-                             ("time", "post", "retry-after"))
+        trigger = rng.choice(("time", "post", "after-post", "fence") if fault == "kill" else
+                             ("time", "post", "retry-after", "fence"))
         act = Act(fault, trigger, proc=k,
                   at=rng.uniform(0.0, 0.25) if trigger == "after-post" else
                   rng.uniform(0.0, 1.5))
@@ -723,9 +730,12 @@ def _acts(rng: random.Random, n: int, knobs: Knobs) -> list[Act]:
             act.thaw = rng.choice(("time", "takeover"))
             act.hold = knobs.lease_seconds + rng.uniform(0.5, 1.5)
         acts.append(act)
-    at_posts = [a for a in acts if a.trigger != "time"]
+    at_posts = [a for a in acts if a.trigger not in ("time", "fence")]
     for act, k in zip(at_posts, rng.sample((1, 2, 3, 4), len(at_posts)), strict=True):
         act.k = k  # distinct posts
+    at_fences = [a for a in acts if a.trigger == "fence"]
+    for act, k in zip(at_fences, rng.sample((1, 2, 3, 4), len(at_fences)), strict=True):
+        act.k = k
     return acts
 
 
@@ -786,7 +796,7 @@ def _run_fault_phase(rng: random.Random, day: int, clock: VirtualClock, env: dic
         with lock:
             posts += 1
             for act in acts:
-                if act.trigger == "time" or act.k != posts or act.done:
+                if act.trigger in ("time", "fence") or act.k != posts or act.done:
                     continue
                 # any live process of the phase not killed or frozen already
                 hit = {a.victim.popen.pid for a in acts if a.victim is not None and a.done}
@@ -810,8 +820,57 @@ def _run_fault_phase(rng: random.Random, day: int, clock: VirtualClock, env: dic
                     kind = "429"
         return kind
 
+    def watch_fences() -> None:
+        """Poll the runs (every millisecond) for a lease check passed before a post, and
+        freeze or kill its owner before the request is out."""
+        conn = sqlite3.connect(f"file:{env['NEWSBOT_DB']}?mode=ro", uri=True, timeout=1)
+        seen: dict[int, int] = {}
+        fences = 0
+        first = True
+        try:
+            while not watching.is_set() and any(
+                    a.trigger == "fence" and not a.done for a in acts):
+                try:
+                    rows = conn.execute("SELECT id, claimed_by, post_attempts FROM "
+                                        "digest_runs").fetchall()
+                except sqlite3.Error:
+                    time.sleep(0.001)
+                    continue
+                for run_id, owner, attempts in rows:
+                    before = seen.get(run_id, attempts if first else 0)
+                    seen[run_id] = attempts
+                    if attempts <= before or not owner:
+                        continue
+                    fences += 1
+                    pid_text = owner.split("|")[-2] if owner.count("|") >= 2 else ""
+                    with lock:
+                        for act in acts:
+                            if act.trigger != "fence" or act.done or act.k != fences:
+                                continue
+                            every = mine + [a.takeover for a in acts if a.takeover]
+                            victim = next((p for p in every if str(p.popen.pid) == pid_text
+                                           and p.alive()), None)
+                            if victim is None or any(a.victim is victim and a.done
+                                                     for a in acts):
+                                act.done = True
+                                count(f"{act.fault}: not triggered (fence {fences} of no "
+                                      "free process)")
+                                continue
+                            act.victim = victim
+                            victim.fault = act.fault
+                            apply(act, f"{TRIGGERS['fence']}: lease check {fences} of the "
+                                       "phase")
+                first = False
+                time.sleep(0.0005)
+        finally:
+            conn.close()
+
+    watching = threading.Event()
+    watcher = threading.Thread(target=watch_fences, daemon=True)
     fake.on_request = on_request
     try:
+        if any(a.trigger == "fence" for a in acts):
+            watcher.start()
         while True:
             now = time.monotonic()
             with lock:
@@ -852,10 +911,15 @@ def _run_fault_phase(rng: random.Random, day: int, clock: VirtualClock, env: dic
             time.sleep(0.01)
         for act in acts:
             if not act.done:
-                count(f"{act.fault}: not triggered (only {posts} posts)"
+                count(f"{act.fault}: not triggered (fewer lease checks)"
+                      if act.trigger == "fence" else
+                      f"{act.fault}: not triggered (only {posts} posts)"
                       if act.trigger != "time" else f"{act.fault}: exited first")
     finally:
         fake.on_request = None
+        watching.set()
+        if watcher.is_alive():
+            watcher.join(5)
 
 
 def _settled(db: Path, exps: list[Expectation]) -> bool:
@@ -894,6 +958,8 @@ def _clean_reruns(day: int, clock: VirtualClock, env: dict[str, str], work: Path
             return
         if ": busy" in out:  # a lease still held: it ends by time
             time.sleep(knobs.lease_seconds + 0.3)
+        elif ": retry" in out:  # a post that may still land, or a backoff: it ends by time
+            time.sleep(max(knobs.post_settle_seconds, knobs.retry_cap_seconds) + 0.3)
     result.unsettled += 1
     result.errors.append(f"day {day}: {knobs.max_reruns} clean reruns did not settle")
 

@@ -282,15 +282,20 @@ class DigestsMixin:
 
     def finish_digest_run(
         self, run_id: int, *, message_ts: str | None, now: dt.datetime,
-        entries: Iterable[PlanEntry] | None = None,
-    ) -> None:
+        entries: Iterable[PlanEntry] | None = None, owner: str | None = None,
+    ) -> bool:
         """The digest is in Slack: record its deliveries and its message in one transaction.
-        ``entries`` default to the run's recorded plan (a post found in Slack after a crash)."""
+        ``entries`` default to the run's recorded plan (a post found in Slack after a crash).
+        ``owner``: only if the run is still held by it (False, nothing recorded, otherwise: a
+        process that lost its lease while its post was on the way)."""
         stamp = _iso(now)
         with self.immediate():
             run = self.digest_run_by_id(run_id)
             if run is None:
                 raise KeyError(run_id)
+            if owner is not None and (run["claimed_by"] != owner
+                                      or run["state"] not in OPEN_STATES):
+                return False
             if entries is None:
                 entries = [tuple(e) for e in json.loads(run["plan"] or "[]")]
             for story_id, article_id, key in entries:
@@ -305,6 +310,7 @@ class DigestsMixin:
                 "finished_at = ?, updated_at = ? WHERE id = ?",
                 (message_ts, stamp, stamp, run_id),
             )
+        return True
 
     def end_digest_run(self, run_id: int, *, owner: str, state: str, now: dt.datetime,
                        error: str | None = None) -> bool:

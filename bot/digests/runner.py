@@ -651,11 +651,48 @@ class DigestRunner:
                 self._not_delivered(run, state)
             raise _Transient(f"{type(exc).__name__}: {exc}") from None
         ts = response.get("ts")
-        self.store.finish_digest_run(run["id"], message_ts=ts, now=self.clock(),
-                                     entries=message.shown.plan())
+        if not self.store.finish_digest_run(run["id"], message_ts=ts, now=self.clock(),
+                                            entries=message.shown.plan(), owner=self.owner):
+            return self._withdraw(run, result, str(ts), state.conversation)
         log.info("posted the %s digest of %s/%s (%d stories, ts %s)", day, team_id,
                  channel_id, len(message.shown.entries), ts)
         result.status, result.message_ts = "posted", ts
+        return result
+
+    def _withdraw(self, run: dict[str, Any], result: RunResult, ts: str, conversation: str
+                  ) -> RunResult:
+        """Our post went out after another process took the run over (this one was frozen
+        between the fence and the send: no fence can close that gap, Slack takes no token).
+        Wait for the new holder to finish: if it adopted our post, it stands; if it posted its
+        own, ours is the second digest of the day and is deleted."""
+        deadline = self.clock() + self.lease
+        while True:
+            fresh = self._fresh(run)
+            if fresh["state"] == "done":
+                break
+            if fresh["state"] not in ("running", "posting", "waiting") \
+                    or self.clock() >= deadline:
+                log.error("the %s digest of %s/%s went out (ts %s) after another process "
+                          "took it over, whose run is %s: left as it is", result.local_date,
+                          result.team_id, result.channel_id, ts, fresh["state"])
+                result.status, result.message_ts = "busy", ts
+                return result
+            self.sleep(min(1.0, self.lease.total_seconds() / 4))
+        if fresh["message_ts"] == ts:  # the new holder found ours and adopted it
+            result.status, result.message_ts = "adopted", ts
+            return result
+        assert self.client is not None
+        try:
+            self.client.chat_delete(channel=conversation, ts=ts)
+            log.warning("withdrew a second %s digest of %s/%s (ts %s): another process had "
+                        "taken the run over and posted (ts %s)", result.local_date,
+                        result.team_id, result.channel_id, ts, fresh["message_ts"])
+            result.status, result.error = "busy", "posted after losing the lease: withdrawn"
+        except (SlackClientError, OSError, http.client.HTTPException, ValueError) as exc:
+            log.error("could not withdraw a second %s digest of %s/%s (ts %s): %s",
+                      result.local_date, result.team_id, result.channel_id, ts, exc)
+            result.status, result.error = "busy", f"posted after losing the lease: {exc}"
+        result.message_ts = ts
         return result
 
     def _not_delivered(self, run: dict[str, Any], state: _Attempts) -> None:

@@ -665,7 +665,9 @@ class DigestRunner:
         between the fence and the send: no fence can close that gap, Slack takes no token).
         Wait for the new holder to finish: if it adopted our post, it stands; if it posted its
         own, ours is the second digest of the day and is deleted."""
-        deadline = self.clock() + self.lease
+        # the new holder may wait for a lease, a post to settle, a backoff: give it that long
+        deadline = self.clock() + 2 * self.lease + dt.timedelta(
+            seconds=self.settings.post_settle_seconds + self.retry.cap_seconds)
         while True:
             fresh = self._fresh(run)
             if fresh["state"] == "done":

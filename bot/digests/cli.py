@@ -54,7 +54,9 @@ def cmd_digest(args: argparse.Namespace, store: Store, clock: Clock, config: Any
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        run_clock = _running_from(parse_moment(args.at)) if args.at else clock
+        # the job is as of --at (or the clock's moment); from there it runs in real time,
+        # even on a fixed clock (--now), so leases, backoffs and waits pass
+        run_clock = _running_from(parse_moment(args.at) if args.at else clock())
     except ValueError as exc:
         print(f"newsbot digest: {exc}", file=err)
         return 2

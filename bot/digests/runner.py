@@ -204,6 +204,10 @@ class _LostLease(Exception):
     """Another process holds the run now: stop, post nothing."""
 
 
+def _iso_utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
 def _never_sent(exc: BaseException) -> bool:
     """Whether a network error happened before the request left (nothing can be in Slack)."""
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
@@ -540,11 +544,7 @@ class DigestRunner:
             try:
                 return self._attempt(run, topics, result, state)
             except _LostLease:
-                log.warning("lost the lease on the %s digest of %s/%s: another process has it",
-                            result.local_date, result.team_id, result.channel_id)
-                result.status = "busy"
-                result.error = "the run's lease passed to another process"
-                return result
+                return self._lost(run, result, state)
             except _Transient as exc:
                 error, wait = exc.error, exc.retry_after
             except sqlite3.OperationalError as exc:
@@ -560,8 +560,7 @@ class DigestRunner:
             if (next_at - started).total_seconds() > self.retry.inline_seconds:
                 if not self.store.release_digest_run(run["id"], owner=self.owner, now=now,
                                                      retry_at=next_at, error=error):
-                    result.status, result.error = "busy", "the run's lease passed to another process"
-                    return result
+                    return self._lost(run, result, state)
                 log.warning("the %s digest of %s/%s is not posted yet (%s); trying again at %s",
                             result.local_date, result.team_id, result.channel_id, error,
                             next_at.isoformat(timespec="seconds"))
@@ -571,8 +570,7 @@ class DigestRunner:
                         result.channel_id, failures, error, delay)
             if not self.store.renew_digest_run(run["id"], owner=self.owner, now=now,
                                                lease=self.lease + dt.timedelta(seconds=delay)):
-                result.status, result.error = "busy", "the run's lease passed to another process"
-                return result
+                return self._lost(run, result, state)
             self.sleep(delay)
 
     def _fresh(self, run: dict[str, Any]) -> dict[str, Any]:
@@ -623,13 +621,15 @@ class DigestRunner:
                                             conversation=state.conversation):
             raise _LostLease
         state.unknown, state.answered = True, False
+        state.token, state.sent_at = uuid.uuid4().hex[:16], self.clock()
         try:
             response = self.client.chat_postMessage(
                 channel=state.conversation,
                 text=message.text,
                 blocks=message.blocks,
                 metadata={"event_type": EVENT_TYPE,
-                          "event_payload": {"date": day.isoformat(), "run_id": run["id"]}},
+                          "event_payload": {"date": day.isoformat(), "run_id": run["id"],
+                                            "post": state.token}},
                 unfurl_links=False,
                 unfurl_media=False,
             )
@@ -659,27 +659,63 @@ class DigestRunner:
         result.status, result.message_ts = "posted", ts
         return result
 
-    def _withdraw(self, run: dict[str, Any], result: RunResult, ts: str, conversation: str
-                  ) -> RunResult:
-        """Our post went out after another process took the run over (this one was frozen
-        between the fence and the send: no fence can close that gap, Slack takes no token).
-        Wait for the new holder to finish: if it adopted our post, it stands; if it posted its
-        own, ours is the second digest of the day and is deleted."""
+    def _await_holder(self, run: dict[str, Any], result: RunResult) -> dict[str, Any] | None:
+        """Wait for the process that took the run over to finish it; the run, or None when
+        it did not finish in time (or ended otherwise)."""
         # the new holder may wait for a lease, a post to settle, a backoff: give it that long
         deadline = self.clock() + 2 * self.lease + dt.timedelta(
             seconds=self.settings.post_settle_seconds + self.retry.cap_seconds)
         while True:
             fresh = self._fresh(run)
             if fresh["state"] == "done":
-                break
+                return fresh
             if fresh["state"] not in ("running", "posting", "waiting") \
                     or self.clock() >= deadline:
-                log.error("the %s digest of %s/%s went out (ts %s) after another process "
-                          "took it over, whose run is %s: left as it is", result.local_date,
-                          result.team_id, result.channel_id, ts, fresh["state"])
-                result.status, result.message_ts = "busy", ts
-                return result
+                log.error("a %s digest of %s/%s went out after another process took it over, "
+                          "whose run is %s: left as it is", result.local_date, result.team_id,
+                          result.channel_id, fresh["state"])
+                return None
             self.sleep(min(1.0, self.lease.total_seconds() / 4))
+
+    def _lost(self, run: dict[str, Any], result: RunResult, state: _Attempts) -> RunResult:
+        """Another process holds the run now. If our last post's fate is unknown (its answer
+        never came), it may be in Slack beside the new holder's: find it by its own mark once
+        it has settled, and withdraw it unless the new holder adopted it."""
+        log.warning("lost the lease on the %s digest of %s/%s: another process has it",
+                    result.local_date, result.team_id, result.channel_id)
+        result.status, result.error = "busy", "the run's lease passed to another process"
+        if not (state.unknown and not state.answered and state.token and state.sent_at
+                and state.conversation and self.client is not None):
+            return result
+        fresh = self._await_holder(run, result)
+        if fresh is None:
+            return result
+        settled = state.sent_at + dt.timedelta(seconds=self.settings.post_settle_seconds)
+        wait = (settled - self.clock()).total_seconds()
+        if wait > 0:
+            self.sleep(wait)
+        try:
+            mine = self._find_posted(state.conversation, result.local_date or dt.date.min,
+                                     {**fresh, "post_started_at": _iso_utc(state.sent_at)},
+                                     token=state.token)
+        except (SlackClientError, OSError, http.client.HTTPException, ValueError) as exc:
+            log.error("cannot tell whether a late %s digest of %s/%s is in Slack: %s",
+                      result.local_date, result.team_id, result.channel_id, exc)
+            return result
+        if mine is None or mine == fresh["message_ts"]:
+            return result
+        return self._withdraw(run, result, mine, state.conversation, fresh)
+
+    def _withdraw(self, run: dict[str, Any], result: RunResult, ts: str, conversation: str,
+                  fresh: dict[str, Any] | None = None) -> RunResult:
+        """Our post went out after another process took the run over (this one was frozen
+        between the fence and the send: no fence can close that gap, Slack takes no token).
+        Wait for the new holder to finish: if it adopted our post, it stands; if it posted its
+        own, ours is the second digest of the day and is deleted."""
+        fresh = fresh or self._await_holder(run, result)
+        if fresh is None:
+            result.status, result.message_ts = "busy", ts
+            return result
         if fresh["message_ts"] == ts:  # the new holder found ours and adopted it
             result.status, result.message_ts = "adopted", ts
             return result
@@ -803,7 +839,8 @@ class DigestRunner:
         opened = self.client.conversations_open(users=channel_id)
         return str(opened["channel"]["id"])
 
-    def _find_posted(self, conversation: str, day: dt.date, run: dict[str, Any]) -> str | None:
+    def _find_posted(self, conversation: str, day: dt.date, run: dict[str, Any],
+                     token: str | None = None) -> str | None:
         """The ts of this date's digest if it is in the conversation. Asked only when a post's
         outcome is unknown, over the minutes the post attempts span (``oldest``/``latest``),
         a small page at a time (slack_sdk's cursor pagination), a few pages at most."""
@@ -825,7 +862,10 @@ class DigestRunner:
                         payload = json.loads(payload)
                     except ValueError:
                         payload = {}
-                if meta.get("event_type") == EVENT_TYPE and payload.get("date") == day.isoformat():
+                if meta.get("event_type") != EVENT_TYPE:
+                    continue
+                if (payload.get("post") == token) if token else (
+                        payload.get("date") == day.isoformat()):
                     return str(message.get("ts"))
             if number >= HISTORY_PAGES:
                 if page.get("has_more"):
@@ -842,4 +882,6 @@ class _Attempts:
     unknown: bool  # the last post may be in Slack
     conversation: str | None
     answered: bool = False  # Slack answered the last post (so it is done with it)
+    token: str | None = None  # the last post's own mark, in its metadata
+    sent_at: dt.datetime | None = None
     message: Any = None  # the rendered digest, composed once

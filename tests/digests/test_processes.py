@@ -59,7 +59,8 @@ class GatedSlack(FakeSlack):
 
 def newsbot_digest(db: Path, fake: FakeSlack, cwd: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "SLACK_BOT_TOKEN": fake.bot_token, "SLACK_API_URL": fake.base_url,
-           "NEWSBOT_DB": str(db), "PYTHONPATH": str(REPO)}
+           "NEWSBOT_DB": str(db), "PYTHONPATH": str(REPO),
+           "NEWSBOT_DIGEST_POST_SETTLE_SECONDS": "0.5"}  # the fake stores nothing late
     env.pop("NEWSBOT_CONFIG", None)
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "--now", NOW, "digest", *extra],

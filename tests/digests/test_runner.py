@@ -39,8 +39,10 @@ def test_posts_once_with_metadata_and_records_deliveries(runner: DigestRunner, f
     result = runner.run_channel(TEAM, "C1")
     assert result.status == "posted", result
     (post,) = fake.posts("C1")
-    assert post["metadata"] == {"event_type": "news_digest",
-                                "event_payload": {"date": "2024-05-02", "run_id": 1}}
+    payload = post["metadata"]["event_payload"]
+    assert post["metadata"]["event_type"] == "news_digest"
+    assert (payload["date"], payload["run_id"]) == ("2024-05-02", 1)
+    assert len(payload["post"]) == 16  # each post's own mark (see _lost)
     assert post["unfurl_links"] is False and post["unfurl_media"] is False
     assert block_errors(post["blocks"]) == []
     assert "<!channel>" not in str(post["blocks"]) + post["text"]

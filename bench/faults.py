@@ -6,7 +6,7 @@ connections before and after the post is stored, hangs), over channels in many z
 follows, across two consecutive days; then clean reruns, then an oracle on what the fake Slack
 stored. The trial logic, the oracle and what each count means: ``tests/faults.py``.
 
-    python bench/faults.py --trials 200 --seed 1 [--jobs 3] [--keep bench/out/faults]
+    python bench/faults.py --trials 200 --seed 1 [--jobs 4] [--keep bench/out/faults]
     python bench/faults.py --trials 0 --serve-trials 4 --seed 1
     python bench/faults.py --trials 1 --first 57 --seed 1 -v     # replay one trial's plan
 
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=200, help="digest trials (default 200)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--first", type=int, default=0, help="first trial index (to replay one)")
-    parser.add_argument("--jobs", type=int, default=3, help="trials at once (default 3)")
+    parser.add_argument("--jobs", type=int, default=4, help="trials at once (default 4)")
     parser.add_argument("--serve-trials", type=int, default=0,
                         help="scheduler-path trials in real time (about a minute each)")
     parser.add_argument("--keep", type=Path, help="keep each failed trial's files here")

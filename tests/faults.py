@@ -12,9 +12,13 @@ Each of two consecutive days (T, then T + 24 h, day 2's articles added first):
 
 1. 1-3 ``newsbot digest`` processes at once (``--start-at``: a clock that starts at the trial's
    virtual moment and runs), with Slack faulty by chance (:class:`tests.fakeslack.Faults`: 429
-   with Retry-After, 5xx, a connection dropped before or after the post is stored, hangs) and
-   each process killed (SIGKILL at a random moment), frozen (SIGSTOP for longer than the lease,
-   then SIGCONT; a takeover process is started while it is frozen) or left alone;
+   with Retry-After, 5xx, a connection dropped before or after the post is stored, hangs;
+   sometimes an outage, 503 to every post for the first seconds) and each process killed
+   (SIGKILL), frozen (SIGSTOP for longer than the lease, then SIGCONT; a takeover process is
+   started once its lease is over) or left alone. A kill or freeze comes at a random moment,
+   or to whichever process sends the day's k-th post (while Slack holds it, or just after),
+   or in the Retry-After wait of a 429, or just after a process passed its lease check before a
+   post (:func:`_run_fault_phase`);
 2. clean reruns (no faults) until a rerun exits 0 with nothing due (bounded).
 
 Then the *oracle*, from the fake Slack's stored messages (not from newsbot's records): exactly one
@@ -23,7 +27,8 @@ twice in a conversation across the two days (the links in the posted blocks, map
 ``articles.story_id``); every skip (due beyond the grace period) has a ``skipped`` run and a
 logged "skipping the <date> digest of <team>/<channel>" line; ``PRAGMA integrity_check`` is ok.
 A failure carries its signature: the conversation, the faults Slack injected on it, what
-happened to each process, the posts found and the run's row.
+happened to each process, the posts found and the run's row; a duplicate is told apart by how
+it came about (``DUPLICATE_KINDS``).
 
 The *serve path* (:func:`run_serve_trial`): ``newsbot serve`` with conversations due at the next
 whole minute of the real clock, killed (SIGKILL) just before, just after or while posting, and
@@ -498,11 +503,13 @@ def duplicate_kind(fake: FakeSlack, conv: Conversation, messages: list[dict[str,
     """Which known way two digests of one date came about (``DUPLICATE_KINDS``)."""
     marks = [(sig, to_epoch(t)) for p in procs for sig, t in p.marks]
     kills = [t for sig, t in marks if sig == "SIGKILL"]
-    for f in fake.fault_log:
+    landed = [float(m["ts"]) for m in messages]
+    for f in fake.fault_log:  # a held post that is one of these, its sender killed meanwhile
         if f.method == "chat.postMessage" and f.channel == conv.post_to \
                 and f.kind in ("hang", "hang_drop"):
             held = float(f.detail.split()[0]) if f.detail else 0.0
-            if any(f.at - 0.05 <= k <= f.at + held + 0.05 for k in kills):
+            if any(abs(t - f.at - held) < 0.1 for t in landed) and \
+                    any(f.at - 0.05 <= k <= f.at + held + 0.05 for k in kills):
                 return "A"
     conts = [t for sig, t in marks if sig == "SIGCONT"]
     arrivals = [c.at for c in list(fake.calls)

@@ -588,7 +588,9 @@ class DigestRunner:
                 state.conversation = self._conversation(channel_id, topics[0].get("kind"))
             if state.unknown:
                 fresh = self._fresh(run)
-                found = self._find_posted(state.conversation, day, fresh)
+                # Our own post first (by its mark): a late post of a process that lost the
+                # run may also be there, and adopting that one would leave ours as a second.
+                found = self._find_posted(state.conversation, day, fresh, prefer=state.token)
                 if found is not None:
                     return self._adopt(run, result, found)
                 wait = 0.0 if state.answered else self._unsettled_for(fresh)
@@ -840,7 +842,7 @@ class DigestRunner:
         return str(opened["channel"]["id"])
 
     def _find_posted(self, conversation: str, day: dt.date, run: dict[str, Any],
-                     token: str | None = None) -> str | None:
+                     token: str | None = None, prefer: str | None = None) -> str | None:
         """The ts of this date's digest if it is in the conversation. Asked only when a post's
         outcome is unknown, over the minutes the post attempts span (``oldest``/``latest``),
         a small page at a time (slack_sdk's cursor pagination), a few pages at most."""
@@ -853,6 +855,7 @@ class DigestRunner:
         pages = self.client.conversations_history(
             channel=conversation, oldest=f"{oldest:.6f}", latest=f"{latest:.6f}",
             inclusive=True, include_all_metadata=True, limit=HISTORY_LIMIT)
+        first_found: str | None = None
         for number, page in enumerate(pages, start=1):
             for message in page.get("messages") or []:
                 meta = message.get("metadata") or {}
@@ -864,15 +867,20 @@ class DigestRunner:
                         payload = {}
                 if meta.get("event_type") != EVENT_TYPE:
                     continue
-                if (payload.get("post") == token) if token else (
-                        payload.get("date") == day.isoformat()):
-                    return str(message.get("ts"))
+                if token:
+                    if payload.get("post") == token:
+                        return str(message.get("ts"))
+                elif payload.get("date") == day.isoformat():
+                    if not prefer or payload.get("post") == prefer:
+                        return str(message.get("ts"))
+                    # another process's post of this date: ours (``prefer``) comes first
+                    first_found = first_found or str(message.get("ts"))
             if number >= HISTORY_PAGES:
                 if page.get("has_more"):
                     log.warning("history of %s: more than %d messages since the post; looked "
                                 "at the newest only", conversation, HISTORY_PAGES * HISTORY_LIMIT)
                 break
-        return None
+        return first_found
 
 
 @dataclass

@@ -396,3 +396,24 @@ def test_a_post_sent_after_losing_the_lease_is_withdrawn(store: Store, fake: Fak
     (withdrawn,) = fake.deleted
     assert withdrawn["ts"] != kept["ts"]
 
+
+
+def test_a_holder_settling_its_own_post_prefers_it_to_a_late_one(
+        store: Store, fake: FakeSlack, clock: Clock) -> None:
+    """Found by the fault campaign (seed 61, trial 193): the holder's post lost its answer,
+    a frozen process's late post of the same date landed beside it, and the holder adopted
+    that one by its date, leaving its own as a second digest. One history call, ours first."""
+    for ts, mark in ((clock().timestamp() + 1, "late-one"), (clock().timestamp() + 2, "mine")):
+        fake.messages["C1"].append({
+            "ts": f"{ts:.6f}", "text": "", "blocks": [], "metadata": {
+                "event_type": "news_digest",
+                "event_payload": {"date": "2024-05-02", "run_id": 1, "post": mark}}})
+    fake.messages["C1"].sort(key=lambda m: float(m["ts"]))
+    runner = make_runner(store, fake, clock)
+    run = {"post_started_at": None, "scheduled_for": DUE.isoformat()}
+    day = DUE.date()
+    late, mine = (m["ts"] for m in fake.messages["C1"])
+    assert runner._find_posted("C1", day, run, prefer="late-one") == late
+    assert runner._find_posted("C1", day, run, prefer="mine") == mine
+    assert runner._find_posted("C1", day, run, prefer="gone") in (late, mine)
+    assert len(fake.calls_to("conversations.history")) == 3

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from storage.subscriptions import SUB_COLUMNS
+from storage.subscriptions import SUB_COLUMNS, SubscriptionsMixin
 
 # A finished run is never claimed again: its date has its digest (or had nothing to say, or
 # its channel is gone). The others may be claimed again: "waiting" (a transient failure, to be
@@ -45,22 +45,24 @@ def _parse(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
-class DigestsMixin:
-    """Methods of Store (see storage.store) for ``digest_runs`` and ``deliveries``."""
+class DigestsMixin(SubscriptionsMixin):
+    """Methods of Store (see storage.store) for ``digest_runs``, ``deliveries`` and
+    ``notices``; built on :class:`SubscriptionsMixin` (pausing a channel pauses its
+    subscriptions)."""
 
     # -- channels to schedule ----------------------------------------------------------------
 
     def active_channels(self) -> list[dict[str, Any]]:
         """Every conversation with at least one subscription that is not paused: team_id,
         channel_id, kind, hour, minute, tz, first_subscribed_at."""
-        return self._rows(  # type: ignore[attr-defined]
+        return self._rows(
             "SELECT team_id, channel_id, kind, hour, minute, tz, "
             "min(subscribed_at) AS first_subscribed_at FROM subscriptions "
             "WHERE paused_reason IS NULL GROUP BY team_id, channel_id ORDER BY team_id, channel_id"
         )
 
     def active_subscriptions(self, team_id: str, channel_id: str) -> list[dict[str, Any]]:
-        return self._rows(  # type: ignore[attr-defined]
+        return self._rows(
             f"SELECT {SUB_COLUMNS} FROM subscriptions WHERE team_id = ? AND channel_id = ? "
             "AND paused_reason IS NULL ORDER BY topic_key",
             (team_id, channel_id),
@@ -75,16 +77,16 @@ class DigestsMixin:
         of them, queued in the same transaction (see :meth:`pending_notices`), so a Slack
         outage cannot lose it."""
         with self.immediate():
-            users = [u["subscribed_by"] for u in self._rows(  # type: ignore[attr-defined]
+            users = [u["subscribed_by"] for u in self._rows(
                 "SELECT DISTINCT subscribed_by FROM subscriptions WHERE team_id = ? AND "
                 "channel_id = ? AND paused_reason IS NULL AND subscribed_by IS NOT NULL "
                 "ORDER BY subscribed_by",
                 (team_id, channel_id),
             )]
-            self.pause_channel(team_id, channel_id, reason, now)  # type: ignore[attr-defined]
+            self.pause_channel(team_id, channel_id, reason, now)
             if notice is not None:
                 for user in users:
-                    self._write(  # type: ignore[attr-defined]
+                    self._write(
                         "INSERT INTO notices (team_id, user_id, channel_id, reason, text, "
                         "created_at, attempts) VALUES (?, ?, ?, ?, ?, ?, 0)",
                         (team_id, user, channel_id, reason, notice(user), _iso(now)),
@@ -95,7 +97,7 @@ class DigestsMixin:
 
     def pending_notices(self, now: dt.datetime, limit: int = 100) -> list[dict[str, Any]]:
         """Notices not sent yet whose next attempt is due, oldest first."""
-        return self._rows(  # type: ignore[attr-defined]
+        return self._rows(
             f"SELECT {NOTICE_COLUMNS} FROM notices WHERE sent_at IS NULL AND "
             "(next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?",
             (_iso(now), limit),
@@ -103,12 +105,12 @@ class DigestsMixin:
 
     def notices(self, team_id: str | None = None) -> list[dict[str, Any]]:
         where, params = ("WHERE team_id = ? ", (team_id,)) if team_id else ("", ())
-        return self._rows(  # type: ignore[attr-defined]
+        return self._rows(
             f"SELECT {NOTICE_COLUMNS} FROM notices {where}ORDER BY id", params
         )
 
     def notice_sent(self, notice_id: int, now: dt.datetime) -> None:
-        self._write(  # type: ignore[attr-defined]
+        self._write(
             "UPDATE notices SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
             "WHERE id = ?", (_iso(now), notice_id),
         )
@@ -116,7 +118,7 @@ class DigestsMixin:
     def notice_failed(self, notice_id: int, now: dt.datetime, error: str,
                       retry_at: dt.datetime | None) -> None:
         """A try failed: try again at ``retry_at`` (None: never; Slack refused for good)."""
-        self._write(  # type: ignore[attr-defined]
+        self._write(
             "UPDATE notices SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
             "sent_at = CASE WHEN ? IS NULL THEN 'never' ELSE NULL END WHERE id = ?",
             (error[:500], _iso(retry_at) if retry_at else None,
@@ -126,18 +128,16 @@ class DigestsMixin:
     # -- runs --------------------------------------------------------------------------------
 
     def digest_run(self, team_id: str, channel_id: str, local_date: str) -> dict[str, Any] | None:
-        rows = self._rows(  # type: ignore[attr-defined]
+        return self._one(
             f"SELECT {RUN_COLUMNS} FROM digest_runs WHERE team_id = ? AND channel_id = ? "
             "AND local_date = ?",
             (team_id, channel_id, local_date),
         )
-        return rows[0] if rows else None
 
     def digest_run_by_id(self, run_id: int) -> dict[str, Any] | None:
-        rows = self._rows(  # type: ignore[attr-defined]
+        return self._one(
             f"SELECT {RUN_COLUMNS} FROM digest_runs WHERE id = ?", (run_id,)
         )
-        return rows[0] if rows else None
 
     def digest_runs(self, team_id: str | None = None, channel_id: str | None = None
                     ) -> list[dict[str, Any]]:
@@ -149,7 +149,7 @@ class DigestsMixin:
             where.append("channel_id = ?")
             params.append(channel_id)
         clause = f"WHERE {' AND '.join(where)} " if where else ""
-        return self._rows(  # type: ignore[attr-defined]
+        return self._rows(
             f"SELECT {RUN_COLUMNS} FROM digest_runs {clause}ORDER BY team_id, channel_id, "
             "local_date",
             params,
@@ -181,7 +181,7 @@ class DigestsMixin:
         with self.immediate():
             run = self.digest_run(team_id, channel_id, local_date)
             if run is None:
-                self._write(  # type: ignore[attr-defined]
+                self._write(
                     "INSERT INTO digest_runs (team_id, channel_id, local_date, scheduled_for, "
                     "state, claimed_by, claimed_until, attempts, post_attempts, created_at, "
                     "updated_at) VALUES (?, ?, ?, ?, 'running', ?, ?, 1, 0, ?, ?)",
@@ -203,7 +203,7 @@ class DigestsMixin:
                 else:  # waiting, failed or skipped: try again
                     status = "claimed"
                     state = "posting" if run["post_unknown"] else "running"
-                self._write(  # type: ignore[attr-defined]
+                self._write(
                     "UPDATE digest_runs SET state = ?, claimed_by = ?, claimed_until = ?, "
                     "attempts = attempts + 1, retry_at = NULL, updated_at = ? WHERE id = ?",
                     (state, owner, until, stamp, run["id"]),
@@ -221,7 +221,7 @@ class DigestsMixin:
         post."""
         stamp = _iso(now)
         with self.immediate():
-            changed = self._write(  # type: ignore[attr-defined]
+            changed = self._write(
                 "UPDATE digest_runs SET state = 'posting', post_attempts = post_attempts + 1, "
                 "post_unknown = 1, post_started_at = coalesce(post_started_at, ?), "
                 "post_last_at = ?, conversation = coalesce(?, conversation), plan = ?, "
@@ -234,7 +234,7 @@ class DigestsMixin:
 
     def post_not_delivered(self, run_id: int, *, owner: str) -> None:
         """The last post attempt is known not to be in Slack (a 429, or an error answer)."""
-        self._write(  # type: ignore[attr-defined]
+        self._write(
             "UPDATE digest_runs SET post_unknown = 0 WHERE id = ? AND claimed_by = ?",
             (run_id, owner),
         )
@@ -242,7 +242,7 @@ class DigestsMixin:
     def renew_digest_run(self, run_id: int, *, owner: str, now: dt.datetime,
                          lease: dt.timedelta) -> bool:
         with self.immediate():
-            return self._write(  # type: ignore[attr-defined]
+            return self._write(
                 "UPDATE digest_runs SET claimed_until = ?, updated_at = ? WHERE id = ? AND "
                 "claimed_by = ? AND state IN ('running', 'posting')",
                 (_iso(now + lease), _iso(now), run_id, owner),
@@ -254,7 +254,7 @@ class DigestsMixin:
         tried again at ``retry_at`` by whichever process comes first."""
         stamp = _iso(now)
         with self.immediate():
-            return self._write(  # type: ignore[attr-defined]
+            return self._write(
                 "UPDATE digest_runs SET state = 'waiting', claimed_until = NULL, retry_at = ?, "
                 "error = ?, updated_at = ? WHERE id = ? AND claimed_by = ? "
                 "AND state IN ('running', 'posting')",
@@ -274,7 +274,7 @@ class DigestsMixin:
         if before is not None:
             where.append("local_date < ?")
             params.append(before)
-        return self._rows(  # type: ignore[attr-defined]
+        return self._rows(
             f"SELECT {RUN_COLUMNS} FROM digest_runs WHERE {' AND '.join(where)} "
             "ORDER BY local_date, team_id, channel_id",
             params,
@@ -299,12 +299,12 @@ class DigestsMixin:
             if entries is None:
                 entries = [tuple(e) for e in json.loads(run["plan"] or "[]")]
             for story_id, article_id, key in entries:
-                self._write(  # type: ignore[attr-defined]
+                self._write(
                     "INSERT OR IGNORE INTO deliveries (team_id, channel_id, story_id, article_id, "
                     "topic_key, run_id, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (run["team_id"], run["channel_id"], story_id, article_id, key, run_id, stamp),
                 )
-            self._write(  # type: ignore[attr-defined]
+            self._write(
                 "UPDATE digest_runs SET state = 'done', message_ts = coalesce(?, message_ts), "
                 "claimed_until = NULL, retry_at = NULL, post_unknown = 0, error = NULL, "
                 "finished_at = ?, updated_at = ? WHERE id = ?",
@@ -319,7 +319,7 @@ class DigestsMixin:
         assert state in ("empty", "paused", "failed", "skipped"), state
         stamp = _iso(now)
         with self.immediate():
-            return self._write(  # type: ignore[attr-defined]
+            return self._write(
                 "UPDATE digest_runs SET state = ?, error = ?, claimed_until = NULL, "
                 "retry_at = NULL, finished_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? "
                 "AND state IN ('running', 'posting')",
@@ -331,7 +331,7 @@ class DigestsMixin:
         """Note a digest missed beyond the grace period (unless its date already has a run)."""
         stamp = _iso(now)
         with self.immediate():
-            return self._write(  # type: ignore[attr-defined]
+            return self._write(
                 "INSERT OR IGNORE INTO digest_runs (team_id, channel_id, local_date, "
                 "scheduled_for, state, error, attempts, post_attempts, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, 'skipped', ?, 0, 0, ?, ?)",
@@ -348,7 +348,7 @@ class DigestsMixin:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
-            rows = self._rows(  # type: ignore[attr-defined]
+            rows = self._rows(
                 f"SELECT story_id FROM deliveries WHERE team_id = ? AND channel_id = ? "
                 f"AND story_id IN ({marks})",
                 [team_id, channel_id, *chunk],
@@ -357,7 +357,7 @@ class DigestsMixin:
         return found
 
     def deliveries(self, team_id: str, channel_id: str) -> list[dict[str, Any]]:
-        return self._rows(  # type: ignore[attr-defined]
+        return self._rows(
             "SELECT team_id, channel_id, story_id, article_id, topic_key, run_id, delivered_at "
             "FROM deliveries WHERE team_id = ? AND channel_id = ? ORDER BY id",
             (team_id, channel_id),
@@ -372,8 +372,8 @@ class DigestsMixin:
         ids (= publication times) in ``[lo_id, hi_id]`` matching ``fts_query``. FTS5 seeks to
         the id range, so this costs the matches in the window, not in the whole index."""
         w = ", ".join(str(float(x)) for x in weights)
-        with self._lock:  # type: ignore[attr-defined]
-            cur = self.db.conn.execute(  # type: ignore[attr-defined]
+        with self._lock:
+            cur = self.db.conn.execute(
                 f"SELECT f.rowid, bm25(articles_fts, {w}), a.published_ts, a.quality, "
                 "a.story_id FROM articles_fts f JOIN articles a ON a.id = f.rowid "
                 "WHERE articles_fts MATCH ? AND f.rowid BETWEEN ? AND ? "

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from storage.base import StoreBase
+
 USER_DEFAULTS: dict[str, Any] = {"items": 5, "hour": 8, "minute": 0, "skip_weekends": 0, "tz": None}
 CHANNEL_DEFAULTS: dict[str, Any] = {"items_per_topic": None, "skip_weekends": 0}
 USER_KEYS = frozenset(USER_DEFAULTS)
 CHANNEL_KEYS = frozenset(CHANNEL_DEFAULTS)
 
 
-class PreferencesMixin:
+class PreferencesMixin(StoreBase):
     """Methods of Store (see storage.store) for user_settings, channel_settings and mutes."""
 
     # -- settings ----------------------------------------------------------------------------
@@ -137,9 +139,8 @@ class PreferencesMixin:
     def outlet(self, name_or_domain: str) -> dict[str, Any] | None:
         """The outlet (provider, domain) known under a name or a domain, from the articles."""
         key = name_or_domain.strip().lower()
-        rows = self._rows(
+        return self._one(
             "SELECT provider, domain FROM articles WHERE domain = ? OR provider = ? COLLATE NOCASE"
             " LIMIT 1",
             (key.removeprefix("www."), name_or_domain.strip()),
         )
-        return rows[0] if rows else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from storage.base import StoreBase
+
 SUB_COLUMNS = (
     "id, team_id, channel_id, kind, topic, topic_key, subscribed_by, subscribed_at, hour, "
     "minute, tz, paused_reason, paused_at"
@@ -15,7 +17,7 @@ def topic_key(topic: str) -> str:
     return " ".join(topic.lower().split())
 
 
-class SubscriptionsMixin:
+class SubscriptionsMixin(StoreBase):
     """Methods of Store (see storage.store) for the ``subscriptions`` table."""
 
     def subscribe(
@@ -65,12 +67,11 @@ class SubscriptionsMixin:
 
     def channel_schedule(self, team_id: str, channel_id: str) -> dict[str, Any] | None:
         """The channel's digest time and zone, or None when it has no subscription."""
-        rows = self._rows(
+        return self._one(
             "SELECT hour, minute, tz, kind FROM subscriptions WHERE team_id = ? AND channel_id = ? "
             "LIMIT 1",
             (team_id, channel_id),
         )
-        return rows[0] if rows else None
 
     def pause_channel(self, team_id: str, channel_id: str, reason: str, now: dt.datetime) -> int:
         """Pause every active subscription of a channel; returns how many were paused."""

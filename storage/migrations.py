@@ -1,24 +1,32 @@
 """The versioned schema, as sqlite-utils 4 ``Migrations``.
 
-Each function is one schema version. Never edit an applied migration: add a new one.
+Each function is one schema version. Never edit an applied migration: add a new one. A
+migration is frozen: it imports nothing from ``bot`` (nor from the rest of ``storage``) and calls
+no live code, so it does the same to a database migrated today or in a year; what it needs it
+carries with it (m005's title keys). The names are recorded in each database's
+``_sqlite_migrations`` table: never rename one.
 """
 
 from __future__ import annotations
+
+import re
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("newsbot")
 
-# The columns the full-text index covers, in the order bm25() weights refer to them.
-FTS_COLUMNS = ["title", "excerpt", "provider", "topics"]
+# The columns the full-text index covers, in the order bm25() weights refer to them. m001
+# builds the index from them: never edit (a change to the index is a new migration).
+FTS_COLUMNS = ("title", "excerpt", "provider", "topics")
+
 
 
 @migrations()
 def m001_articles(db: Database) -> None:
     # ``id`` is a time key (see storage.store.time_key): rowid order is publication order, so
     # the FTS index can hand back the freshest matches of a common word without ranking all.
-    db["articles"].create(
+    db.table("articles").create(
         {
             "id": int,
             "url": str,  # canonical address: the article's identity
@@ -45,12 +53,12 @@ def m001_articles(db: Database) -> None:
         pk="id",
         not_null={"url", "title"},
     )
-    db["articles"].create_index(["url"], unique=True)
-    db["articles"].create_index(["story_id"])
-    db["articles"].create_index(["parent_id"])
-    db["url_aliases"].create({"alias": str, "article_id": int}, pk="alias")
-    db["url_aliases"].create_index(["article_id"])
-    db["articles"].enable_fts(
+    db.table("articles").create_index(["url"], unique=True)
+    db.table("articles").create_index(["story_id"])
+    db.table("articles").create_index(["parent_id"])
+    db.table("url_aliases").create({"alias": str, "article_id": int}, pk="alias")
+    db.table("url_aliases").create_index(["article_id"])
+    db.table("articles").enable_fts(
         FTS_COLUMNS, fts_version="FTS5", tokenize="porter", create_triggers=True
     )
 
@@ -59,7 +67,7 @@ def m001_articles(db: Database) -> None:
 def m002_subscriptions(db: Database) -> None:
     # A channel's (or, kind 'dm', a user's) standing order for a topic. The channel's digest
     # time is the same for all its topics: subscribing "at" a time moves them all.
-    db["subscriptions"].create(
+    db.table("subscriptions").create(
         {
             "id": int,
             "team_id": str,
@@ -79,7 +87,7 @@ def m002_subscriptions(db: Database) -> None:
         not_null={"team_id", "channel_id", "topic", "topic_key", "hour", "minute", "tz"},
         defaults={"kind": "channel"},
     )
-    db["subscriptions"].create_index(["team_id", "channel_id", "topic_key"], unique=True)
+    db.table("subscriptions").create_index(["team_id", "channel_id", "topic_key"], unique=True)
 
 
 @migrations()
@@ -90,7 +98,7 @@ def m003_digests(db: Database) -> None:
     # States: running (claimed, nothing sent yet), posting (a post may have reached Slack),
     # done, empty (nothing new, no post), paused (the channel is gone), failed (gave up for
     # now: a later run of the job may try again), skipped (missed by more than the grace).
-    db["digest_runs"].create(
+    db.table("digest_runs").create(
         {
             "id": int,
             "team_id": str,
@@ -113,10 +121,10 @@ def m003_digests(db: Database) -> None:
         not_null={"team_id", "channel_id", "local_date", "scheduled_for", "state"},
         defaults={"attempts": 0, "post_attempts": 0},
     )
-    db["digest_runs"].create_index(["team_id", "channel_id", "local_date"], unique=True)
-    db["digest_runs"].create_index(["state"])
+    db.table("digest_runs").create_index(["team_id", "channel_id", "local_date"], unique=True)
+    db.table("digest_runs").create_index(["state"])
     # Which story went to which channel in which digest: never twice.
-    db["deliveries"].create(
+    db.table("deliveries").create(
         {
             "id": int,
             "team_id": str,
@@ -131,41 +139,78 @@ def m003_digests(db: Database) -> None:
         not_null={"team_id", "channel_id", "story_id", "run_id"},
         foreign_keys=[("run_id", "digest_runs", "id")],
     )
-    db["deliveries"].create_index(["team_id", "channel_id", "story_id"], unique=True)
-    db["deliveries"].create_index(["run_id"])
+    db.table("deliveries").create_index(["team_id", "channel_id", "story_id"], unique=True)
+    db.table("deliveries").create_index(["run_id"])
 
 
 @migrations()
 def m004_preferences(db: Database) -> None:
     # Per-user and per-channel settings (absent row: defaults) and muted outlets.
-    db["user_settings"].create(
+    db.table("user_settings").create(
         {"team_id": str, "user_id": str, "items": int, "hour": int, "minute": int,
          "skip_weekends": int, "tz": str, "updated_at": str},
         pk=("team_id", "user_id"),
     )
-    db["channel_settings"].create(
+    db.table("channel_settings").create(
         {"team_id": str, "channel_id": str, "items_per_topic": int, "skip_weekends": int,
          "updated_at": str},
         pk=("team_id", "channel_id"),
     )
     # scope 'user' (owner: a user id; their searches and DM digests) or 'channel' (owner: a
     # channel id; its digests). Outlets are kept by web domain, sub-domains included.
-    db["mutes"].create(
+    db.table("mutes").create(
         {"team_id": str, "scope": str, "owner_id": str, "domain": str, "label": str,
          "muted_by": str, "muted_at": str},
         pk=("team_id", "scope", "owner_id", "domain"),
     )
-    db["articles"].create_index(["domain"])
+    db.table("articles").create_index(["domain"])
     db.execute("CREATE INDEX idx_articles_provider_nocase ON articles (provider COLLATE NOCASE)")
+
+
+# -- m005's frozen copy of the title-key function ------------------------------------------
+# A migration must give every database the same result whenever it runs, so m005 does not call
+# the live ``bot.core.stories.title_keys``: when that changes, a database migrated later would
+# get other keys than one migrated earlier (and storage would depend on bot). Below is that
+# function, and what it calls, exactly as it was when m005 was written (issue 10 froze it):
+# never edit it. The loader keeps writing keys with the live function; a change to the keys'
+# definition is a new migration that rebuilds the table.
+
+_M005_STOP_WORDS = frozenset([
+    "a", "an", "the", "and", "or", "but", "nor", "of", "to", "in", "on", "at", "by", "for", "from",
+    "with", "without", "into", "onto", "over", "under", "about", "after", "before", "as", "is",
+    "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those",
+    "their", "his", "her", "our", "your", "my", "we", "you", "they", "he", "she", "i", "me", "us",
+    "them", "not", "no", "new", "now", "than", "then", "so", "if", "up", "out", "off", "via", "vs",
+    "will", "would", "can", "could", "may", "might", "has", "have", "had", "do", "does", "did",
+    "just", "more", "most", "says", "say", "said", "how", "why", "what", "when", "where", "who",
+    "which", "while", "amid",
+])
+_M005_KEY_WORD = re.compile(r"[^\W\d_]\w{2,}")  # a letter, then two or more word characters
+_M005_MAX_KEYS = 4
+
+
+def _m005_stem(word: str) -> str:
+    if word[-1] != "s" or len(word) <= 4:
+        return word
+    for suffix in ("ies", "es", "s"):
+        if len(word) > 4 and word.endswith(suffix):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def _m005_title_keys(title: str) -> list[str]:
+    """A headline's longest content words, stemmed (at most ``_M005_MAX_KEYS``)."""
+    found = {
+        _m005_stem(w) for w in _M005_KEY_WORD.findall(title.lower()) if w not in _M005_STOP_WORDS
+    }
+    return sorted(found, key=lambda w: (-len(w), w))[:_M005_MAX_KEYS]
 
 
 @migrations()
 def m005_title_keys(db: Database) -> None:
-    # Each article's longest headline words (bot.core.stories.title_keys), to find the
-    # articles that may report the same story with a B-tree range look-up: the full-text
-    # index answered the same question several times slower.
-    from bot.core.stories import title_keys
-
+    # Each article's longest headline words (``_m005_title_keys`` above, a frozen copy of what
+    # the loader writes), to find the articles that may report the same story with a B-tree
+    # range look-up: the full-text index answered the same question several times slower.
     db.execute(
         "CREATE TABLE title_keys (key TEXT NOT NULL, article_id INTEGER NOT NULL, "
         "PRIMARY KEY (key, article_id)) WITHOUT ROWID"
@@ -173,7 +218,7 @@ def m005_title_keys(db: Database) -> None:
     rows = db.execute("SELECT id, title FROM articles").fetchall()
     db.conn.executemany(
         "INSERT OR IGNORE INTO title_keys (key, article_id) VALUES (?, ?)",
-        ((key, article_id) for article_id, title in rows for key in title_keys(title)),
+        ((key, article_id) for article_id, title in rows for key in _m005_title_keys(title)),
     )
 
 

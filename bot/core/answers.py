@@ -9,19 +9,6 @@ from typing import Any
 from bot.core.digest import Digest
 from bot.core.search import SearchResult
 
-MARKUP = "*_~`"  # what Slack's mrkdwn (and a reader of the terminal) takes for formatting
-
-
-def strong(text: str) -> str:
-    """``*text*``, or ``text`` alone when it holds a markup character (a topic like
-    "*a* b_c" inside ``*...*`` would garble the bold and what follows)."""
-    return text if any(c in text for c in MARKUP) else f"*{text}*"
-
-
-def code(text: str) -> str:
-    """The text in backticks (a command to copy), or alone when it holds a backtick."""
-    return text if "`" in text else f"`{text}`"
-
 
 @dataclass
 class HelpAnswer:
@@ -44,7 +31,8 @@ class SimilarAnswer:
 
 @dataclass
 class MessageAnswer:
-    """A plain sentence: a confirmation, or (``ok=False``) what is wrong."""
+    """A sentence: a confirmation, or (``ok=False``) what is wrong. Its words may hold the
+    marks of ``bot.core.markup`` (a topic in ``*strong*``, a command in ```code```)."""
 
     text: str
     ok: bool = True

@@ -24,11 +24,10 @@ from bot.core.answers import (
     SearchAnswer,
     SettingsAnswer,
     SimilarAnswer,
-    code,
-    strong,
 )
 from bot.core.commands import Command, CommandError, parse, parse_time
 from bot.core.digest import DigestSettings, preview_digest
+from bot.core.markup import code, strong
 from bot.core.preferences import Outlet, domain_of, parse_setting
 from bot.core.schedule import known_zone
 from bot.core.search import search

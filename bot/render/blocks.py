@@ -19,9 +19,9 @@ from bot.core.answers import (
     SearchAnswer,
     SettingsAnswer,
     SimilarAnswer,
-    strong,
 )
 from bot.core.commands import MAX_TOPIC_CHARS, SUBCOMMANDS
+from bot.core.markup import strong
 from bot.core.search import SearchResult, StoryHit
 from bot.render.mrkdwn import (
     BUTTON_TEXT,

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.core.answers import HomeAnswer, strong
+from bot.core.answers import HomeAnswer
+from bot.core.markup import strong
 from bot.core.preferences import ITEMS_RANGE
 from bot.render.blocks import Blocks, button, context, section
 from bot.render.mrkdwn import MAX_VIEW_BLOCKS, escape, escape_trimmed

@@ -14,9 +14,9 @@ from bot.core.answers import (
     SearchAnswer,
     SettingsAnswer,
     SimilarAnswer,
-    code,
 )
 from bot.core.commands import SUBCOMMANDS
+from bot.core.markup import code
 from bot.core.search import StoryHit
 
 # What must never reach a terminal as it is: C0 and C1 control characters (escape sequences,

@@ -23,20 +23,26 @@ from bot.core.answers import (
 from bot.core.commands import MAX_TOPIC_CHARS, SUBCOMMANDS
 from bot.core.markup import strong
 from bot.core.search import SearchResult, StoryHit
-from bot.render.mrkdwn import (
-    BUTTON_TEXT,
-    BUTTON_VALUE,
-    CONTEXT_TEXT,
-    MAX_BLOCKS,
-    SECTION_TEXT,
+from bot.render.common import (
+    age,
+    also_outlets,
     escape,
     escape_trimmed,
-    link,
-    plain,
+    mute_name,
+    settings_lines,
+    subscription_line,
 )
-from bot.render.text import age, also_outlets, mute_name, settings_lines, subscription_line
-
-Blocks = list[dict[str, Any]]
+from bot.render.digest_blocks import digest_message
+from bot.render.kit import (
+    BUTTON_VALUE,
+    MAX_BLOCKS,
+    SECTION_TEXT,
+    Blocks,
+    button,
+    context,
+    link,
+    section,
+)
 
 # action_ids: bot/listeners/actions registers one listener for each.
 ACTION_SUBSCRIBE = "news_subscribe"
@@ -47,29 +53,6 @@ ACTIONS = (ACTION_SUBSCRIBE, ACTION_MORE, ACTION_SHARE)
 EXCERPT_CHARS = 280
 OUTLET_CHARS = 100  # an outlet's name, however long, leaves room for the age and excerpt
 TITLE_CHARS = 200
-
-
-def section(text: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_TEXT]}}
-    if accessory:
-        block["accessory"] = accessory
-    return block
-
-
-def context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:CONTEXT_TEXT]}]}
-
-
-def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": plain(text, BUTTON_TEXT)},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        out["style"] = style
-    return out
 
 
 def story_text(hit: StoryHit, now: dt.datetime) -> str:
@@ -195,8 +178,6 @@ def render(answer: Answer, now: dt.datetime) -> tuple[str, Blocks]:
         if answer.digest is None:
             return message_blocks(f"Nothing is subscribed in {answer.where}: "
                                   "`/news subscribe <topic>` starts a daily digest.")
-        from bot.render.digest_blocks import digest_message
-
         message = digest_message(answer.digest, preview=True)
         return message.text, message.blocks
     if isinstance(answer, SettingsAnswer):

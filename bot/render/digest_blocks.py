@@ -1,11 +1,13 @@
-"""A digest (``bot.core.digest.Digest``) as a Slack message, and as terminal text.
+"""A digest (``bot.core.digest.Digest``) as a Slack message: the Block Kit renderer's part
+for digests (the terminal's is ``bot.render.text.digest_text``).
 
 The message: a header with the date; per story a section (escaped headline as a link,
 "Outlet · 3 hours ago · also: Forbes, NYT", the topic's name over its first story) with a menu
 to mute the outlet or see more like it; dividers between topics; one context line naming the
 topics with nothing new; a footer. It always fits Block Kit: at most 50 blocks, and when a
-digest holds more than fits, whole stories are left out and counted in a closing line. :func:`digest_message` says which stories it shows
-(``shown``): only those count as delivered, the rest can come in a later digest.
+digest holds more than fits, whole stories are left out and counted in a closing line.
+:func:`digest_message` says which stories it shows (``shown``): only those count as
+delivered, the rest can come in a later digest.
 """
 
 from __future__ import annotations
@@ -15,23 +17,24 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core import schedule
 from bot.core.digest import Digest, DigestEntry, TopicSection
-from bot.render.mrkdwn import (
-    CONTEXT_TEXT,
+from bot.core.markup import strong
+from bot.render.common import age, escape, escape_trimmed, long_date, trim
+from bot.render.kit import (
     HEADER_TEXT,
     MAX_BLOCKS,
     OPTION_TEXT,
     OPTION_VALUE,
     SECTION_TEXT,
-    escape,
-    escape_trimmed,
+    Blocks,
+    context,
     link,
     plain,
+    section,
 )
-from bot.render.text import age, trim
 
-Blocks = list[dict[str, Any]]
+# Re-exported: bot/digests/cli.py, bot/runtime.py and tests/digests import it from here.
+from bot.render.text import digest_text as digest_text
 
 ACTION_TUNE = "digest_tune"  # an entry's "Mute <outlet>" / "More like this" (bot/listeners/actions)
 
@@ -51,14 +54,8 @@ class DigestMessage:
     left_out: int = 0  # stories that did not fit
 
 
-def long_date(day: dt.date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
-
-
 def _topic_label(topic: str) -> str:
-    # Bold the topic unless it holds the characters mrkdwn would read as formatting.
-    text = escape_trimmed(topic, TOPIC_CHARS - 2)
-    return f"*{text}*" if not any(c in text for c in "*_~`") else text
+    return strong(escape_trimmed(topic, TOPIC_CHARS - 2))
 
 
 def _meta(entry: DigestEntry, now: dt.datetime) -> str:
@@ -77,14 +74,6 @@ def _entry(entry: DigestEntry, now: dt.datetime, budget: int = ENTRY_CHARS) -> s
     a = entry.article
     headline = link(a.get("web_url") or a.get("url") or "", a.get("title") or "(untitled)", room)
     return f"• {headline}\n      {meta}"
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_TEXT]}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:CONTEXT_TEXT]}]}
 
 
 def header_text(digest: Digest, preview: bool = False) -> str:
@@ -124,34 +113,34 @@ def digest_message(digest: Digest, *, preview: bool = False) -> DigestMessage:
     shown_sections: list[TopicSection] = []
     left_out = 0
     quiet = [s.topic for s in digest.sections if not s.entries]
-    for section in digest.sections:
+    for part in digest.sections:
         kept: list[DigestEntry] = []
-        for n, entry in enumerate(section.entries):
+        for n, entry in enumerate(part.entries):
             divider = n == 0 and len(blocks) > 1
             if 1 + divider > room:
                 break
             if divider:
                 blocks.append({"type": "divider"})
-            lines = [_topic_label(section.topic)] if n == 0 else []
+            lines = [_topic_label(part.topic)] if n == 0 else []
             lines.append(_entry(entry, now))
-            blocks.append({**_section("\n".join(lines)), "accessory": tune_menu(entry)})
+            blocks.append(section("\n".join(lines), accessory=tune_menu(entry)))
             room -= 1 + divider
             kept.append(entry)
-        left_out += len(section.entries) - len(kept)
-        shown_sections.append(TopicSection(section.topic, section.topic_key, kept))
+        left_out += len(part.entries) - len(kept)
+        shown_sections.append(TopicSection(part.topic, part.topic_key, kept))
     shown = Digest(digest.team_id, digest.channel_id, digest.local_date, digest.due, digest.tz,
                    shown_sections)
     if quiet:
         names = ", ".join(escape(t) for t in quiet)
-        blocks.append(_context(trim(f"No other news on: {names}", 2000)))
+        blocks.append(context(trim(f"No other news on: {names}", 2000)))
     if left_out:
-        blocks.append(_context(f"…and {left_out} more "
-                               f"{'story' if left_out == 1 else 'stories'} that did not fit "
-                               "in one message."))
+        blocks.append(context(f"…and {left_out} more "
+                              f"{'story' if left_out == 1 else 'stories'} that did not fit "
+                              "in one message."))
     elif shown.is_empty:
-        blocks.append(_context("Nothing new on your topics since the last digest."))
+        blocks.append(context("Nothing new on your topics since the last digest."))
     else:
-        blocks.append(_context("Your daily digest · `/news list` where it arrives shows its topics"))
+        blocks.append(context("Your daily digest · `/news list` where it arrives shows its topics"))
     return DigestMessage(fallback_text(shown, preview), blocks, shown, left_out)
 
 
@@ -161,8 +150,8 @@ def fallback_text(digest: Digest, preview: bool = False) -> str:
     head = "Preview: your next news digest" if preview else "News digest"
     lines = [f"{head} for {long_date(digest.local_date)}: "
              f"{count} new {'story' if count == 1 else 'stories'}"]
-    for section in digest.sections:
-        for e in section.entries:
+    for part in digest.sections:
+        for e in part.entries:
             lines.append(f"• {escape_trimmed(e.article.get('title') or '', 200)} "
                          f"({escape_trimmed(e.article.get('provider') or '', 60)})")
     out = lines[0]
@@ -172,28 +161,3 @@ def fallback_text(digest: Digest, preview: bool = False) -> str:
             break
         out += "\n" + line
     return out
-
-
-def digest_text(digest: Digest, *, title: str | None = None) -> str:
-    """The digest as terminal text (``newsbot digest --dry-run``, the local shell)."""
-    local = digest.due.astimezone(schedule.zone(digest.tz))
-    lines = [title or f"News digest for {digest.channel_id} · {long_date(digest.local_date)} "
-             f"({local:%H:%M} {digest.tz})"]
-    quiet = []
-    for section in digest.sections:
-        if not section.entries:
-            quiet.append(section.topic)
-            continue
-        lines.append(f"== {section.topic} ==")
-        for n, e in enumerate(section.entries, 1):
-            a = e.article
-            lines.append(f"{n}. {a.get('title')}")
-            lines.append(f"   {a.get('provider')} · {age(a.get('published_ts'), digest.due)} · "
-                         f"{a.get('web_url') or a.get('url')}")
-            if e.outlets:
-                lines.append(f"   also: {', '.join(e.outlets)}")
-    if quiet:
-        lines.append(f"No other news on: {', '.join(quiet)}")
-    if digest.is_empty:
-        lines.append("(nothing new: no post unless digest.post_when_empty)")
-    return "\n".join(lines)

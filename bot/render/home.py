@@ -11,8 +11,8 @@ from typing import Any
 from bot.core.answers import HomeAnswer
 from bot.core.markup import strong
 from bot.core.preferences import ITEMS_RANGE
-from bot.render.blocks import Blocks, button, context, section
-from bot.render.mrkdwn import MAX_VIEW_BLOCKS, escape, escape_trimmed
+from bot.render.common import escape, escape_trimmed
+from bot.render.kit import MAX_VIEW_BLOCKS, Blocks, button, context, section
 
 HOME_UNFOLLOW = "home_unfollow"
 HOME_PAGE = "home_page"

@@ -1,0 +1,158 @@
+"""What both renderers build on; it imports no other render module (the package's base).
+
+- Text shaping: :func:`trim`, :func:`age`, :func:`long_date`.
+- Escaping, each output's own, in one place: :func:`escape` / :func:`escape_trimmed` make data
+  safe in Slack's mrkdwn; :func:`terminal` / :func:`one_line` / :func:`json_terminal` make it
+  safe on a terminal.
+- The wording both renderers give the same answer's parts: a subscription's line, the settings'
+  lines, a muted outlet's name, a story's other outlets. It is unescaped: each renderer escapes
+  it for its output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from bot.core.answers import SettingsAnswer
+from bot.core.markup import code
+from bot.core.search import StoryHit
+
+# Text shaping
+
+
+def trim(text: str, limit: int) -> str:
+    """Cut at a word boundary, with an ellipsis, so the result is at most ``limit`` chars."""
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def age(published_ts: int | None, now: dt.datetime) -> str:
+    """'just now', '5 minutes ago', '2 days ago', or the date for anything over 30 days."""
+    if published_ts is None:
+        return "date unknown"
+    seconds = now.timestamp() - published_ts
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("minute", 60), ("hour", 3600), ("day", 86400)):
+        count = int(seconds // size)
+        limit = {"minute": 60, "hour": 24, "day": 31}[unit]
+        if count < limit:
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return dt.datetime.fromtimestamp(published_ts, dt.UTC).strftime("%-d %b %Y")
+
+
+def long_date(day: dt.date) -> str:
+    """'Thursday 6 February 2020'."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+# Escaping for Slack's mrkdwn
+
+
+def escape(text: str) -> str:
+    """Escape ``&``, ``<`` and ``>``: article text can then never mention ``@channel``, a
+    user, or forge a link, whatever it holds."""
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_trimmed(text: str, limit: int) -> str:
+    """Escaped text no longer than ``limit`` characters, cut at a word and never inside an
+    ``&amp;``-style entity."""
+    out = escape(text)
+    if len(out) <= limit:
+        return out
+    budget = limit
+    while budget > 0:
+        out = escape(trim(text, budget))
+        if len(out) <= limit:
+            return out
+        budget -= max(1, len(out) - limit)
+    return "…"
+
+
+# Escaping for a terminal
+
+# What must never reach a terminal as it is: C0 and C1 control characters (escape sequences,
+# NUL, backspace, carriage return), the marks and overrides that reorder text (right-to-left
+# overrides can make a line read backwards), and lone surrogates (bytes of a file name that is
+# not UTF-8, which a UTF-8 terminal cannot even be sent).
+_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                     "\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_OR_NEWLINE = re.compile(_UNSAFE.pattern[:-1] + "\n]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    point = ord(match.group(0))
+    if 0xDC80 <= point <= 0xDCFF:  # a byte Python kept from a name that is not UTF-8
+        return f"\\x{point - 0xDC00:02x}"
+    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}"
+
+
+def terminal(text: str, *, newlines: bool = True) -> str:
+    """``text`` safe to print on a terminal: control characters, reordering marks and lone
+    surrogates shown as escapes (``\\x1b``, ``\\u202e``); with ``newlines=False`` a newline
+    too, so one value cannot split its line (or forge the next one)."""
+    return (_UNSAFE if newlines else _UNSAFE_OR_NEWLINE).sub(_escape_char, text)
+
+
+def json_terminal(text: str) -> str:
+    """JSON text safe for a terminal: what ``terminal`` escapes, as JSON ``\\uXXXX`` escapes
+    (valid only inside strings, where alone such characters can be in JSON)."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def one_line(text: object) -> str:
+    """A value from outside (a title, an address, a file name) for one line of a terminal."""
+    return terminal(str(text), newlines=False)
+
+
+# Wording both renderers show (unescaped)
+
+
+def also_outlets(hit: StoryHit) -> list[str]:
+    """The outlets of a search hit's other articles, once each."""
+    return list(dict.fromkeys(m["provider"] for m in hit.also))
+
+
+def subscription_line(sub: dict[str, Any]) -> str:
+    """'ai · daily at 08:00 (Europe/London)', and when paused, why and how to resume."""
+    line = f"{sub['topic']} · daily at {sub['hour']:02d}:{sub['minute']:02d} ({sub['tz']})"
+    if sub.get("paused_reason"):
+        line += f" · paused: {sub['paused_reason']} ({code('/news resume ' + sub['topic'])})"
+    return line
+
+
+def settings_lines(answer: SettingsAnswer, *, list_mutes: bool = True) -> list[str]:
+    """Each setting of a DM or a channel, with how to change it (``list_mutes=False``: the
+    number of muted outlets only, for a renderer that lists them itself)."""
+    per = "per digest" if answer.is_dm else "per topic"
+    weekends = "skipped" if answer.skip_weekends else "a digest every day"
+    lines = [
+        f"Settings of {answer.where}:",
+        f"  • items: {answer.items} {per} — `/news settings items 1-10`",
+        f"  • time: {answer.schedule or 'no digest yet'} — `/news settings time HH:MM`",
+        f"  • weekends: {weekends} — `/news settings weekends skip|send`",
+    ]
+    here = "" if answer.is_dm else " here"
+    if answer.mutes and list_mutes:
+        muted = ", ".join(mute_name(m) for m in answer.mutes)
+        lines.append(f"  • muted: {muted} — `/news unmute <outlet>{here}`")
+    elif answer.mutes:
+        count = len(answer.mutes)
+        lines.append(f"  • muted: {count} outlet{'' if count == 1 else 's'}, below — "
+                     f"`/news unmute <outlet>{here}`")
+    else:
+        lines.append(f"  • muted: none — `/news mute <outlet or domain>{here}`")
+    return lines
+
+
+def mute_name(mute: dict[str, Any]) -> str:
+    """'Forbes (forbes.com)'."""
+    return f"{mute['label']} ({mute['domain']})"

@@ -1,0 +1,67 @@
+"""Block Kit's pieces, for the Block Kit renderer (``blocks``, ``digest_blocks``, ``home``):
+its size limits, the elements every message is built of (section, context, button), a mrkdwn
+link and plain_text, each cut to its limit and escaped (``bot.render.common``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.render.common import escape_trimmed, trim
+
+Blocks = list[dict[str, Any]]
+
+# Block Kit limits
+MAX_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+SECTION_TEXT = 3000
+HEADER_TEXT = 150
+BUTTON_TEXT = 75
+ACTION_ID = 255
+BUTTON_VALUE = 2000
+CONTEXT_TEXT = 3000
+OPTION_TEXT = 75
+OPTION_VALUE = 150
+
+
+def section(text: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A mrkdwn section (``text`` already escaped), cut to SECTION_TEXT, with an accessory."""
+    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_TEXT]}}
+    if accessory:
+        block["accessory"] = accessory
+    return block
+
+
+def context(text: str) -> dict[str, Any]:
+    """A context block of one mrkdwn element (``text`` already escaped), cut to CONTEXT_TEXT."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:CONTEXT_TEXT]}]}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": plain(text, BUTTON_TEXT)},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        out["style"] = style
+    return out
+
+
+_URL_SAFE = re.compile(r"[\s<>|]")
+
+
+def link(url: str, label: str, limit: int) -> str:
+    """``<url|label>`` with a label that cannot close the link or add markup, within ``limit``."""
+    safe_url = _URL_SAFE.sub(lambda m: f"%{ord(m.group(0)):02X}", url or "")
+    room = max(10, limit - len(safe_url) - 3)
+    label = escape_trimmed(label, room).replace("|", "¦")
+    if len(safe_url) + len(label) + 3 > limit:
+        return label
+    return f"<{safe_url}|{label}>"
+
+
+def plain(text: str, limit: int) -> str:
+    """plain_text for headers and buttons: no escaping needed, only length."""
+    return trim(text, limit) or "…"

@@ -12,6 +12,7 @@ import ast
 import graphlib
 import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -21,10 +22,10 @@ import bot.render
 PACKAGE = "bot.render"
 
 
-def sources(package: object) -> dict[str, str]:
+def sources(package: ModuleType) -> dict[str, str]:
     """Module name -> source, for each ``.py`` file of ``package`` (``__init__`` as the package)."""
-    folder = Path(package.__file__).parent  # type: ignore[attr-defined]
-    name = package.__name__  # type: ignore[attr-defined]
+    folder = Path(str(package.__file__)).parent
+    name = package.__name__
     return {(name if p.stem == "__init__" else f"{name}.{p.stem}"): p.read_text()
             for p in sorted(folder.glob("*.py"))}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.core.commands import CommandError, parse_time
+from bot.core.grammar import CommandError, parse_time
 
 ITEMS_RANGE = (1, 10)
 _DOMAIN = re.compile(

@@ -32,6 +32,31 @@ def test_every_subcommand_is_in_the_readme():
         assert sub.usage in README, sub.usage
 
 
+SLACK_TABLE = "In Slack (and in the shell), the words after `/news`:\n\n"
+
+
+def command_table() -> str:
+    """The README's table of /news subcommands, as SUBCOMMANDS says it is."""
+    rows = [f"| `{s.usage}` | {s.help} |" for s in SUBCOMMANDS]
+    return "\n".join(["| command | what it does |", "|---|---|", *rows])
+
+
+def test_the_readmes_command_table_is_the_list_of_subcommands():
+    start = README.index(SLACK_TABLE) + len(SLACK_TABLE)
+    table = README[start : README.index("\n\n", start)]
+    assert table == command_table(), "README.md's table should read:\n" + command_table()
+
+
+def test_the_manifests_usage_hint_is_made_of_declared_usages_in_their_order():
+    (news,) = [c for c in MANIFEST["features"]["slash_commands"] if c["command"] == "/news"]
+    usages = [s.usage.removeprefix("/news ") for s in SUBCOMMANDS]
+    parts = news["usage_hint"].split(" | ")
+    assert all(part in usages for part in parts), (parts, usages)
+    assert parts == sorted(parts, key=usages.index)
+    # the ways in: a search, a subscription, and the help that lists the rest
+    assert {"<words>", "help"} <= set(parts) and any(p.startswith("subscribe ") for p in parts)
+
+
 def test_requests_go_to_the_bolt_path():
     urls = [c["url"] for c in MANIFEST["features"]["slash_commands"]]
     urls.append(MANIFEST["settings"]["interactivity"]["request_url"])

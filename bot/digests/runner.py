@@ -39,32 +39,44 @@ channel's subscriptions are paused with the reason, each subscriber gets a notic
 database until Slack takes it: :meth:`DigestRunner.send_notices`), the run ends ``paused``.
 Anything else Slack refuses ends the run ``failed``. Nothing raised by Slack, the network or
 the store leaves ``run_channel``: the scheduler never dies.
+
+In the code: :meth:`DigestRunner._attempt` is one try (steps 5-8); the fence and the post are
+:meth:`DigestRunner._post_once`, whose Slack side (the call, its answer sorted into an
+``Outcome``: posted, transient, unknown, gone, refused) is :mod:`bot.digests.posting`, as is the
+history search. :meth:`DigestRunner._deliver` loops over tries; after a passing failure
+:mod:`bot.digests.retry` says where the next one happens (here, handed back, or none), and the
+runner carries that out with the lease (renewed over a wait, released when handed back).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import http.client
-import json
 import logging
 import os
 import socket
 import sqlite3
 import time
-import urllib.error
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.core import schedule
 from bot.core.digest import Composer, Digest, DigestSettings
-from bot.digests.notices import retry_after, send_notices
-from bot.render.digest_blocks import digest_message
+from bot.digests.notices import send_notices
+from bot.digests.posting import (
+    CALL_ERRORS,
+    NOT_SENT,
+    Outcome,
+    call_failed,
+    find_digest,
+    post_digest,
+)
+from bot.digests.retry import Retries, RetryPolicy
+from bot.render.digest_blocks import DigestMessage, digest_message
 from bot.slack.client import make_client
 from storage.store import Store
 
@@ -73,34 +85,12 @@ log = logging.getLogger("newsbot.digests")
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], None]
 
-EVENT_TYPE = "news_digest"
-CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived",
-                          "account_inactive"})
-# ok:false answers after which Slack may still have stored the message (it failed inside)
-UNSURE_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable",
-                           "request_timeout"})
-HISTORY_LIMIT = 50  # messages per history page: the window is the post attempts' minutes
-HISTORY_PAGES = 4
-CLOCK_SKEW = dt.timedelta(minutes=2)  # between our clock and Slack's message ts
 REASONS = {
     "not_in_channel": "newsbot is not a member of the channel",
     "channel_not_found": "the channel no longer exists (or newsbot cannot see it)",
     "is_archived": "the channel is archived",
     "account_inactive": "newsbot's Slack account is inactive",
 }
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Backoff after a transient failure: ``base * 2**(n-1)`` seconds after the n-th, at most
-    ``cap``; a run retries in-process for ``inline_seconds``, then hands the retry on."""
-
-    base_seconds: float = 2.0
-    cap_seconds: float = 300.0
-    inline_seconds: float = 60.0
-
-    def delay(self, failures: int) -> float:
-        return min(self.cap_seconds, self.base_seconds * 2 ** max(0, failures - 1))
 
 
 def utc_now() -> dt.datetime:
@@ -191,27 +181,8 @@ class RunResult:
         return out
 
 
-class _Transient(Exception):
-    """One attempt failed in a way that may pass: try again later."""
-
-    def __init__(self, error: str, retry_after: float | None = None) -> None:
-        super().__init__(error)
-        self.error = error
-        self.retry_after = retry_after
-
-
-class _LostLease(Exception):
-    """Another process holds the run now: stop, post nothing."""
-
-
 def _iso_utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
-def _never_sent(exc: BaseException) -> bool:
-    """Whether a network error happened before the request left (nothing can be in Slack)."""
-    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    return isinstance(reason, ConnectionRefusedError | socket.gaierror)
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -225,6 +196,18 @@ def _zone_ok(tz: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@dataclass
+class _Attempts:
+    """What one run's attempts carry from one to the next."""
+
+    unknown: bool  # the last post may be in Slack
+    conversation: str | None
+    answered: bool = False  # Slack answered the last post (so it is done with it)
+    token: str | None = None  # the last post's own mark, in its metadata
+    sent_at: dt.datetime | None = None
+    message: DigestMessage | None = None  # the rendered digest, composed once
 
 
 class DigestRunner:
@@ -478,7 +461,7 @@ class DigestRunner:
                 conversation = run["conversation"] or self._conversation(
                     result.channel_id, self._kind(result.team_id, result.channel_id))
                 found = self._find_posted(conversation, result.local_date, run)
-            except (SlackClientError, OSError, http.client.HTTPException, ValueError) as exc:
+            except CALL_ERRORS as exc:
                 # Cannot tell now: keep the run open, to be settled on a later try.
                 retry_at = self.clock() + dt.timedelta(seconds=self.retry.delay(2))
                 self.store.release_digest_run(run["id"], owner=self.owner, now=self.clock(),
@@ -532,132 +515,181 @@ class DigestRunner:
 
     def _deliver(self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult
                  ) -> RunResult:
-        """Attempts with backoff until posted, refused, handed back, or the grace ends."""
+        """Attempts until one ends the run; after a passing failure, the retry policy places
+        the next (here after a backoff, handed back, or none: settled); a lost lease ends it."""
         if self.client is None:
             return self._deliver_locally(run, topics, result)
         assert result.due is not None
-        started = self.clock()
-        grace_end = result.due + dt.timedelta(hours=self.settings.grace_hours)
+        retries = Retries(self.retry, started=self.clock(), grace_end=result.due
+                          + dt.timedelta(hours=self.settings.grace_hours))
         state = _Attempts(unknown=bool(run["post_unknown"]), conversation=run["conversation"])
-        failures = 0
         while True:
-            try:
-                return self._attempt(run, topics, result, state)
-            except _LostLease:
+            step = self._try(run, topics, result, state)
+            if isinstance(step, RunResult):
+                return step
+            if step.kind == "lost":
                 return self._lost(run, result, state)
-            except _Transient as exc:
-                error, wait = exc.error, exc.retry_after
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc):
-                    raise
-                error, wait = f"database busy: {exc}", None
-            failures += 1
-            delay = wait if wait is not None else self.retry.delay(failures)
-            now = self.clock()
-            next_at = now + dt.timedelta(seconds=delay)
-            if next_at > grace_end:
-                return self._give_up(self._fresh(run), result, error)
-            if (next_at - started).total_seconds() > self.retry.inline_seconds:
-                if not self.store.release_digest_run(run["id"], owner=self.owner, now=now,
-                                                     retry_at=next_at, error=error):
-                    return self._lost(run, result, state)
-                log.warning("the %s digest of %s/%s is not posted yet (%s); trying again at %s",
-                            result.local_date, result.team_id, result.channel_id, error,
-                            next_at.isoformat(timespec="seconds"))
-                result.status, result.error, result.retry_at = "retry", error, next_at
-                return result
-            log.warning("digest of %s/%s, try %d: %s; trying again in %.1f s", result.team_id,
-                        result.channel_id, failures, error, delay)
-            if not self.store.renew_digest_run(run["id"], owner=self.owner, now=now,
-                                               lease=self.lease + dt.timedelta(seconds=delay)):
-                return self._lost(run, result, state)
-            self.sleep(delay)
+            ended = self._after_failure(run, result, state, retries, step)
+            if ended is not None:
+                return ended
+
+    def _after_failure(self, run: dict[str, Any], result: RunResult, state: _Attempts,
+                       retries: Retries, failure: Outcome) -> RunResult | None:
+        """A passing failure: sleep (the lease renewed over the wait) and return None to try
+        again here, or end this run's attempts: handed back for later, or settled (the next
+        try would fall past the grace period)."""
+        now = self.clock()
+        next_try = retries.after_failure(now, failure.retry_after)
+        if next_try.where == "never":
+            return self._give_up(self._fresh(run), result, failure.error)
+        if next_try.where == "later":
+            return self._hand_back(run, result, state, failure.error, now, next_try.at)
+        log.warning("digest of %s/%s, try %d: %s; trying again in %.1f s", result.team_id,
+                    result.channel_id, retries.failures, failure.error, next_try.delay)
+        if not self.store.renew_digest_run(run["id"], owner=self.owner, now=now,
+                                           lease=self.lease + dt.timedelta(seconds=next_try.delay)):
+            return self._lost(run, result, state)
+        self.sleep(next_try.delay)
+        return None
+
+    def _hand_back(self, run: dict[str, Any], result: RunResult, state: _Attempts, error: str,
+                   now: dt.datetime, retry_at: dt.datetime) -> RunResult:
+        """Past the inline budget: the run waits (``waiting``, ``retry_at``) for the scheduler,
+        or any process, to take it up then."""
+        if not self.store.release_digest_run(run["id"], owner=self.owner, now=now,
+                                             retry_at=retry_at, error=error):
+            return self._lost(run, result, state)
+        log.warning("the %s digest of %s/%s is not posted yet (%s); trying again at %s",
+                    result.local_date, result.team_id, result.channel_id, error,
+                    retry_at.isoformat(timespec="seconds"))
+        result.status, result.error, result.retry_at = "retry", error, retry_at
+        return result
 
     def _fresh(self, run: dict[str, Any]) -> dict[str, Any]:
         return self.store.digest_run_by_id(run["id"]) or run
 
+    def _try(self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult,
+             state: _Attempts) -> RunResult | Outcome:
+        """:meth:`_attempt`, where a busy database (anywhere in it) is one more passing
+        failure."""
+        try:
+            return self._attempt(run, topics, result, state)
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            return Outcome("transient", f"database busy: {exc}")
+
     def _attempt(self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult,
-                 state: _Attempts) -> RunResult:
+                 state: _Attempts) -> RunResult | Outcome:
         """One try: look for an earlier post whose outcome is unknown, compose, fence, post.
-        Raises :class:`_Transient` (try again) or :class:`_LostLease` (stop)."""
-        assert self.client is not None and result.local_date is not None
-        assert result.due is not None
-        team_id, channel_id, day = result.team_id, result.channel_id, result.local_date
+        The run's result when it ended (posted, adopted, empty, paused, failed); else what
+        the retry policy decides on (``transient``, ``unknown``) or ``lost``."""
+        looked = self._look_up(run, topics, result, state)
+        if looked is not None:
+            return looked
+        message = self._compose(topics, result, state)
+        if message is None:
+            return self._empty(run, result)
+        outcome = self._post_once(run, result, state, message)
+        return self._record(run, result, state, message, outcome)
+
+    def _look_up(self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult,
+                 state: _Attempts) -> RunResult | Outcome | None:
+        """Before a post: where it goes (a DM's channel is opened) and, if an earlier post's
+        outcome is unknown, whether it is in Slack after all. None: go on and post."""
         try:
             if state.conversation is None:
-                state.conversation = self._conversation(channel_id, topics[0].get("kind"))
-            if state.unknown:
-                fresh = self._fresh(run)
-                # Our own post first (by its mark): a late post of a process that lost the
-                # run may also be there, and adopting that one would leave ours as a second.
-                found = self._find_posted(state.conversation, day, fresh, prefer=state.token)
-                if found is not None:
-                    return self._adopt(run, result, found)
-                wait = 0.0 if state.answered else self._unsettled_for(fresh)
-                if wait > 0:
-                    raise _Transient("the last post may still be on its way to Slack", wait)
-                state.unknown = False  # not in Slack: this post never arrived
-        except SlackApiError as exc:
-            code = str(exc.response.get("error") or "")
-            if code in CHANNEL_GONE:
-                return self._channel_gone(run, result, code)
-            raise _Transient(f"HTTP {exc.response.status_code} {code}".strip(),
-                             retry_after(exc) if exc.response.status_code == 429 else None
-                             ) from None
-        except (OSError, http.client.HTTPException, SlackClientError, ValueError) as exc:
-            raise _Transient(f"{type(exc).__name__}: {exc}") from None
+                state.conversation = self._conversation(result.channel_id,
+                                                        topics[0].get("kind"))
+            return self._recover(run, result, state) if state.unknown else None
+        except CALL_ERRORS as exc:
+            failure = call_failed(exc)
+            if failure.kind == "gone":
+                return self._channel_gone(run, result, failure.error)
+            return failure
+
+    def _recover(self, run: dict[str, Any], result: RunResult, state: _Attempts
+                 ) -> RunResult | Outcome | None:
+        """The last post may be in Slack: adopt it if it is there; if not, wait until its
+        absence proves it never arrived (unless Slack answered it), then post again (None)."""
+        assert state.conversation is not None and result.local_date is not None
+        fresh = self._fresh(run)
+        # Our own post first (by its mark): a late post of a process that lost the run may
+        # also be there, and adopting that one would leave ours as a second.
+        found = self._find_posted(state.conversation, result.local_date, fresh,
+                                  prefer=state.token)
+        if found is not None:
+            return self._adopt(run, result, found)
+        wait = 0.0 if state.answered else self._unsettled_for(fresh)
+        if wait > 0:
+            return Outcome("transient", "the last post may still be on its way to Slack",
+                           retry_after=wait)
+        state.unknown = False  # not in Slack: this post never arrived
+        return None
+
+    def _compose(self, topics: list[dict[str, Any]], result: RunResult, state: _Attempts
+                 ) -> DigestMessage | None:
+        """The rendered digest, composed once per run; None when there is nothing to post."""
         if state.message is None:
-            digest = self.composer.compose(team_id, channel_id, result.due, topics=topics,
-                                           local_date=day)
+            assert result.due is not None
+            digest = self.composer.compose(result.team_id, result.channel_id, result.due,
+                                           topics=topics, local_date=result.local_date)
             result.digest = digest
-            if not digest.posts and (digest.quiet_day or not self.settings.post_when_empty):
-                self.store.end_digest_run(run["id"], owner=self.owner, state="empty",
-                                          now=self.clock())
-                result.status = "empty"
-                return result
+            if self._nothing_new(digest):
+                return None
             state.message = digest_message(digest)
-        message = state.message
+        return state.message
+
+    def _nothing_new(self, digest: Digest) -> bool:
+        return not digest.posts and (digest.quiet_day or not self.settings.post_when_empty)
+
+    def _empty(self, run: dict[str, Any], result: RunResult) -> RunResult:
+        self.store.end_digest_run(run["id"], owner=self.owner, state="empty", now=self.clock())
+        result.status = "empty"
+        return result
+
+    def _post_once(self, run: dict[str, Any], result: RunResult, state: _Attempts,
+                   message: DigestMessage) -> Outcome:
+        """The fence, then one ``chat.postMessage`` (:func:`bot.digests.posting.post_digest`).
+        A post that surely never reached Slack is recorded so: it is never looked for."""
+        assert self.client is not None and state.conversation is not None
+        assert result.local_date is not None
         # The fence: only the current holder of the run may post, checked at this moment.
         if not self.store.begin_digest_post(run["id"], owner=self.owner, now=self.clock(),
                                             lease=self.lease, plan=message.shown.plan(),
                                             conversation=state.conversation):
-            raise _LostLease
+            return Outcome("lost")
         state.unknown, state.answered = True, False
         state.token, state.sent_at = uuid.uuid4().hex[:16], self.clock()
-        try:
-            response = self.client.chat_postMessage(
-                channel=state.conversation,
-                text=message.text,
-                blocks=message.blocks,
-                metadata={"event_type": EVENT_TYPE,
-                          "event_payload": {"date": day.isoformat(), "run_id": run["id"],
-                                            "post": state.token}},
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except SlackApiError as exc:
-            code = str(exc.response.get("error") or "")
-            status = exc.response.status_code
-            if status == 429 or code == "ratelimited":  # refused before anything was stored
-                self._not_delivered(run, state)
-                raise _Transient(f"HTTP 429 {code}".strip(), retry_after(exc)) from None
-            if status >= 500 or code in UNSURE_ERRORS:  # may have been stored all the same
-                state.answered = True  # ... but Slack is done with it: history will tell
-                raise _Transient(f"HTTP {status} {code}".strip()) from None
+        outcome = post_digest(self.client, state.conversation, message, {
+            "date": result.local_date.isoformat(), "run_id": run["id"], "post": state.token})
+        state.answered = outcome.answered
+        if outcome.kind in NOT_SENT:
             self._not_delivered(run, state)
-            if code in CHANNEL_GONE:
-                return self._channel_gone(run, result, code)
-            return self._fail(run, result, f"Slack refused: {code or status}")
-        except (OSError, http.client.HTTPException, SlackClientError, ValueError) as exc:
-            if _never_sent(exc):
-                self._not_delivered(run, state)
-            raise _Transient(f"{type(exc).__name__}: {exc}") from None
-        ts = response.get("ts")
+        return outcome
+
+    def _record(self, run: dict[str, Any], result: RunResult, state: _Attempts,
+                message: DigestMessage, outcome: Outcome) -> RunResult | Outcome:
+        """A post's outcome that ends the run, recorded (posted, channel gone, refused); the
+        others (``transient``, ``unknown``, ``lost``) as they are."""
+        if outcome.kind == "posted":
+            return self._posted(run, result, state, message, outcome.ts)
+        if outcome.kind == "gone":
+            return self._channel_gone(run, result, outcome.error)
+        if outcome.kind == "refused":
+            return self._fail(run, result, outcome.error)
+        return outcome
+
+    def _posted(self, run: dict[str, Any], result: RunResult, state: _Attempts,
+                message: DigestMessage, ts: str | None) -> RunResult:
+        """Slack stored the post: its deliveries and ts in one transaction, unless the run
+        was lost meanwhile (then the post is withdrawn if it is a second)."""
+        assert state.conversation is not None
         if not self.store.finish_digest_run(run["id"], message_ts=ts, now=self.clock(),
                                             entries=message.shown.plan(), owner=self.owner):
             return self._withdraw(run, result, str(ts), state.conversation)
-        log.info("posted the %s digest of %s/%s (%d stories, ts %s)", day, team_id,
-                 channel_id, len(message.shown.entries), ts)
+        log.info("posted the %s digest of %s/%s (%d stories, ts %s)", result.local_date,
+                 result.team_id, result.channel_id, len(message.shown.entries), ts)
         result.status, result.message_ts = "posted", ts
         return result
 
@@ -700,7 +732,7 @@ class DigestRunner:
             mine = self._find_posted(state.conversation, result.local_date or dt.date.min,
                                      {**fresh, "post_started_at": _iso_utc(state.sent_at)},
                                      token=state.token)
-        except (SlackClientError, OSError, http.client.HTTPException, ValueError) as exc:
+        except CALL_ERRORS as exc:
             log.error("cannot tell whether a late %s digest of %s/%s is in Slack: %s",
                       result.local_date, result.team_id, result.channel_id, exc)
             return result
@@ -728,7 +760,7 @@ class DigestRunner:
                         "taken the run over and posted (ts %s)", result.local_date,
                         result.team_id, result.channel_id, ts, fresh["message_ts"])
             result.status, result.error = "busy", "posted after losing the lease: withdrawn"
-        except (SlackClientError, OSError, http.client.HTTPException, ValueError) as exc:
+        except CALL_ERRORS as exc:
             log.error("could not withdraw a second %s digest of %s/%s (ts %s): %s",
                       result.local_date, result.team_id, result.channel_id, ts, exc)
             result.status, result.error = "busy", f"posted after losing the lease: {exc}"
@@ -752,10 +784,8 @@ class DigestRunner:
                         result.team_id, result.channel_id)
             result.status, result.error = "failed", "no Slack client"
             return result
-        if not digest.posts and (digest.quiet_day or not self.settings.post_when_empty):
-            self.store.end_digest_run(run["id"], owner=self.owner, state="empty", now=self.clock())
-            result.status = "empty"
-            return result
+        if self._nothing_new(digest):
+            return self._empty(run, result)
         self.local_sink(digest)
         self.store.finish_digest_run(run["id"], message_ts=None, now=self.clock(),
                                      entries=digest.plan())
@@ -844,52 +874,10 @@ class DigestRunner:
     def _find_posted(self, conversation: str, day: dt.date, run: dict[str, Any],
                      token: str | None = None, prefer: str | None = None) -> str | None:
         """The ts of this date's digest if it is in the conversation. Asked only when a post's
-        outcome is unknown, over the minutes the post attempts span (``oldest``/``latest``),
-        a small page at a time (slack_sdk's cursor pagination), a few pages at most."""
+        outcome is unknown, over the minutes the post attempts span (from the run's first
+        post, else its due time, to now): :func:`bot.digests.posting.find_digest`."""
         assert self.client is not None
         now = self.clock()
-        first = dt.datetime.fromisoformat(run["post_started_at"]) if run["post_started_at"] \
-            else dt.datetime.fromisoformat(run["scheduled_for"])
-        oldest = (min(first, now) - CLOCK_SKEW).timestamp()
-        latest = (now + CLOCK_SKEW).timestamp()
-        pages = self.client.conversations_history(
-            channel=conversation, oldest=f"{oldest:.6f}", latest=f"{latest:.6f}",
-            inclusive=True, include_all_metadata=True, limit=HISTORY_LIMIT)
-        first_found: str | None = None
-        for number, page in enumerate(pages, start=1):
-            for message in page.get("messages") or []:
-                meta = message.get("metadata") or {}
-                payload = meta.get("event_payload") or {}
-                if isinstance(payload, str):
-                    try:
-                        payload = json.loads(payload)
-                    except ValueError:
-                        payload = {}
-                if meta.get("event_type") != EVENT_TYPE:
-                    continue
-                if token:
-                    if payload.get("post") == token:
-                        return str(message.get("ts"))
-                elif payload.get("date") == day.isoformat():
-                    if not prefer or payload.get("post") == prefer:
-                        return str(message.get("ts"))
-                    # another process's post of this date: ours (``prefer``) comes first
-                    first_found = first_found or str(message.get("ts"))
-            if number >= HISTORY_PAGES:
-                if page.get("has_more"):
-                    log.warning("history of %s: more than %d messages since the post; looked "
-                                "at the newest only", conversation, HISTORY_PAGES * HISTORY_LIMIT)
-                break
-        return first_found
-
-
-@dataclass
-class _Attempts:
-    """What one run's attempts carry from one to the next."""
-
-    unknown: bool  # the last post may be in Slack
-    conversation: str | None
-    answered: bool = False  # Slack answered the last post (so it is done with it)
-    token: str | None = None  # the last post's own mark, in its metadata
-    sent_at: dt.datetime | None = None
-    message: Any = None  # the rendered digest, composed once
+        since = dt.datetime.fromisoformat(run["post_started_at"] or run["scheduled_for"])
+        return find_digest(self.client, conversation, day, since, now, token=token,
+                           prefer=prefer)

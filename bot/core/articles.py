@@ -48,8 +48,6 @@ KNOWN_FIELDS = {
     "quality", "heat", "published", "provider", "topics", "images", "featuredContent",
     "ampWebUrl", "cdnAmpWebUrl", "related", "secured",
 }
-# Never kept, never shown: an opaque upstream token.
-SECRET_FIELDS = {"secured"}
 
 
 class BadFile(Exception):

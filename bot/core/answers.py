@@ -82,6 +82,11 @@ class PreviewAnswer:
 
 
 Answer = (
-    HelpAnswer | SearchAnswer | SimilarAnswer | MessageAnswer | ListAnswer | SettingsAnswer
+    HelpAnswer
+    | SearchAnswer
+    | SimilarAnswer
+    | MessageAnswer
+    | ListAnswer
+    | SettingsAnswer
     | PreviewAnswer
 )

@@ -59,8 +59,10 @@ def story_text(hit: StoryHit, now: dt.datetime) -> str:
     """One story as mrkdwn: linked headline, outlet · age, excerpt, other outlets."""
     a = hit.article
     lines = [f"*{link(a['web_url'], a['title'], TITLE_CHARS + 400)}*"]
-    lines.append(f"{escape_trimmed(a['provider'] or a['domain'] or '', OUTLET_CHARS)} · "
-                 f"{escape(age(a['published_ts'], now))}")
+    lines.append(
+        f"{escape_trimmed(a['provider'] or a['domain'] or '', OUTLET_CHARS)} · "
+        f"{escape(age(a['published_ts'], now))}"
+    )
     if a["excerpt"]:
         lines.append(escape_trimmed(a["excerpt"], EXCERPT_CHARS))
     outlets = also_outlets(hit)
@@ -74,8 +76,14 @@ def story_text(hit: StoryHit, now: dt.datetime) -> str:
 STORIES_PER_MESSAGE = (MAX_BLOCKS - 3) // 2
 
 
-def search_blocks(result: SearchResult, now: dt.datetime, *, title: str | None = None,
-                  buttons: bool = True, where: str = "this channel") -> tuple[str, Blocks]:
+def search_blocks(
+    result: SearchResult,
+    now: dt.datetime,
+    *,
+    title: str | None = None,
+    buttons: bool = True,
+    where: str = "this channel",
+) -> tuple[str, Blocks]:
     query = result.query
     if not result.hits:
         text = escape(result.message or "Nothing found.")
@@ -119,8 +127,9 @@ def list_blocks(answer: ListAnswer) -> tuple[str, Blocks]:
         text = escape(f"No subscriptions in {answer.where}. Try `/news subscribe <topic>`.")
         return text, [section(text)]
     header = f"*Subscriptions in {escape(answer.where)}*"
-    lines = ["• " + escape_trimmed(subscription_line(s), SECTION_TEXT - 10)
-             for s in answer.subscriptions]
+    lines = [
+        "• " + escape_trimmed(subscription_line(s), SECTION_TEXT - 10) for s in answer.subscriptions
+    ]
     blocks: Blocks = [section(header)]
     blocks += chunked_sections(lines, MAX_BLOCKS - len(blocks))
     count = len(answer.subscriptions)
@@ -176,8 +185,10 @@ def render(answer: Answer, now: dt.datetime) -> tuple[str, Blocks]:
         return list_blocks(answer)
     if isinstance(answer, PreviewAnswer):
         if answer.digest is None:
-            return message_blocks(f"Nothing is subscribed in {answer.where}: "
-                                  "`/news subscribe <topic>` starts a daily digest.")
+            return message_blocks(
+                f"Nothing is subscribed in {answer.where}: "
+                "`/news subscribe <topic>` starts a daily digest."
+            )
         message = digest_message(answer.digest, preview=True)
         return message.text, message.blocks
     if isinstance(answer, SettingsAnswer):
@@ -186,7 +197,9 @@ def render(answer: Answer, now: dt.datetime) -> tuple[str, Blocks]:
     return message_blocks(answer.text)
 
 
-def shared_story_blocks(article: dict[str, Any], user_id: str, now: dt.datetime) -> tuple[str, Blocks]:
+def shared_story_blocks(
+    article: dict[str, Any], user_id: str, now: dt.datetime
+) -> tuple[str, Blocks]:
     """A story posted publicly by a user's "Share in channel"."""
     hit = StoryHit(article["story_id"], 0.0, article)
     text = escape_trimmed(article["title"], 150)

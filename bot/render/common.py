@@ -83,8 +83,10 @@ def escape_trimmed(text: str, limit: int) -> str:
 # NUL, backspace, carriage return), the marks and overrides that reorder text (right-to-left
 # overrides can make a line read backwards), and lone surrogates (bytes of a file name that is
 # not UTF-8, which a UTF-8 terminal cannot even be sent).
-_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
-                     "\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+    "\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _UNSAFE_OR_NEWLINE = re.compile(_UNSAFE.pattern[:-1] + "\n]")
 
 
@@ -146,8 +148,10 @@ def settings_lines(answer: SettingsAnswer, *, list_mutes: bool = True) -> list[s
         lines.append(f"  • muted: {muted} — `/news unmute <outlet>{here}`")
     elif answer.mutes:
         count = len(answer.mutes)
-        lines.append(f"  • muted: {count} outlet{'' if count == 1 else 's'}, below — "
-                     f"`/news unmute <outlet>{here}`")
+        lines.append(
+            f"  • muted: {count} outlet{'' if count == 1 else 's'}, below — "
+            f"`/news unmute <outlet>{here}`"
+        )
     else:
         lines.append(f"  • muted: none — `/news mute <outlet or domain>{here}`")
     return lines

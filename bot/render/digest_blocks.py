@@ -78,8 +78,9 @@ def _entry(entry: DigestEntry, now: dt.datetime, budget: int = ENTRY_CHARS) -> s
 
 def header_text(digest: Digest, preview: bool = False) -> str:
     if preview:
-        return plain(f"Preview: your next news digest ({long_date(digest.local_date)})",
-                     HEADER_TEXT)
+        return plain(
+            f"Preview: your next news digest ({long_date(digest.local_date)})", HEADER_TEXT
+        )
     return plain(f"News digest · {long_date(digest.local_date)}", HEADER_TEXT)
 
 
@@ -92,13 +93,23 @@ def tune_menu(entry: DigestEntry) -> dict[str, Any]:
     mute = json.dumps({"m": domain})
     if domain and len(mute) <= OPTION_VALUE:
         outlet = a.get("provider") or domain
-        return {"type": "overflow", "action_id": ACTION_TUNE, "options": [
-            {"text": {"type": "plain_text", "text": plain(f"Mute {outlet}", OPTION_TEXT)},
-             "value": mute},
-            {"text": {"type": "plain_text", "text": "More like this"}, "value": like},
-        ]}
-    return {"type": "button", "action_id": ACTION_TUNE,
-            "text": {"type": "plain_text", "text": "More like this"}, "value": like}
+        return {
+            "type": "overflow",
+            "action_id": ACTION_TUNE,
+            "options": [
+                {
+                    "text": {"type": "plain_text", "text": plain(f"Mute {outlet}", OPTION_TEXT)},
+                    "value": mute,
+                },
+                {"text": {"type": "plain_text", "text": "More like this"}, "value": like},
+            ],
+        }
+    return {
+        "type": "button",
+        "action_id": ACTION_TUNE,
+        "text": {"type": "plain_text", "text": "More like this"},
+        "value": like,
+    }
 
 
 def digest_message(digest: Digest, *, preview: bool = False) -> DigestMessage:
@@ -106,8 +117,9 @@ def digest_message(digest: Digest, *, preview: bool = False) -> DigestMessage:
 
     One section per story, with its tuning menu; a topic's name heads its first story."""
     now = digest.due
-    blocks: Blocks = [{"type": "header", "text": {"type": "plain_text",
-                                                  "text": header_text(digest, preview)}}]
+    blocks: Blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": header_text(digest, preview)}}
+    ]
     # Keep two blocks for the closing context lines.
     room = MAX_BLOCKS - len(blocks) - 2
     shown_sections: list[TopicSection] = []
@@ -128,15 +140,20 @@ def digest_message(digest: Digest, *, preview: bool = False) -> DigestMessage:
             kept.append(entry)
         left_out += len(part.entries) - len(kept)
         shown_sections.append(TopicSection(part.topic, part.topic_key, kept))
-    shown = Digest(digest.team_id, digest.channel_id, digest.local_date, digest.due, digest.tz,
-                   shown_sections)
+    shown = Digest(
+        digest.team_id, digest.channel_id, digest.local_date, digest.due, digest.tz, shown_sections
+    )
     if quiet:
         names = ", ".join(escape(t) for t in quiet)
         blocks.append(context(trim(f"No other news on: {names}", 2000)))
     if left_out:
-        blocks.append(context(f"…and {left_out} more "
-                              f"{'story' if left_out == 1 else 'stories'} that did not fit "
-                              "in one message."))
+        blocks.append(
+            context(
+                f"…and {left_out} more "
+                f"{'story' if left_out == 1 else 'stories'} that did not fit "
+                "in one message."
+            )
+        )
     elif shown.is_empty:
         blocks.append(context("Nothing new on your topics since the last digest."))
     else:
@@ -148,12 +165,16 @@ def fallback_text(digest: Digest, preview: bool = False) -> str:
     """The message's ``text``: what notifications and block-less clients show (escaped)."""
     count = len(digest.entries)
     head = "Preview: your next news digest" if preview else "News digest"
-    lines = [f"{head} for {long_date(digest.local_date)}: "
-             f"{count} new {'story' if count == 1 else 'stories'}"]
+    lines = [
+        f"{head} for {long_date(digest.local_date)}: "
+        f"{count} new {'story' if count == 1 else 'stories'}"
+    ]
     for part in digest.sections:
         for e in part.entries:
-            lines.append(f"• {escape_trimmed(e.article.get('title') or '', 200)} "
-                         f"({escape_trimmed(e.article.get('provider') or '', 60)})")
+            lines.append(
+                f"• {escape_trimmed(e.article.get('title') or '', 200)} "
+                f"({escape_trimmed(e.article.get('provider') or '', 60)})"
+            )
     out = lines[0]
     for line in lines[1:]:
         if len(out) + len(line) + 1 > FALLBACK_CHARS - 2:

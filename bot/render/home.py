@@ -21,8 +21,15 @@ HOME_TIME = "home_time"
 HOME_WEEKENDS = "home_weekends"
 HOME_UNMUTE = "home_unmute"
 HOME_UNSUBSCRIBE = "home_unsubscribe"
-HOME_ACTIONS = (HOME_UNFOLLOW, HOME_PAGE, HOME_ITEMS, HOME_TIME, HOME_WEEKENDS, HOME_UNMUTE,
-                HOME_UNSUBSCRIBE)
+HOME_ACTIONS = (
+    HOME_UNFOLLOW,
+    HOME_PAGE,
+    HOME_ITEMS,
+    HOME_TIME,
+    HOME_WEEKENDS,
+    HOME_UNMUTE,
+    HOME_UNSUBSCRIBE,
+)
 MAX_MUTES_SHOWN = 10
 MAX_CHANNELS_NAMED = 20
 
@@ -41,11 +48,19 @@ def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
     if notice:
         blocks.append(context(escape_trimmed(notice, 2000)))
 
-    blocks.append(section(f"*Your follows* ({home.follows_total}) — a DM digest each morning. "
-                          "Add one with `/news follow &lt;topic&gt;`."))
+    blocks.append(
+        section(
+            f"*Your follows* ({home.follows_total}) — a DM digest each morning. "
+            "Add one with `/news follow &lt;topic&gt;`."
+        )
+    )
     for follow in home.follows:
-        blocks.append(section(f"• {strong(escape_trimmed(follow['topic'], 200))} · {_when(follow)}",
-                              accessory=button("Unfollow", HOME_UNFOLLOW, follow["topic"])))
+        blocks.append(
+            section(
+                f"• {strong(escape_trimmed(follow['topic'], 200))} · {_when(follow)}",
+                accessory=button("Unfollow", HOME_UNFOLLOW, follow["topic"]),
+            )
+        )
     if home.pages > 1:
         nav = []
         if home.page > 0:
@@ -58,30 +73,58 @@ def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
 
     blocks.append(section("*Your settings*"))
     lo, hi = ITEMS_RANGE
-    options = [{"text": {"type": "plain_text", "text": str(n)}, "value": str(n)}
-               for n in range(lo, hi + 1)]
+    options = [
+        {"text": {"type": "plain_text", "text": str(n)}, "value": str(n)} for n in range(lo, hi + 1)
+    ]
     current = next(o for o in options if o["value"] == str(min(max(s.items, lo), hi)))
-    blocks.append(section("Items per digest", accessory={
-        "type": "static_select", "action_id": HOME_ITEMS, "options": options,
-        "initial_option": current}))
+    blocks.append(
+        section(
+            "Items per digest",
+            accessory={
+                "type": "static_select",
+                "action_id": HOME_ITEMS,
+                "options": options,
+                "initial_option": current,
+            },
+        )
+    )
     hour_minute = (s.schedule or "08:00").split(" ")[0]
-    blocks.append(section(f"Digest time · {escape(s.schedule or hour_minute)}", accessory={
-        "type": "timepicker", "action_id": HOME_TIME, "initial_time": hour_minute,
-        "placeholder": {"type": "plain_text", "text": "Digest time"}}))
+    blocks.append(
+        section(
+            f"Digest time · {escape(s.schedule or hour_minute)}",
+            accessory={
+                "type": "timepicker",
+                "action_id": HOME_TIME,
+                "initial_time": hour_minute,
+                "placeholder": {"type": "plain_text", "text": "Digest time"},
+            },
+        )
+    )
     if s.skip_weekends:
-        blocks.append(section("Weekends: no digest",
-                              accessory=button("Send at weekends", HOME_WEEKENDS, "send")))
+        blocks.append(
+            section(
+                "Weekends: no digest", accessory=button("Send at weekends", HOME_WEEKENDS, "send")
+            )
+        )
     else:
-        blocks.append(section("Weekends: a digest every day",
-                              accessory=button("Skip weekends", HOME_WEEKENDS, "skip")))
+        blocks.append(
+            section(
+                "Weekends: a digest every day",
+                accessory=button("Skip weekends", HOME_WEEKENDS, "skip"),
+            )
+        )
     if s.mutes:
         for mute in s.mutes[:MAX_MUTES_SHOWN]:
             label = escape_trimmed(f"{mute['label']} ({mute['domain']})", 300)
-            blocks.append(section(f"Muted: {label}",
-                                  accessory=button("Unmute", HOME_UNMUTE, mute["domain"])))
+            blocks.append(
+                section(f"Muted: {label}", accessory=button("Unmute", HOME_UNMUTE, mute["domain"]))
+            )
         if len(s.mutes) > MAX_MUTES_SHOWN:
-            blocks.append(context(f"… and {len(s.mutes) - MAX_MUTES_SHOWN} more: "
-                                  "`/news settings` lists them all"))
+            blocks.append(
+                context(
+                    f"… and {len(s.mutes) - MAX_MUTES_SHOWN} more: `/news settings` lists them all"
+                )
+            )
     else:
         blocks.append(context("No muted outlets. `/news mute &lt;outlet or domain&gt;` hides one."))
     blocks.append({"type": "divider"})
@@ -93,18 +136,25 @@ def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
     for sub in home.channel_subscriptions:
         value = json.dumps({"c": sub["channel_id"], "t": sub["topic"]}, ensure_ascii=False)
         accessory = button("Unsubscribe", HOME_UNSUBSCRIBE, value) if len(value) <= 2000 else None
-        blocks.append(section(
-            f"• <#{escape(sub['channel_id'])}> {strong(escape_trimmed(sub['topic'], 200))} · "
-            f"{_when(sub)}",
-            accessory=accessory))
+        blocks.append(
+            section(
+                f"• <#{escape(sub['channel_id'])}> {strong(escape_trimmed(sub['topic'], 200))} · "
+                f"{_when(sub)}",
+                accessory=accessory,
+            )
+        )
     if home.more_channel_subscriptions:
         rest = home.more_channel_subscriptions
         channels = list(dict.fromkeys(sub["channel_id"] for sub in rest))
         named = ", ".join(f"<#{escape(c)}>" for c in channels[:MAX_CHANNELS_NAMED])
         if len(channels) > MAX_CHANNELS_NAMED:
             named += f" and {len(channels) - MAX_CHANNELS_NAMED} more channels"
-        blocks.append(context(f"… and {len(rest)} more, in {named}: `/news list` in a channel "
-                              "shows all of its subscriptions."))
+        blocks.append(
+            context(
+                f"… and {len(rest)} more, in {named}: `/news list` in a channel "
+                "shows all of its subscriptions."
+            )
+        )
     if len(blocks) > MAX_VIEW_BLOCKS:  # cannot happen with the page sizes above; stay valid
         blocks = blocks[: MAX_VIEW_BLOCKS - 1] + [context("… more in `/news list`")]
     # Slack sends private_metadata back with each action: a change keeps the page it was made on.
@@ -113,5 +163,12 @@ def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
 
 def home_error_view() -> dict[str, Any]:
     """What the Home tab shows when it cannot be built (the error is logged)."""
-    return {"type": "home", "blocks": [section("Sorry, your news could not be shown just now. "
-                                               "Please open this tab again in a moment.")]}
+    return {
+        "type": "home",
+        "blocks": [
+            section(
+                "Sorry, your news could not be shown just now. "
+                "Please open this tab again in a moment."
+            )
+        ],
+    }

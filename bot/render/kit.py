@@ -26,7 +26,10 @@ OPTION_VALUE = 150
 
 def section(text: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
     """A mrkdwn section (``text`` already escaped), cut to SECTION_TEXT, with an accessory."""
-    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_TEXT]}}
+    block: dict[str, Any] = {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": text[:SECTION_TEXT]},
+    }
     if accessory:
         block["accessory"] = accessory
     return block

@@ -58,8 +58,9 @@ def _render(answer: Answer, now: dt.datetime) -> str:
     if isinstance(answer, SettingsAnswer):
         return "\n".join(settings_lines(answer))
     if isinstance(answer, SimilarAnswer):
-        return (f"More like “{one_line(answer.title)}”:\n"
-                + _render(SearchAnswer(answer.result), now))
+        return f"More like “{one_line(answer.title)}”:\n" + _render(
+            SearchAnswer(answer.result), now
+        )
     assert isinstance(answer, SearchAnswer)
     result = answer.result
     if not result.hits:
@@ -68,8 +69,10 @@ def _render(answer: Answer, now: dt.datetime) -> str:
     for n, hit in enumerate(result.hits, start=result.offset + 1):
         a = hit.article
         lines.append(f"{n}. {one_line(a['title'])}")
-        lines.append(f"   {one_line(a['provider'])} · {age(a['published_ts'], now)} · "
-                     f"{one_line(a['web_url'])}")
+        lines.append(
+            f"   {one_line(a['provider'])} · {age(a['published_ts'], now)} · "
+            f"{one_line(a['web_url'])}"
+        )
         if a["excerpt"]:
             lines.append(f"   {one_line(trim(a['excerpt'], 200))}")
         outlets = also_outlets(hit)
@@ -91,8 +94,11 @@ def list_text(answer: ListAnswer) -> str:
 def digest_text(digest: Digest, *, title: str | None = None) -> str:
     """The digest as terminal text (``newsbot digest --dry-run``, the local shell)."""
     local = digest.due.astimezone(schedule.zone(digest.tz))
-    lines = [title or f"News digest for {digest.channel_id} · {long_date(digest.local_date)} "
-             f"({local:%H:%M} {digest.tz})"]
+    lines = [
+        title
+        or f"News digest for {digest.channel_id} · {long_date(digest.local_date)} "
+        f"({local:%H:%M} {digest.tz})"
+    ]
     quiet: list[str] = []
     for section in digest.sections:
         if not section.entries:
@@ -102,8 +108,10 @@ def digest_text(digest: Digest, *, title: str | None = None) -> str:
         for n, e in enumerate(section.entries, 1):
             a = e.article
             lines.append(f"{n}. {a.get('title')}")
-            lines.append(f"   {a.get('provider')} · {age(a.get('published_ts'), digest.due)} · "
-                         f"{a.get('web_url') or a.get('url')}")
+            lines.append(
+                f"   {a.get('provider')} · {age(a.get('published_ts'), digest.due)} · "
+                f"{a.get('web_url') or a.get('url')}"
+            )
             if e.outlets:
                 lines.append(f"   also: {', '.join(e.outlets)}")
     if quiet:

@@ -26,8 +26,10 @@ def sources(package: ModuleType) -> dict[str, str]:
     """Module name -> source, for each ``.py`` file of ``package`` (``__init__`` as the package)."""
     folder = Path(str(package.__file__)).parent
     name = package.__name__
-    return {(name if p.stem == "__init__" else f"{name}.{p.stem}"): p.read_text()
-            for p in sorted(folder.glob("*.py"))}
+    return {
+        (name if p.stem == "__init__" else f"{name}.{p.stem}"): p.read_text()
+        for p in sorted(folder.glob("*.py"))
+    }
 
 
 def imported(node: ast.Import | ast.ImportFrom, module: str, is_package: bool) -> set[str]:
@@ -94,8 +96,15 @@ EDGES = graph(RENDER)
 
 
 def test_every_render_module_is_read():
-    assert {"bot.render", "bot.render.common", "bot.render.kit", "bot.render.blocks",
-            "bot.render.digest_blocks", "bot.render.home", "bot.render.text"} <= set(RENDER)
+    assert {
+        "bot.render",
+        "bot.render.common",
+        "bot.render.kit",
+        "bot.render.blocks",
+        "bot.render.digest_blocks",
+        "bot.render.home",
+        "bot.render.text",
+    } <= set(RENDER)
     assert EDGES["bot.render.blocks"]  # the imports are found at all
 
 
@@ -118,8 +127,9 @@ def test_terminal_renderer_builds_on_common_alone():
 
 def test_core_imports_no_render_module():
     for module, source in sources(bot.core).items():
-        names = set().union(*(imported(n, module, module == "bot.core")
-                              for n in scan(module, source).nodes))
+        names = set().union(
+            *(imported(n, module, module == "bot.core") for n in scan(module, source).nodes)
+        )
         assert not {n for n in names if n == PACKAGE or n.startswith(PACKAGE + ".")}, module
 
 
@@ -135,8 +145,12 @@ FAKE = {
 
 def test_checker_finds_a_cycle_through_a_relative_import_in_a_function():
     edges = graph(FAKE, prefix="pkg")
-    assert edges == {"pkg": set(), "pkg.a": {"pkg.b"}, "pkg.b": {"pkg", "pkg.a"},
-                     "pkg.c": {"pkg.a"}}
+    assert edges == {
+        "pkg": set(),
+        "pkg.a": {"pkg.b"},
+        "pkg.b": {"pkg", "pkg.a"},
+        "pkg.c": {"pkg.a"},
+    }
     found = cycle(edges)
     assert found is not None and set(found) == {"pkg.a", "pkg.b"}
 

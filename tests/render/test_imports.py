@@ -13,6 +13,7 @@ import graphlib
 import importlib.util
 from pathlib import Path
 from types import ModuleType
+from typing import NamedTuple
 
 import pytest
 
@@ -22,14 +23,21 @@ import bot.render
 PACKAGE = "bot.render"
 
 
-def sources(package: ModuleType) -> dict[str, str]:
-    """Module name -> source, for each ``.py`` file of ``package`` (``__init__`` as the package)."""
+class Source(NamedTuple):
+    text: str
+    is_package: bool  # an __init__.py: its relative imports start from itself
+
+
+def sources(package: ModuleType) -> dict[str, Source]:
+    """Module name -> source, for each ``.py`` file of ``package`` and its subpackages."""
     folder = Path(str(package.__file__)).parent
-    name = package.__name__
-    return {
-        (name if p.stem == "__init__" else f"{name}.{p.stem}"): p.read_text()
-        for p in sorted(folder.glob("*.py"))
-    }
+    out = {}
+    for path in sorted(folder.rglob("*.py")):
+        parts = path.relative_to(folder).with_suffix("").parts
+        is_package = parts[-1] == "__init__"
+        name = ".".join((package.__name__, *parts[: -1 if is_package else None]))
+        out[name] = Source(path.read_text(), is_package)
+    return out
 
 
 def imported(node: ast.Import | ast.ImportFrom, module: str, is_package: bool) -> set[str]:
@@ -66,20 +74,24 @@ class _Imports(ast.NodeVisitor):
     visit_Import = visit_ImportFrom = _import
 
 
-def scan(module: str, source: str) -> _Imports:
+def scan(module: str, source: Source) -> _Imports:
     found = _Imports()
-    found.visit(ast.parse(source, filename=module))
+    found.visit(ast.parse(source.text, filename=module))
     return found
 
 
-def graph(modules: dict[str, str], prefix: str = PACKAGE) -> dict[str, set[str]]:
+def imports_of(module: str, source: Source) -> set[str]:
+    """The modules ``module`` may import, anywhere in it."""
+    nodes = scan(module, source).nodes
+    return set().union(*(imported(n, module, source.is_package) for n in nodes))
+
+
+def graph(modules: dict[str, Source]) -> dict[str, set[str]]:
     """Module -> the modules of ``modules`` it imports."""
-    out: dict[str, set[str]] = {}
-    for module, source in modules.items():
-        is_package = not module.startswith(prefix + ".")
-        names = set().union(*(imported(n, module, is_package) for n in scan(module, source).nodes))
-        out[module] = {m for m in names if m in modules and m != module}
-    return out
+    return {
+        module: {m for m in imports_of(module, source) if m in modules and m != module}
+        for module, source in modules.items()
+    }
 
 
 def cycle(edges: dict[str, set[str]]) -> list[str] | None:
@@ -126,33 +138,38 @@ def test_terminal_renderer_builds_on_common_alone():
 
 
 def test_core_imports_no_render_module():
-    for module, source in sources(bot.core).items():
-        names = set().union(
-            *(imported(n, module, module == "bot.core") for n in scan(module, source).nodes)
-        )
+    core = sources(bot.core)
+    assert {"bot.core", "bot.core.answers", "bot.core.markup"} <= set(core)
+    for module, source in core.items():
+        names = imports_of(module, source)
         assert not {n for n in names if n == PACKAGE or n.startswith(PACKAGE + ".")}, module
 
 
 # The checker itself: each check above can fail.
 
 FAKE = {
-    "pkg": "",
-    "pkg.a": "from pkg.b import x\n",
-    "pkg.b": "def f():\n    from . import a\n    return a\n",
-    "pkg.c": "import pkg.a\nclass K:\n    import os\n",
+    "pkg": Source("", True),
+    "pkg.a": Source("from pkg.b import x\n", False),
+    "pkg.b": Source("def f():\n    from . import a\n    return a\n", False),
+    "pkg.c": Source("import pkg.a\nclass K:\n    import os\n", False),
+    "pkg.sub": Source("from .d import y\n", True),
+    "pkg.sub.d": Source("from .. import c\n", False),
 }
 
 
 def test_checker_finds_a_cycle_through_a_relative_import_in_a_function():
-    edges = graph(FAKE, prefix="pkg")
+    edges = graph(FAKE)
     assert edges == {
         "pkg": set(),
         "pkg.a": {"pkg.b"},
         "pkg.b": {"pkg", "pkg.a"},
         "pkg.c": {"pkg.a"},
+        "pkg.sub": {"pkg.sub.d"},
+        "pkg.sub.d": {"pkg", "pkg.c"},
     }
     found = cycle(edges)
     assert found is not None and set(found) == {"pkg.a", "pkg.b"}
+    assert cycle({m: e for m, e in edges.items() if m != "pkg.b"}) is None
 
 
 def test_checker_finds_imports_in_functions_and_classes():

@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh database per test, a fixed clock, and the example corpus.
+"""Shared fixtures: a fresh database per test (``fresh_db``), the tests' clock (``clock``, a
+:class:`FixedClock`), and the example corpus.
 
 The corpus under ``tests/fixtures`` is a copy of the real files in ``shared/corpus`` (the seed
 file, 23 articles; and the Power Apps folder, 192 files holding 191 articles), so the suite runs
@@ -25,23 +26,37 @@ NOW = dt.datetime(2020, 2, 6, 12, 0, tzinfo=dt.UTC)
 
 
 class FixedClock:
-    """A clock that says what it is told: ``NOW`` until moved with ``advance``."""
+    """The tests' clock: it says the moment it was given (``NOW`` unless told otherwise) until a
+    test moves it (``set``, ``advance``; the digest tests' ``Sleeps`` moves it by what it was
+    asked to sleep). No test waits in real time.
+
+    (``tests.faults.VirtualClock`` is another thing: a clock that runs at real speed from a
+    chosen moment, as the campaign's ``newsbot`` processes' ``--start-at`` clocks do.)"""
 
     def __init__(self, moment: dt.datetime = NOW) -> None:
         self.moment = moment
-        self.calls = 0
 
     def __call__(self) -> dt.datetime:
-        self.calls += 1
         return self.moment
 
+    def set(self, moment: dt.datetime) -> None:
+        self.moment = moment
+
     def advance(self, **delta: float) -> None:
+        """Move on by ``dt.timedelta(**delta)``: ``clock.advance(minutes=5)``."""
         self.moment += dt.timedelta(**delta)
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
+def clock_start() -> dt.datetime:
+    """The moment the ``clock`` fixture starts at: ``NOW``. A folder's conftest may override
+    this fixture to start its tests' clock elsewhere (``tests/digests``: a digest's morning)."""
+    return NOW
+
+
+@pytest.fixture
+def clock(clock_start: dt.datetime) -> FixedClock:
+    return FixedClock(clock_start)
 
 
 @pytest.fixture

@@ -122,7 +122,15 @@ class Knobs:
 
 
 class VirtualClock:
-    """The trial's clock: a chosen moment, then real speed (as ``--start-at`` runs)."""
+    """The trial's clock: a chosen moment, then real speed (as ``--start-at`` runs).
+
+    Not the tests' ``FixedClock`` (tests/conftest.py), which stands still until a test moves
+    it: a trial's ``newsbot`` processes run in real time (leases end, backoffs pass, processes
+    are frozen and killed at real moments), each on a clock that starts at the moment it was
+    handed (``--start-at``) and runs on. This clock runs alongside theirs (on the monotonic
+    clock) so that the campaign, the fake Slack's message ts and the processes agree on the
+    time; ``epoch_of`` reads it back at any past moment of the trial, across days.
+    """
 
     def __init__(self, start: dt.datetime) -> None:
         self.set(start)

@@ -1,41 +1,32 @@
-"""Fixtures for the digest tests: a store with a few stories, a moved-by-hand clock, the fake
-Slack Web API over HTTP, and a runner wired to them. No test waits for a schedule: jobs are
-called directly with the clock set to the moment under test."""
+"""Fixtures for the digest tests: the shared ``fresh_db`` and ``clock`` (tests/conftest.py),
+the clock starting on a digest's morning (2024-05-02 08:00:05 UTC), the fake Slack Web API over
+HTTP, a sleep that moves the clock, and a runner wired to them; helpers to add stories and
+subscriptions. No test waits for a schedule: jobs are called directly with the clock set to
+the moment under test."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.core.digest import DigestSettings
 from storage.store import Store, time_key
+from tests.conftest import FixedClock
 from tests.fakeslack import FakeSlack
 
 UTC = dt.UTC
 TEAM = "T1"
 
 
-class Clock:
-    def __init__(self, moment: dt.datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> dt.datetime:
-        return self.moment
-
-    def set(self, moment: dt.datetime) -> None:
-        self.moment = moment
-
-
 class Sleeps(list):
     """An injectable sleep that writes down what it was asked to wait and, given the test's
     clock, moves it on by that much (no test waits in real time)."""
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: FixedClock | None = None) -> None:
         super().__init__()
         self.clock = clock
         self.hooks: list[Any] = []  # called with the seconds before the clock moves on
@@ -45,7 +36,7 @@ class Sleeps(list):
         for hook in self.hooks:
             hook(seconds)
         if self.clock is not None:
-            self.clock.set(self.clock() + dt.timedelta(seconds=seconds))
+            self.clock.advance(seconds=seconds)
 
 
 _seq: dict[int, int] = {}
@@ -82,31 +73,25 @@ def subscribe(store: Store, channel: str, topic: str, *, hour: int = 8, minute: 
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "digest.db")
-    yield s
-    s.close()
+def clock_start() -> dt.datetime:
+    """The digest tests' clock starts just after a digest's usual time (08:00 UTC)."""
+    return dt.datetime(2024, 5, 2, 8, 0, 5, tzinfo=UTC)
 
 
 @pytest.fixture
-def fake(clock: Clock) -> Iterator[FakeSlack]:
+def fake(clock: FixedClock) -> Iterator[FakeSlack]:
     f = FakeSlack(clock=lambda: clock().timestamp())  # Slack's clock is the test's
     yield f
     f.close()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(dt.datetime(2024, 5, 2, 8, 0, 5, tzinfo=UTC))
-
-
-@pytest.fixture
-def sleeps(clock: Clock) -> Sleeps:
+def sleeps(clock: FixedClock) -> Sleeps:
     return Sleeps(clock)
 
 
-def make_runner(store: Store, fake: FakeSlack | None, clock: Clock, sleeps: Sleeps | None = None,
-                **settings: Any) -> Any:
+def make_runner(store: Store, fake: FakeSlack | None, clock: FixedClock,
+                sleeps: Sleeps | None = None, **settings: Any) -> Any:
     from bot.digests.runner import DigestRunner, digest_client
 
     client = digest_client(fake.bot_token, fake.base_url, timeout=5) if fake else None
@@ -115,8 +100,8 @@ def make_runner(store: Store, fake: FakeSlack | None, clock: Clock, sleeps: Slee
 
 
 @pytest.fixture
-def runner(store: Store, fake: FakeSlack, clock: Clock, sleeps: Sleeps) -> Any:
-    return make_runner(store, fake, clock, sleeps)
+def runner(fresh_db: Store, fake: FakeSlack, clock: FixedClock, sleeps: Sleeps) -> Any:
+    return make_runner(fresh_db, fake, clock, sleeps)
 
 
 def digest_posts(fake: FakeSlack, channel: str) -> list[dict[str, Any]]:

@@ -23,105 +23,105 @@ def titles(d) -> dict[str, list[str]]:
     return {s.topic: [e.article["title"] for e in s.entries] for s in d.sections}
 
 
-def test_window_is_the_max_age_before_the_digest_time(store: Store) -> None:
-    subscribe(store, "C1", "solar")
-    add_article(store, "Solar old news", hours_before(37))
-    add_article(store, "Solar yesterday", hours_before(30))
-    add_article(store, "Solar this morning", hours_before(1))
-    add_article(store, "Solar at the stroke", DUE)
-    add_article(store, "Solar after the digest", DUE + dt.timedelta(minutes=1))
-    d = compose_digest(store, TEAM, "C1", DUE, DigestSettings(max_age_hours=36))
+def test_window_is_the_max_age_before_the_digest_time(fresh_db: Store) -> None:
+    subscribe(fresh_db, "C1", "solar")
+    add_article(fresh_db, "Solar old news", hours_before(37))
+    add_article(fresh_db, "Solar yesterday", hours_before(30))
+    add_article(fresh_db, "Solar this morning", hours_before(1))
+    add_article(fresh_db, "Solar at the stroke", DUE)
+    add_article(fresh_db, "Solar after the digest", DUE + dt.timedelta(minutes=1))
+    d = compose_digest(fresh_db, TEAM, "C1", DUE, DigestSettings(max_age_hours=36))
     assert sorted(titles(d)["solar"]) == ["Solar at the stroke", "Solar this morning",
                                            "Solar yesterday"]
     assert d.local_date == dt.date(2024, 5, 2)
 
 
-def test_one_entry_per_story_with_its_other_outlets(store: Store) -> None:
-    subscribe(store, "C1", "merger")
-    lead = add_article(store, "Big merger agreed", hours_before(3), provider="Reuters",
+def test_one_entry_per_story_with_its_other_outlets(fresh_db: Store) -> None:
+    subscribe(fresh_db, "C1", "merger")
+    lead = add_article(fresh_db, "Big merger agreed", hours_before(3), provider="Reuters",
                        quality=200)
-    add_article(store, "Big merger agreed, say sources", hours_before(2), provider="Forbes",
+    add_article(fresh_db, "Big merger agreed, say sources", hours_before(2), provider="Forbes",
                 story=lead, quality=10)
-    add_article(store, "Big merger agreed (update)", hours_before(2), provider="Reuters",
+    add_article(fresh_db, "Big merger agreed (update)", hours_before(2), provider="Reuters",
                 story=lead, quality=5)
-    add_article(store, "Merger talks elsewhere", hours_before(4), provider="AP")
-    d = compose_digest(store, TEAM, "C1", DUE)
+    add_article(fresh_db, "Merger talks elsewhere", hours_before(4), provider="AP")
+    d = compose_digest(fresh_db, TEAM, "C1", DUE)
     (section,) = d.sections
     assert [e.article["title"] for e in section.entries] == ["Big merger agreed",
                                                             "Merger talks elsewhere"]
     assert section.entries[0].outlets == ["Forbes"]  # Reuters is the lead's own outlet
 
 
-def test_best_first_and_at_most_items_per_topic(store: Store) -> None:
-    subscribe(store, "C1", "rocket")
+def test_best_first_and_at_most_items_per_topic(fresh_db: Store) -> None:
+    subscribe(fresh_db, "C1", "rocket")
     for n in range(8):
-        add_article(store, f"Rocket launch number {n}", hours_before(20 - n * 2), quality=50)
-    d = compose_digest(store, TEAM, "C1", DUE, DigestSettings(items_per_topic=3))
+        add_article(fresh_db, f"Rocket launch number {n}", hours_before(20 - n * 2), quality=50)
+    d = compose_digest(fresh_db, TEAM, "C1", DUE, DigestSettings(items_per_topic=3))
     # Equally relevant: the freshest lead.
     assert titles(d)["rocket"] == ["Rocket launch number 7", "Rocket launch number 6",
                                    "Rocket launch number 5"]
 
 
-def test_never_a_story_twice_in_a_post_or_across_posts(store: Store) -> None:
-    subscribe(store, "C1", "battery")
-    subscribe(store, "C1", "cars")
-    add_article(store, "Battery breakthrough for electric cars", hours_before(2))
-    add_article(store, "Cars sales up", hours_before(3))
-    add_article(store, "Battery plant opens", hours_before(4))
-    first = compose_digest(store, TEAM, "C1", DUE)
+def test_never_a_story_twice_in_a_post_or_across_posts(fresh_db: Store) -> None:
+    subscribe(fresh_db, "C1", "battery")
+    subscribe(fresh_db, "C1", "cars")
+    add_article(fresh_db, "Battery breakthrough for electric cars", hours_before(2))
+    add_article(fresh_db, "Cars sales up", hours_before(3))
+    add_article(fresh_db, "Battery plant opens", hours_before(4))
+    first = compose_digest(fresh_db, TEAM, "C1", DUE)
     got = titles(first)
     assert sorted(got["battery"]) == ["Battery breakthrough for electric cars",
                                       "Battery plant opens"]
     assert got["cars"] == ["Cars sales up"]  # the breakthrough is already under "battery"
-    run = store.claim_digest_run(TEAM, "C1", "2024-05-02", DUE, owner="me", now=DUE,
+    run = fresh_db.claim_digest_run(TEAM, "C1", "2024-05-02", DUE, owner="me", now=DUE,
                                  lease=dt.timedelta(minutes=5))["run"]
-    store.finish_digest_run(run["id"], message_ts="1.0", now=DUE, entries=first.plan())
+    fresh_db.finish_digest_run(run["id"], message_ts="1.0", now=DUE, entries=first.plan())
     # A day later the same stories are still in the 36-hour window, but were delivered.
-    add_article(store, "Cars get cheaper", DUE + dt.timedelta(hours=5))
-    second = compose_digest(store, TEAM, "C1", DUE + dt.timedelta(days=1))
+    add_article(fresh_db, "Cars get cheaper", DUE + dt.timedelta(hours=5))
+    second = compose_digest(fresh_db, TEAM, "C1", DUE + dt.timedelta(days=1))
     assert titles(second) == {"battery": [], "cars": ["Cars get cheaper"]}
     # Another channel still gets them.
-    subscribe(store, "C2", "battery")
-    assert len(compose_digest(store, TEAM, "C2", DUE).entries) == 2
+    subscribe(fresh_db, "C2", "battery")
+    assert len(compose_digest(fresh_db, TEAM, "C2", DUE).entries) == 2
 
 
-def test_empty_when_nothing_new(store: Store) -> None:
-    subscribe(store, "C1", "volcano")
-    add_article(store, "Something else entirely", hours_before(1))
-    d = compose_digest(store, TEAM, "C1", DUE)
+def test_empty_when_nothing_new(fresh_db: Store) -> None:
+    subscribe(fresh_db, "C1", "volcano")
+    add_article(fresh_db, "Something else entirely", hours_before(1))
+    d = compose_digest(fresh_db, TEAM, "C1", DUE)
     assert d.is_empty and d.plan() == []
 
 
-def test_hostile_topics_do_not_raise(store: Store) -> None:
+def test_hostile_topics_do_not_raise(fresh_db: Store) -> None:
     for n, topic in enumerate(['"unclosed', "NEAR(", "AND OR NOT", "🙂", "-", "*", "x" * 2000]):
-        subscribe(store, f"C{n}", topic)
-        compose_digest(store, TEAM, f"C{n}", DUE)
+        subscribe(fresh_db, f"C{n}", topic)
+        compose_digest(fresh_db, TEAM, f"C{n}", DUE)
 
 
-def test_many_delivered_stories_beyond_the_cached_depth(store: Store,
+def test_many_delivered_stories_beyond_the_cached_depth(fresh_db: Store,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(digest_mod, "CACHE_DEPTH", 3)
-    subscribe(store, "C1", "market")
-    subscribe(store, "C2", "market")
-    ids = [add_article(store, f"Market moves {n}", hours_before(n + 1)) for n in range(10)]
-    composer = Composer(store)
+    subscribe(fresh_db, "C1", "market")
+    subscribe(fresh_db, "C2", "market")
+    ids = [add_article(fresh_db, f"Market moves {n}", hours_before(n + 1)) for n in range(10)]
+    composer = Composer(fresh_db)
     assert len(composer.compose(TEAM, "C2", DUE).entries) == 5
     # C1 already had the five freshest: the cached top 3 are all delivered, so it ranks more.
-    run = store.claim_digest_run(TEAM, "C1", "2024-05-01", DUE, owner="me", now=DUE,
+    run = fresh_db.claim_digest_run(TEAM, "C1", "2024-05-01", DUE, owner="me", now=DUE,
                                  lease=dt.timedelta(minutes=5))["run"]
-    store.finish_digest_run(run["id"], message_ts="1.0", now=DUE,
+    fresh_db.finish_digest_run(run["id"], message_ts="1.0", now=DUE,
                             entries=[(i, i, "market") for i in ids[:5]])
     got = composer.compose(TEAM, "C1", DUE)
     assert [e.story_id for e in got.entries] == ids[5:10]
 
 
-def test_preview_changes_nothing_and_dates_the_next_digest(store: Store) -> None:
-    subscribe(store, "C1", "tennis", hour=7, tz="America/New_York")
-    add_article(store, "Tennis final tonight", hours_before(1))
-    before = store.digest_runs(), store.deliveries(TEAM, "C1")
+def test_preview_changes_nothing_and_dates_the_next_digest(fresh_db: Store) -> None:
+    subscribe(fresh_db, "C1", "tennis", hour=7, tz="America/New_York")
+    add_article(fresh_db, "Tennis final tonight", hours_before(1))
+    before = fresh_db.digest_runs(), fresh_db.deliveries(TEAM, "C1")
     now = dt.datetime(2024, 5, 2, 12, 0, tzinfo=UTC)  # 08:00 in New York: today's 07:00 is past
-    d = preview_digest(store, TEAM, "C1", now)
+    d = preview_digest(fresh_db, TEAM, "C1", now)
     assert d is not None and d.local_date == dt.date(2024, 5, 3)
     assert [e.article["title"] for e in d.entries] == ["Tennis final tonight"]
-    assert (store.digest_runs(), store.deliveries(TEAM, "C1")) == before
-    assert preview_digest(store, TEAM, "C-none", now) is None
+    assert (fresh_db.digest_runs(), fresh_db.deliveries(TEAM, "C1")) == before
+    assert preview_digest(fresh_db, TEAM, "C-none", now) is None

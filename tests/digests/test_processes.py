@@ -70,6 +70,9 @@ def newsbot_digest(db: Path, fake: FakeSlack, cwd: Path, *extra: str) -> subproc
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Path]:
+    """A database file with three channels' subscriptions and two stories, for ``newsbot
+    digest`` processes to open (a path, not ``fresh_db``: the test's own connection is closed
+    before they start)."""
     path = tmp_path / "news.db"
     store = Store(path)
     for n in range(1, 4):

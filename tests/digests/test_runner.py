@@ -11,9 +11,9 @@ import pytest
 
 from bot.digests.runner import DigestRunner
 from storage.store import Store
+from tests.conftest import FixedClock
 from tests.digests.conftest import (
     TEAM,
-    Clock,
     Sleeps,
     add_article,
     digest_posts,
@@ -27,15 +27,15 @@ DUE = dt.datetime(2024, 5, 2, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def news(store: Store) -> None:
-    subscribe(store, "C1", "solar", user="U1")
-    subscribe(store, "C1", "wind", user="U2")
-    add_article(store, "Solar farm opens", DUE - dt.timedelta(hours=3))
-    add_article(store, "Wind turbines <!channel> record", DUE - dt.timedelta(hours=5))
+def news(fresh_db: Store) -> None:
+    subscribe(fresh_db, "C1", "solar", user="U1")
+    subscribe(fresh_db, "C1", "wind", user="U2")
+    add_article(fresh_db, "Solar farm opens", DUE - dt.timedelta(hours=3))
+    add_article(fresh_db, "Wind turbines <!channel> record", DUE - dt.timedelta(hours=5))
 
 
 def test_posts_once_with_metadata_and_records_deliveries(runner: DigestRunner, fake: FakeSlack,
-                                                         store: Store, clock: Clock) -> None:
+                                                         fresh_db: Store, clock: FixedClock) -> None:
     result = runner.run_channel(TEAM, "C1")
     assert result.status == "posted", result
     (post,) = fake.posts("C1")
@@ -46,9 +46,9 @@ def test_posts_once_with_metadata_and_records_deliveries(runner: DigestRunner, f
     assert post["unfurl_links"] is False and post["unfurl_media"] is False
     assert block_errors(post["blocks"]) == []
     assert "<!channel>" not in str(post["blocks"]) + post["text"]
-    run = store.digest_run(TEAM, "C1", "2024-05-02")
+    run = fresh_db.digest_run(TEAM, "C1", "2024-05-02")
     assert run["state"] == "done" and run["message_ts"] == post["ts"] == result.message_ts
-    assert {d["topic_key"] for d in store.deliveries(TEAM, "C1")} == {"solar", "wind"}
+    assert {d["topic_key"] for d in fresh_db.deliveries(TEAM, "C1")} == {"solar", "wind"}
     # The job again the same morning (a second fire, a manual run): nothing.
     clock.set(DUE + dt.timedelta(minutes=30))
     assert runner.run_channel(TEAM, "C1").status == "finished"
@@ -57,10 +57,10 @@ def test_posts_once_with_metadata_and_records_deliveries(runner: DigestRunner, f
     assert fake.calls_to("conversations.history") == []
 
 
-def test_next_day_posts_only_new_stories(runner: DigestRunner, fake: FakeSlack, store: Store,
-                                         clock: Clock) -> None:
+def test_next_day_posts_only_new_stories(runner: DigestRunner, fake: FakeSlack, fresh_db: Store,
+                                         clock: FixedClock) -> None:
     runner.run_channel(TEAM, "C1")
-    add_article(store, "Solar panels cheaper", DUE + dt.timedelta(hours=6))
+    add_article(fresh_db, "Solar panels cheaper", DUE + dt.timedelta(hours=6))
     clock.set(DUE + dt.timedelta(days=1, seconds=5))
     assert runner.run_channel(TEAM, "C1").status == "posted"
     second = fake.posts("C1")[1]
@@ -70,18 +70,18 @@ def test_next_day_posts_only_new_stories(runner: DigestRunner, fake: FakeSlack, 
     clock.set(DUE + dt.timedelta(days=2, seconds=5))
     assert runner.run_channel(TEAM, "C1").status == "empty"
     assert len(fake.posts("C1")) == 2
-    assert store.digest_run(TEAM, "C1", "2024-05-04")["state"] == "empty"
+    assert fresh_db.digest_run(TEAM, "C1", "2024-05-04")["state"] == "empty"
 
 
-def test_post_when_empty(store: Store, fake: FakeSlack, clock: Clock) -> None:
+def test_post_when_empty(fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
     clock.set(DUE + dt.timedelta(days=5))
-    runner = make_runner(store, fake, clock, post_when_empty=True)
+    runner = make_runner(fresh_db, fake, clock, post_when_empty=True)
     assert runner.run_channel(TEAM, "C1").status == "posted"
     assert "Nothing new" in str(fake.posts("C1")[0]["blocks"])
 
 
 def test_429_waits_retry_after_in_the_runner_and_needs_no_history(
-        runner: DigestRunner, fake: FakeSlack, store: Store, sleeps: Sleeps) -> None:
+        runner: DigestRunner, fake: FakeSlack, fresh_db: Store, sleeps: Sleeps) -> None:
     fake.script("chat.postMessage", Fail(429, headers={"Retry-After": "7"}))
     assert runner.run_channel(TEAM, "C1").status == "posted"
     assert len(fake.calls_to("chat.postMessage")) == 2
@@ -90,11 +90,11 @@ def test_429_waits_retry_after_in_the_runner_and_needs_no_history(
     # the lease cannot be checked), and a 429 stores nothing: no history look-up.
     assert sleeps == [7.0]
     assert fake.calls_to("conversations.history") == []
-    assert store.digest_run(TEAM, "C1", "2024-05-02")["post_attempts"] == 2
+    assert fresh_db.digest_run(TEAM, "C1", "2024-05-02")["post_attempts"] == 2
 
 
 def test_timeout_after_slack_stored_the_post(runner: DigestRunner, fake: FakeSlack,
-                                             store: Store, sleeps: Sleeps) -> None:
+                                             fresh_db: Store, sleeps: Sleeps) -> None:
     fake.script("chat.postMessage", Fail(drop_after_store=True))
     result = runner.run_channel(TEAM, "C1")
     assert result.status == "adopted", result
@@ -103,9 +103,9 @@ def test_timeout_after_slack_stored_the_post(runner: DigestRunner, fake: FakeSla
     assert len(fake.calls_to("chat.postMessage")) == 1
     (history,) = fake.calls_to("conversations.history")
     assert str(history.params["include_all_metadata"]).lower() in ("1", "true")
-    run = store.digest_run(TEAM, "C1", "2024-05-02")
+    run = fresh_db.digest_run(TEAM, "C1", "2024-05-02")
     assert run["state"] == "done" and run["message_ts"] == post["ts"]
-    assert len(store.deliveries(TEAM, "C1")) == 2
+    assert len(fresh_db.deliveries(TEAM, "C1")) == 2
     assert len(sleeps) == 1
 
 
@@ -126,7 +126,7 @@ def test_server_errors_retry_with_backoff_then_succeed(runner: DigestRunner, fak
 
 
 def test_a_short_outage_at_the_due_time_does_not_lose_the_day(
-        runner: DigestRunner, fake: FakeSlack, store: Store, sleeps: Sleeps) -> None:
+        runner: DigestRunner, fake: FakeSlack, fresh_db: Store, sleeps: Sleeps) -> None:
     """Failure 1 of issue 8: Slack answering 503 for ~35 s from the due moment ended the run
     'failed' after 4 attempts, and nothing tried again though the grace is 2 hours."""
     fake.script("chat.postMessage", *[Fail(503)] * 4)  # down from 08:00:05 to 08:00:30
@@ -134,18 +134,18 @@ def test_a_short_outage_at_the_due_time_does_not_lose_the_day(
     assert result.status == "posted", result
     assert sleeps == [2.0, 4.0, 8.0, 16.0]
     assert len(digest_posts(fake, "C1")) == 1
-    assert store.digest_run(TEAM, "C1", "2024-05-02")["state"] == "done"
+    assert fresh_db.digest_run(TEAM, "C1", "2024-05-02")["state"] == "done"
 
 
 def test_a_longer_outage_hands_the_retry_on_then_posts(
-        runner: DigestRunner, fake: FakeSlack, store: Store, clock: Clock,
+        runner: DigestRunner, fake: FakeSlack, fresh_db: Store, clock: FixedClock,
         sleeps: Sleeps) -> None:
     fake.script("chat.postMessage", *[Fail(502)] * 5)
     result = runner.run_channel(TEAM, "C1")
     # Tries at 0, 2, 6, 14 and 30 s; the next, 32 s later, would pass the 60 s of inline
     # retrying: the run is handed back, 'waiting', with when to come back.
     assert result.status == "retry" and result.retry_at is not None, result
-    run = store.digest_run(TEAM, "C1", "2024-05-02")
+    run = fresh_db.digest_run(TEAM, "C1", "2024-05-02")
     assert run["state"] == "waiting" and run["claimed_until"] is None
     assert result.retry_at == clock() + dt.timedelta(seconds=32)
     clock.set(result.retry_at)
@@ -154,9 +154,9 @@ def test_a_longer_outage_hands_the_retry_on_then_posts(
 
 
 def test_an_outage_past_the_grace_records_the_skip_once(
-        store: Store, fake: FakeSlack, clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
+        fresh_db: Store, fake: FakeSlack, clock: FixedClock, caplog: pytest.LogCaptureFixture) -> None:
     sleeps = Sleeps(clock)
-    runner = make_runner(store, fake, clock, sleeps, grace_hours=0.05)  # 3 minutes
+    runner = make_runner(fresh_db, fake, clock, sleeps, grace_hours=0.05)  # 3 minutes
     fake.script("chat.postMessage", *[Fail(500)] * 50)
     with caplog.at_level(logging.WARNING, logger="newsbot.digests"):
         first = runner.run_channel(TEAM, "C1")
@@ -164,21 +164,21 @@ def test_an_outage_past_the_grace_records_the_skip_once(
             clock.set(first.retry_at)
             first = runner.run_channel(TEAM, "C1")
     assert first.status == "skipped" and "grace period" in first.error
-    run = store.digest_run(TEAM, "C1", "2024-05-02")
+    run = fresh_db.digest_run(TEAM, "C1", "2024-05-02")
     assert run["state"] == "skipped" and run["claimed_until"] is None
     assert caplog.text.count("skipping the 2024-05-02 digest of T1/C1") == 1
-    assert fake.posts("C1") == [] and store.deliveries(TEAM, "C1") == []
+    assert fake.posts("C1") == [] and fresh_db.deliveries(TEAM, "C1") == []
     # Later the same day: nothing more, and no second log line.
-    clock.set(clock() + dt.timedelta(hours=1))
+    clock.advance(hours=1)
     assert runner.run_channel(TEAM, "C1").status in ("skipped", "finished")
     assert caplog.text.count("skipping the 2024-05-02 digest of T1/C1") == 1
     assert fake.posts("C1") == []
 
 
 def test_a_post_stored_during_an_outage_is_adopted_at_the_grace_end(
-        store: Store, fake: FakeSlack, clock: Clock) -> None:
+        fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
     sleeps = Sleeps(clock)
-    runner = make_runner(store, fake, clock, sleeps, grace_hours=0.01)  # 36 s
+    runner = make_runner(fresh_db, fake, clock, sleeps, grace_hours=0.01)  # 36 s
     # Stored, answer lost; then every look in the history fails too until the grace ends.
     fake.script("chat.postMessage", Fail(drop_after_store=True))
     fake.script("conversations.history", *[Fail(503)] * 5)
@@ -188,23 +188,23 @@ def test_a_post_stored_during_an_outage_is_adopted_at_the_grace_end(
         result = runner.run_channel(TEAM, "C1")
     assert result.status == "adopted", result
     assert len(digest_posts(fake, "C1")) == 1
-    assert len(store.deliveries(TEAM, "C1")) == 2
+    assert len(fresh_db.deliveries(TEAM, "C1")) == 2
 
 
 @pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found", "is_archived",
                                    "account_inactive"])
 def test_channel_gone_pauses_and_tells_the_subscribers_once(
-        runner: DigestRunner, fake: FakeSlack, store: Store, clock: Clock, error: str) -> None:
+        runner: DigestRunner, fake: FakeSlack, fresh_db: Store, clock: FixedClock, error: str) -> None:
     fake.script("chat.postMessage", Fail(error=error))
     result = runner.run_channel(TEAM, "C1")
     assert result.status == "paused" and result.error == error
-    subs = store.subscriptions(TEAM, "C1")
+    subs = fresh_db.subscriptions(TEAM, "C1")
     assert [s["paused_reason"] for s in subs] == [error, error]
     dms = [c for c in fake.calls_to("chat.postMessage") if c.params["channel"] != "C1"]
-    assert [n["sent_at"] is not None for n in store.notices(TEAM)] == [True, True]
+    assert [n["sent_at"] is not None for n in fresh_db.notices(TEAM)] == [True, True]
     assert sorted(c.params["channel"] for c in dms) == ["U1", "U2"]
     assert "/news resume &lt;topic&gt;" in dms[0].params["text"]  # mrkdwn: "<topic>" is no link
-    assert store.digest_run(TEAM, "C1", "2024-05-02")["state"] == "paused"
+    assert fresh_db.digest_run(TEAM, "C1", "2024-05-02")["state"] == "paused"
     # No loop: the same morning and the next ones, nothing is tried.
     calls = len(fake.calls)
     for days in (0, 1, 2):
@@ -212,8 +212,8 @@ def test_channel_gone_pauses_and_tells_the_subscribers_once(
         assert runner.run_channel(TEAM, "C1").status == "no_subscriptions"
     assert len(fake.calls) == calls
     # Resumed, it posts again.
-    store.resume(TEAM, "C1", "solar")
-    add_article(store, "Solar roofs everywhere", clock() - dt.timedelta(hours=1))
+    fresh_db.resume(TEAM, "C1", "solar")
+    add_article(fresh_db, "Solar roofs everywhere", clock() - dt.timedelta(hours=1))
     assert runner.run_channel(TEAM, "C1").status == "posted"
 
 
@@ -226,15 +226,15 @@ def test_other_slack_refusals_fail_the_run_without_retrying(runner: DigestRunner
     assert len(fake.calls_to("chat.postMessage")) == 1 and sleeps == []
 
 
-def test_unreachable_slack_never_raises(store: Store, clock: Clock, sleeps: Sleeps) -> None:
+def test_unreachable_slack_never_raises(fresh_db: Store, clock: FixedClock, sleeps: Sleeps) -> None:
     from bot.digests.runner import digest_client
 
     client = digest_client("xoxb-x", "http://127.0.0.1:9/api/", timeout=1)  # discard port
-    runner = DigestRunner(store, client, clock=clock, sleep=sleeps)
+    runner = DigestRunner(fresh_db, client, clock=clock, sleep=sleeps)
     result = runner.run_channel(TEAM, "C1")
     assert result.status == "retry" and len(sleeps) == 4
     # Nothing left for Slack: the post is known not to be there, so no history look-up later.
-    assert store.digest_run(TEAM, "C1", "2024-05-02")["post_unknown"] == 0
+    assert fresh_db.digest_run(TEAM, "C1", "2024-05-02")["post_unknown"] == 0
 
 
 def test_unexpected_errors_never_escape(runner: DigestRunner, monkeypatch: pytest.MonkeyPatch
@@ -247,17 +247,17 @@ def test_unexpected_errors_never_escape(runner: DigestRunner, monkeypatch: pytes
     assert result.status == "error" and "disk on fire" in result.error
 
 
-def test_dm_subscriptions_post_in_the_dm(store: Store, fake: FakeSlack, clock: Clock) -> None:
-    subscribe(store, "U9", "solar", user="U9", kind="dm")
-    runner = make_runner(store, fake, clock)
+def test_dm_subscriptions_post_in_the_dm(fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
+    subscribe(fresh_db, "U9", "solar", user="U9", kind="dm")
+    runner = make_runner(fresh_db, fake, clock)
     assert runner.run_channel(TEAM, "U9").status == "posted"
     assert len(digest_posts(fake, "DU9")) == 1
 
 
-def test_catch_up_within_grace_and_skip_beyond(store: Store, fake: FakeSlack, clock: Clock,
+def test_catch_up_within_grace_and_skip_beyond(fresh_db: Store, fake: FakeSlack, clock: FixedClock,
                                                caplog: pytest.LogCaptureFixture) -> None:
-    subscribe(store, "C2", "solar", hour=7, tz="Europe/London")  # 06:00 UTC in May
-    runner = make_runner(store, fake, clock, grace_hours=2)
+    subscribe(fresh_db, "C2", "solar", hour=7, tz="Europe/London")  # 06:00 UTC in May
+    runner = make_runner(fresh_db, fake, clock, grace_hours=2)
     clock.set(DUE + dt.timedelta(hours=1, minutes=30))  # 09:30 UTC: C1 90 min late, C2 3.5 h
     with caplog.at_level(logging.WARNING, logger="newsbot.digests"):
         assert [r.line() for r in runner.missed_channels()] == [
@@ -267,30 +267,30 @@ def test_catch_up_within_grace_and_skip_beyond(store: Store, fake: FakeSlack, cl
     assert [(r.channel_id, r.status) for r in results] == [("C1", "posted")]
     assert "skipping the 2024-05-02 digest of T1/C2" in caplog.text
     assert fake.posts("C2") == [] and len(fake.posts("C1")) == 1
-    assert store.digest_run(TEAM, "C2", "2024-05-02")["state"] == "skipped"
+    assert fresh_db.digest_run(TEAM, "C2", "2024-05-02")["state"] == "skipped"
     # C2's job fired late (e.g. by hand) also skips; tomorrow it posts at its time.
     assert runner.run_channel(TEAM, "C2").status == "skipped"
     clock.set(dt.datetime(2024, 5, 3, 6, 0, 1, tzinfo=UTC))
     assert runner.run_channel(TEAM, "C2").status == "posted"
 
 
-def test_a_channel_subscribed_after_its_time_waits_for_tomorrow(store: Store, fake: FakeSlack,
-                                                                clock: Clock) -> None:
-    subscribe(store, "C3", "solar", at=DUE + dt.timedelta(minutes=10))
+def test_a_channel_subscribed_after_its_time_waits_for_tomorrow(fresh_db: Store, fake: FakeSlack,
+                                                                clock: FixedClock) -> None:
+    subscribe(fresh_db, "C3", "solar", at=DUE + dt.timedelta(minutes=10))
     clock.set(DUE + dt.timedelta(minutes=30))
-    runner = make_runner(store, fake, clock)
+    runner = make_runner(fresh_db, fake, clock)
     assert ("T1", "C3") in runner.due_channels()  # due_channels: within grace, not run
     assert runner.run_channel(TEAM, "C3").status == "not_due"
     assert fake.posts("C3") == []
 
 
-def test_two_runners_on_one_database_at_once(tmp_path: Path, fake: FakeSlack, store: Store
+def test_two_runners_on_one_database_at_once(tmp_path: Path, fake: FakeSlack, fresh_db: Store
                                              ) -> None:
     """Two processes' worth of connections, threads released together: one post each."""
     for n in range(2, 12):
-        subscribe(store, f"C{n}", "solar")
-    stores = [Store(store.path), Store(store.path)]
-    clock = Clock(DUE + dt.timedelta(seconds=5))
+        subscribe(fresh_db, f"C{n}", "solar")
+    stores = [Store(fresh_db.path), Store(fresh_db.path)]
+    clock = FixedClock(DUE + dt.timedelta(seconds=5))
     runners = [make_runner(s, fake, clock) for s in stores]
     runners[0].owner, runners[1].owner = "hostA|ns|1|a", "hostB|ns|1|b"
     start = threading.Barrier(2)
@@ -314,14 +314,14 @@ def test_two_runners_on_one_database_at_once(tmp_path: Path, fake: FakeSlack, st
         s.close()
 
 
-def test_a_dead_runs_lease_is_taken_over(store: Store, fake: FakeSlack, clock: Clock) -> None:
+def test_a_dead_runs_lease_is_taken_over(fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
     # A run claimed by a process elsewhere, which never came back.
-    claim = store.claim_digest_run(TEAM, "C1", "2024-05-02", DUE, owner="elsewhere|ns|42|x",
+    claim = fresh_db.claim_digest_run(TEAM, "C1", "2024-05-02", DUE, owner="elsewhere|ns|42|x",
                                    now=clock(), lease=dt.timedelta(minutes=10))
     assert claim["status"] == "claimed"
-    runner = make_runner(store, fake, clock)
+    runner = make_runner(fresh_db, fake, clock)
     busy = runner.run_channel(TEAM, "C1")
     assert busy.status == "busy" and busy.retry_at == clock() + dt.timedelta(minutes=10)
-    clock.set(clock() + dt.timedelta(minutes=10, seconds=1))
+    clock.advance(minutes=10, seconds=1)
     assert runner.run_channel(TEAM, "C1").status == "posted"
-    assert store.digest_run(TEAM, "C1", "2024-05-02")["attempts"] == 2
+    assert fresh_db.digest_run(TEAM, "C1", "2024-05-02")["attempts"] == 2

@@ -12,19 +12,20 @@ import pytest
 from bot.core import schedule
 from bot.digests.scheduler import CATCH_UP_JOB, DigestScheduler, retry_job_id
 from storage.store import Store
-from tests.digests.conftest import TEAM, Clock, add_article, digest_posts, make_runner, subscribe
+from tests.conftest import FixedClock
+from tests.digests.conftest import TEAM, add_article, digest_posts, make_runner, subscribe
 from tests.fakeslack import FakeSlack
 
 UTC = dt.UTC
 
 
 @pytest.fixture
-def digests(store: Store, fake: FakeSlack, clock: Clock) -> Iterator[DigestScheduler]:
-    subscribe(store, "C1", "solar", hour=8, tz="Europe/London")
-    subscribe(store, "C2", "wind", hour=7, minute=30, tz="America/New_York")
-    subscribe(store, "C3", "tides", hour=9, tz="UTC")
-    store.pause_channel(TEAM, "C3", "not_in_channel", clock())
-    d = DigestScheduler(make_runner(store, fake, clock, grace_hours=2))
+def digests(fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> Iterator[DigestScheduler]:
+    subscribe(fresh_db, "C1", "solar", hour=8, tz="Europe/London")
+    subscribe(fresh_db, "C2", "wind", hour=7, minute=30, tz="America/New_York")
+    subscribe(fresh_db, "C3", "tides", hour=9, tz="UTC")
+    fresh_db.pause_channel(TEAM, "C3", "not_in_channel", clock())
+    d = DigestScheduler(make_runner(fresh_db, fake, clock, grace_hours=2))
     yield d
     d.shutdown()
 
@@ -49,33 +50,33 @@ def test_build_makes_one_job_per_active_channel(digests: DigestScheduler) -> Non
     assert {j.id for j in digests.jobs()} == set(jobs)
 
 
-def test_sync_follows_subscription_changes(digests: DigestScheduler, store: Store,
-                                           clock: Clock) -> None:
+def test_sync_follows_subscription_changes(digests: DigestScheduler, fresh_db: Store,
+                                           clock: FixedClock) -> None:
     digests.build(catch_up=False)
     digests.start(paused=True)
     # A new channel.
-    subscribe(store, "C4", "moon", hour=6, tz="Asia/Tokyo")
+    subscribe(fresh_db, "C4", "moon", hour=6, tz="Asia/Tokyo")
     assert digests.sync_channel(TEAM, "C4") == "digest:T1:C4"
     assert local_next_run(digests.scheduler.get_job("digest:T1:C4"), "Asia/Tokyo").hour == 6
     # A new time for C1 (subscribing "at" moves every topic of the channel).
-    subscribe(store, "C1", "rain", hour=6, minute=45, tz="Europe/London")
+    subscribe(fresh_db, "C1", "rain", hour=6, minute=45, tz="Europe/London")
     digests.sync_channel(TEAM, "C1")
     c1 = local_next_run(digests.scheduler.get_job("digest:T1:C1"), "Europe/London")
     assert (c1.hour, c1.minute) == (6, 45)
     # Unsubscribed from everything: no job.
     for topic in ("solar", "rain"):
-        store.unsubscribe(TEAM, "C1", topic)
+        fresh_db.unsubscribe(TEAM, "C1", topic)
     assert digests.sync_channel(TEAM, "C1") is None
     assert digests.scheduler.get_job("digest:T1:C1") is None
     # Resumed: a job again.
-    store.resume(TEAM, "C3", "tides")
+    fresh_db.resume(TEAM, "C3", "tides")
     assert digests.sync_channel(TEAM, "C3") == "digest:T1:C3"
 
 
-def test_the_job_posts_when_called_at_its_time(digests: DigestScheduler, store: Store,
-                                               fake: FakeSlack, clock: Clock) -> None:
+def test_the_job_posts_when_called_at_its_time(digests: DigestScheduler, fresh_db: Store,
+                                               fake: FakeSlack, clock: FixedClock) -> None:
     digests.build(catch_up=False)
-    add_article(store, "Solar output peaks", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
+    add_article(fresh_db, "Solar output peaks", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
     clock.set(dt.datetime(2024, 7, 1, 7, 0, 1, tzinfo=UTC))  # 08:00:01 BST
     job = digests.scheduler.get_job("digest:T1:C1")
     result = job.func(*job.args)
@@ -83,12 +84,12 @@ def test_the_job_posts_when_called_at_its_time(digests: DigestScheduler, store: 
     assert len(digest_posts(fake, "C1")) == 1
 
 
-def test_autumn_repeated_hour_posts_once(store: Store, fake: FakeSlack, clock: Clock) -> None:
+def test_autumn_repeated_hour_posts_once(fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
     """A 01:30 London digest on 27 Oct 2024: due at the first 01:30 (BST); had the job fired
     at the second 01:30 (GMT) too, nothing more is posted."""
-    subscribe(store, "C9", "solar", hour=1, minute=30, tz="Europe/London")
-    add_article(store, "Solar at night", dt.datetime(2024, 10, 26, 22, tzinfo=UTC))
-    d = DigestScheduler(make_runner(store, fake, clock))
+    subscribe(fresh_db, "C9", "solar", hour=1, minute=30, tz="Europe/London")
+    add_article(fresh_db, "Solar at night", dt.datetime(2024, 10, 26, 22, tzinfo=UTC))
+    d = DigestScheduler(make_runner(fresh_db, fake, clock))
     d.build(catch_up=False)
     trigger = d.scheduler.get_job("digest:T1:C9").trigger
     first = trigger.get_next_fire_time(None, dt.datetime(2024, 10, 26, 12, tzinfo=UTC))
@@ -102,11 +103,11 @@ def test_autumn_repeated_hour_posts_once(store: Store, fake: FakeSlack, clock: C
     assert nxt.astimezone(UTC) == dt.datetime(2024, 10, 28, 1, 30, tzinfo=UTC)  # GMT now
 
 
-def test_spring_gap_still_posts_that_day(store: Store, fake: FakeSlack, clock: Clock) -> None:
+def test_spring_gap_still_posts_that_day(fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
     """A 02:30 New York digest on 10 Mar 2024 (02:00 -> 03:00): posted at 03:30 EDT."""
-    subscribe(store, "C8", "wind", hour=2, minute=30, tz="America/New_York")
-    add_article(store, "Wind picks up", dt.datetime(2024, 3, 10, 5, tzinfo=UTC))
-    d = DigestScheduler(make_runner(store, fake, clock))
+    subscribe(fresh_db, "C8", "wind", hour=2, minute=30, tz="America/New_York")
+    add_article(fresh_db, "Wind picks up", dt.datetime(2024, 3, 10, 5, tzinfo=UTC))
+    d = DigestScheduler(make_runner(fresh_db, fake, clock))
     d.build(catch_up=False)
     trigger = d.scheduler.get_job("digest:T1:C8").trigger
     fire = trigger.get_next_fire_time(None, dt.datetime(2024, 3, 10, 6, 0, tzinfo=UTC))
@@ -116,10 +117,10 @@ def test_spring_gap_still_posts_that_day(store: Store, fake: FakeSlack, clock: C
     assert result.status == "posted" and result.local_date == dt.date(2024, 3, 10)
 
 
-def test_catch_up_at_start(digests: DigestScheduler, store: Store, fake: FakeSlack,
-                           clock: Clock) -> None:
-    add_article(store, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
-    add_article(store, "Wind news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
+def test_catch_up_at_start(digests: DigestScheduler, fresh_db: Store, fake: FakeSlack,
+                           clock: FixedClock) -> None:
+    add_article(fresh_db, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
+    add_article(fresh_db, "Wind news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
     # Back at 12:45 UTC: C1's 08:00 BST (07:00 UTC) is 5.75 h late, beyond the 2 h grace;
     # C2's 07:30 EDT (11:30 UTC) is 75 minutes late, within it.
     clock.set(dt.datetime(2024, 7, 1, 12, 45, tzinfo=UTC))
@@ -132,12 +133,12 @@ def test_catch_up_at_start(digests: DigestScheduler, store: Store, fake: FakeSla
     assert digests.catch_up() == []
 
 
-def test_a_busy_run_is_retried_when_the_lease_ends(digests: DigestScheduler, store: Store,
-                                                   clock: Clock) -> None:
+def test_a_busy_run_is_retried_when_the_lease_ends(digests: DigestScheduler, fresh_db: Store,
+                                                   clock: FixedClock) -> None:
     digests.build(catch_up=False)
     digests.start(paused=True)
     clock.set(dt.datetime(2024, 7, 1, 7, 0, 1, tzinfo=UTC))
-    store.claim_digest_run(TEAM, "C1", "2024-07-01", dt.datetime(2024, 7, 1, 7, tzinfo=UTC),
+    fresh_db.claim_digest_run(TEAM, "C1", "2024-07-01", dt.datetime(2024, 7, 1, 7, tzinfo=UTC),
                            owner="other-host|ns|7|t", now=clock(),
                            lease=dt.timedelta(minutes=10))
     assert digests.run_job(TEAM, "C1").status == "busy"
@@ -147,28 +148,28 @@ def test_a_busy_run_is_retried_when_the_lease_ends(digests: DigestScheduler, sto
 
 
 def test_paused_by_slack_removes_the_job(digests: DigestScheduler, fake: FakeSlack,
-                                         store: Store, clock: Clock) -> None:
+                                         fresh_db: Store, clock: FixedClock) -> None:
     from tests.fakeslack import Fail
 
     digests.build(catch_up=False)
-    add_article(store, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
+    add_article(fresh_db, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
     fake.script("chat.postMessage", Fail(error="is_archived"))
     clock.set(dt.datetime(2024, 7, 1, 7, 0, 1, tzinfo=UTC))
     assert digests.run_job(TEAM, "C1").status == "paused"
     assert digests.scheduler.get_job("digest:T1:C1") is None
 
 
-def test_start_digests_from_config(store: Store, fake: FakeSlack, clock: Clock) -> None:
+def test_start_digests_from_config(fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
     """What serve/run call: jobs from the database, the catch-up queued, posting to Slack."""
     from bot.config import load_config
     from bot.digests.scheduler import start_digests
 
-    subscribe(store, "C5", "solar", hour=7, tz="UTC")
-    add_article(store, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
+    subscribe(fresh_db, "C5", "solar", hour=7, tz="UTC")
+    add_article(fresh_db, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
     config = load_config(env={"SLACK_BOT_TOKEN": fake.bot_token,
                               "SLACK_API_URL": fake.base_url})
     clock.set(dt.datetime(2024, 7, 1, 8, 0, tzinfo=UTC))
-    d = start_digests(store, config, clock=clock, start=False)
+    d = start_digests(fresh_db, config, clock=clock, start=False)
     try:
         assert {j.id for j in d.jobs()} == {"digest:T1:C5"}
         assert d.scheduler.get_job(CATCH_UP_JOB) is not None
@@ -178,16 +179,16 @@ def test_start_digests_from_config(store: Store, fake: FakeSlack, clock: Clock) 
         d.shutdown()
 
 
-def test_without_a_token_digests_go_to_the_local_sink(store: Store, clock: Clock) -> None:
+def test_without_a_token_digests_go_to_the_local_sink(fresh_db: Store, clock: FixedClock) -> None:
     """The local shell: no Slack, the digest is handed to a printer, and counts as sent."""
     from bot.config import load_config
     from bot.digests.scheduler import start_digests
     from bot.render.digest_blocks import digest_text
 
-    subscribe(store, "shell", "solar", hour=7, tz="UTC")
-    add_article(store, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
+    subscribe(fresh_db, "shell", "solar", hour=7, tz="UTC")
+    add_article(fresh_db, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
     printed: list[str] = []
-    d = start_digests(store, load_config(env={}), clock=clock, start=False,
+    d = start_digests(fresh_db, load_config(env={}), clock=clock, start=False,
                       local_sink=lambda digest: printed.append(digest_text(digest)))
     clock.set(dt.datetime(2024, 7, 1, 7, 0, 1, tzinfo=UTC))
     assert d.run_job(TEAM, "shell").status == "posted"

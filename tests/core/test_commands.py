@@ -201,3 +201,50 @@ def test_at_a_number_that_is_not_a_time_is_part_of_the_topic():
 
     assert parse("subscribe interest rates at 5%").text == "interest rates at 5%"
     assert parse("subscribe interest rates at 5% at 7am").hour == 7
+
+
+# -- the one list, declared on the handlers ----------------------------------------------------------
+
+FIRST_IMPORTS = ["bot.core.commands", "bot.core.service", "bot.core.service.preferences",
+                 "bot.core.service.home", "bot.core.preferences", "bot.core.search",
+                 "bot.core.grammar", "bot.config", "bot.render.text"]
+
+
+@pytest.mark.parametrize("first", FIRST_IMPORTS)
+def test_the_list_is_complete_whatever_is_imported_first(first):
+    """The declarations live with the handlers in bot.core.service: importing any module
+    first, in a fresh interpreter, still gives bot.core.commands the whole list."""
+    import subprocess
+    import sys
+
+    script = (f"import {first}\nfrom bot.core.commands import SUBCOMMANDS\n"
+              "print(' '.join(s.name for s in SUBCOMMANDS))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [s.name for s in SUBCOMMANDS]
+
+
+def test_every_subcommand_has_a_usage_a_help_line_and_a_reader():
+    assert len(SUBCOMMANDS) == 12
+    for sub in SUBCOMMANDS:
+        assert sub.usage.startswith("/news ") and sub.help and callable(sub.read)
+        if sub.words:  # the usage starts with the word that names it
+            assert sub.usage.split()[1] == sub.name == sub.words[0]
+
+
+def test_a_subcommand_that_needs_an_argument_says_so_with_its_own_example():
+    needs = [s.name for s in SUBCOMMANDS if s.words and _refused(s.name)]
+    assert needs == ["subscribe", "unsubscribe", "resume", "follow", "unfollow", "mute",
+                     "unmute"]
+    for name in ("list", "preview", "settings", "help"):
+        assert parse(f"/news {name}").name == name
+
+
+def _refused(text: str) -> bool:
+    try:
+        parse(text)
+    except CommandError as exc:
+        assert f"/news {text} " in str(exc)
+        return True
+    return False

@@ -69,11 +69,20 @@ def commit() -> str:
     if os.environ.get("NEWSBOT_FAULTS_CODE"):
         return os.environ["NEWSBOT_FAULTS_CODE"]
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE.parent,
-                              capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=HERE.parent, capture_output=True, text=True,
-                               timeout=10).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=HERE.parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=HERE.parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     return head + (" + the checkout's uncommitted changes" if dirty else "")
@@ -84,12 +93,14 @@ def run_in_snapshot(rev: str, argv: list[str]) -> int:
     are in the checkout: a campaign of many minutes is not changed under it by a commit or
     an edit in the checkout, and its report names the code it ran on."""
     root = HERE.parent
-    short = subprocess.run(["git", "rev-parse", "--short", rev], cwd=root, check=True,
-                           capture_output=True, text=True).stdout.strip()
+    short = subprocess.run(
+        ["git", "rev-parse", "--short", rev], cwd=root, check=True, capture_output=True, text=True
+    ).stdout.strip()
     snap = Path(tempfile.mkdtemp(prefix=f"newsbot-{short}-"))
     try:
-        archive = subprocess.run(["git", "archive", "--format=tar", rev], cwd=root, check=True,
-                                 capture_output=True).stdout
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", rev], cwd=root, check=True, capture_output=True
+        ).stdout
         subprocess.run(["tar", "-x", "-C", str(snap)], input=archive, check=True)
         changed = []
         for name in HARNESS:
@@ -98,11 +109,13 @@ def run_in_snapshot(rev: str, argv: list[str]) -> int:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, dest)
                 changed.append(name)
-        label = short + (f" (harness from the checkout: {', '.join(changed)})" if changed
-                         else "")
+        label = short + (f" (harness from the checkout: {', '.join(changed)})" if changed else "")
         env = {**os.environ, "NEWSBOT_FAULTS_CODE": label, "PYTHONPATH": str(snap)}
-        return subprocess.run([sys.executable, str(snap / "bench" / "faults.py"),
-                               "--code", "here", *argv], cwd=snap, env=env).returncode
+        return subprocess.run(
+            [sys.executable, str(snap / "bench" / "faults.py"), "--code", "here", *argv],
+            cwd=snap,
+            env=env,
+        ).returncode
     finally:
         shutil.rmtree(snap, ignore_errors=True)
 
@@ -113,24 +126,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--first", type=int, default=0, help="first trial index (to replay one)")
     parser.add_argument("--jobs", type=int, default=4, help="trials at once (default 4)")
-    parser.add_argument("--serve-trials", type=int, default=0,
-                        help="scheduler-path trials in real time (about a minute each)")
+    parser.add_argument(
+        "--serve-trials",
+        type=int,
+        default=0,
+        help="scheduler-path trials in real time (about a minute each)",
+    )
     parser.add_argument("--keep", type=Path, help="keep each failed trial's files here")
-    parser.add_argument("--lease", type=int, default=Knobs.lease_seconds,
-                        help="NEWSBOT_DIGEST_LEASE_SECONDS for the processes")
-    parser.add_argument("--signatures", type=int, default=20,
-                        help="failure signatures printed (default 20)")
+    parser.add_argument(
+        "--lease",
+        type=int,
+        default=Knobs.lease_seconds,
+        help="NEWSBOT_DIGEST_LEASE_SECONDS for the processes",
+    )
+    parser.add_argument(
+        "--signatures", type=int, default=20, help="failure signatures printed (default 20)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="a line per trial")
-    parser.add_argument("--code", default="HEAD", metavar="REV",
-                        help="the commit whose code runs (default HEAD: a snapshot, so "
-                             "changes in the checkout during the campaign do not reach it); "
-                             "'here': the checkout as it is")
+    parser.add_argument(
+        "--code",
+        default="HEAD",
+        metavar="REV",
+        help="the commit whose code runs (default HEAD: a snapshot, so "
+        "changes in the checkout during the campaign do not reach it); "
+        "'here': the checkout as it is",
+    )
     args = parser.parse_args(argv)
     if args.code != "here":
         rest = list(argv if argv is not None else sys.argv[1:])
         if "--code" in rest:
             i = rest.index("--code")
-            del rest[i:i + 2]
+            del rest[i : i + 2]
         rest = [a for a in rest if not a.startswith("--code=")]
         if args.keep:
             rest += ["--keep", str(args.keep.resolve())]
@@ -138,8 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     knobs = Knobs(lease_seconds=args.lease)
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-    print(f"fault campaign: seed {args.seed}, {args.trials} trials from #{args.first}, "
-          f"{args.jobs} at once, lease {knobs.lease_seconds}s, commit {commit()}", flush=True)
+    print(
+        f"fault campaign: seed {args.seed}, {args.trials} trials from #{args.first}, "
+        f"{args.jobs} at once, lease {knobs.lease_seconds}s, commit {commit()}",
+        flush=True,
+    )
     started = time.monotonic()
 
     digest = Campaign()
@@ -148,24 +177,28 @@ def main(argv: list[str] | None = None) -> int:
         return run_trial(index, args.seed, knobs, keep=args.keep)
 
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for n, result in enumerate(pool.map(one, range(args.first, args.first + args.trials)),
-                                   1):
+        for n, result in enumerate(pool.map(one, range(args.first, args.first + args.trials)), 1):
             digest.add(result)
             if args.verbose or not result.ok:
                 print(result.line(), flush=True)
             elif n % 20 == 0:
-                print(f"... {n} trials, {sum(not r.ok for r in digest.results)} failed, "
-                      f"{time.monotonic() - started:.0f}s", flush=True)
+                print(
+                    f"... {n} trials, {sum(not r.ok for r in digest.results)} failed, "
+                    f"{time.monotonic() - started:.0f}s",
+                    flush=True,
+                )
 
     serve = Campaign()
     if args.serve_trials:
-        fresh = "unshare --pid --fork --mount-proc" if unshare_works() else \
-            "simulated (no unshare): another owner identity"
+        fresh = (
+            "unshare --pid --fork --mount-proc"
+            if unshare_works()
+            else "simulated (no unshare): another owner identity"
+        )
         print(f"serve trials: fresh PID namespace by {fresh}", flush=True)
     for k in range(args.serve_trials):
         kill, restart = SERVE_CASES[k % len(SERVE_CASES)]
-        result = run_serve_trial(k, args.seed, knobs, kill=kill, restart=restart,
-                                 keep=args.keep)
+        result = run_serve_trial(k, args.seed, knobs, kill=kill, restart=restart, keep=args.keep)
         serve.add(result)
         print(result.line(), flush=True)
 
@@ -174,11 +207,12 @@ def main(argv: list[str] | None = None) -> int:
         print(digest.table(f"digest trials (seed {args.seed}, commit {commit()})"))
         print()
     if serve.results:
-        print(serve.table("serve trials (newsbot serve killed around the due moment, "
-                          "restarted)"))
+        print(serve.table("serve trials (newsbot serve killed around the due moment, restarted)"))
         for r in serve.results:
-            print(f"  #{r.index}: {r.note}: {'ok' if r.ok else 'FAIL'} (dup {r.duplicates}, "
-                  f"miss {r.missing}, {r.seconds:.0f}s)")
+            print(
+                f"  #{r.index}: {r.note}: {'ok' if r.ok else 'FAIL'} (dup {r.duplicates}, "
+                f"miss {r.missing}, {r.seconds:.0f}s)"
+            )
         print()
     failed = [r for r in digest.results + serve.results if not r.ok]
     shown = 0
@@ -186,15 +220,18 @@ def main(argv: list[str] | None = None) -> int:
         for sig in r.signatures + [f"(harness) {e}" for e in r.errors]:
             if shown >= args.signatures:
                 break
-            print(f"-- trial {r.index} [{r.path}] seed {r.seed}, T = {r.moment.isoformat()}, "
-                  f"{r.note}")
+            print(
+                f"-- trial {r.index} [{r.path}] seed {r.seed}, T = {r.moment.isoformat()}, {r.note}"
+            )
             print(sig)
             print()
             shown += 1
-    print(f"total {time.monotonic() - started:.0f}s; "
-          f"duplicates {digest.total('duplicates') + serve.total('duplicates')}, "
-          f"missing {digest.total('missing') + serve.total('missing')}, "
-          f"failed trials {len(failed)}")
+    print(
+        f"total {time.monotonic() - started:.0f}s; "
+        f"duplicates {digest.total('duplicates') + serve.total('duplicates')}, "
+        f"missing {digest.total('missing') + serve.total('missing')}, "
+        f"failed trials {len(failed)}"
+    )
     return 1 if failed else 0
 
 

@@ -75,8 +75,28 @@ SPECIAL_ZONES = ("Asia/Kathmandu", "Pacific/Chatham", "Pacific/Kiritimati", "Pac
 OTHER_ZONES = ("America/New_York", "Europe/London", "UTC")
 ALL_ZONES = SPECIAL_ZONES + OTHER_ZONES
 TOPICS = ("solar", "rail", "vaccine", "drought", "chip")
-WORDS = ("farm", "grid", "price", "plan", "deal", "test", "ban", "fund", "strike", "record",
-         "study", "delay", "boom", "probe", "launch", "cut", "vote", "rise", "fall", "link")
+WORDS = (
+    "farm",
+    "grid",
+    "price",
+    "plan",
+    "deal",
+    "test",
+    "ban",
+    "fund",
+    "strike",
+    "record",
+    "study",
+    "delay",
+    "boom",
+    "probe",
+    "launch",
+    "cut",
+    "vote",
+    "rise",
+    "fall",
+    "link",
+)
 OUTLETS = ("Reuters", "AP", "BBC", "Guardian", "Bloomberg", "Nikkei")
 PROCESS_FAULTS = ("none", "kill", "freeze")
 SKIP_LINE = "skipping the {date} digest of {team}/{channel}"
@@ -172,8 +192,13 @@ def start_lag() -> float:
         code = "import time; import bot.cli; print(time.monotonic())"
         for _ in range(3):
             began = time.monotonic()
-            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                 env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+            out = subprocess.run(
+                [sys.executable, "-c", code],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+                timeout=60,
+            )
             try:
                 lags.append(float(out.stdout.strip()) - began)
             except ValueError:
@@ -201,9 +226,11 @@ class Conversation:
         return "D" + self.channel_id if self.kind == "dm" else self.channel_id
 
     def describe(self) -> str:
-        return (f"{self.channel_id} ({self.kind}, {self.tz}, {self.hour:02d}:{self.minute:02d} "
-                f"local, {self.category}: due T{self.offset_min:+d} min, topics "
-                f"{'+'.join(self.topics)})")
+        return (
+            f"{self.channel_id} ({self.kind}, {self.tz}, {self.hour:02d}:{self.minute:02d} "
+            f"local, {self.category}: due T{self.offset_min:+d} min, topics "
+            f"{'+'.join(self.topics)})"
+        )
 
 
 @dataclass
@@ -215,8 +242,9 @@ class Expectation:
     post: bool  # True: exactly one digest; False: none, and a logged skip
 
 
-def expectation(conv: Conversation, day: int, moment: dt.datetime, grace_hours: float,
-                span: dt.timedelta) -> Expectation:
+def expectation(
+    conv: Conversation, day: int, moment: dt.datetime, grace_hours: float, span: dt.timedelta
+) -> Expectation:
     """What the oracle wants of ``conv`` for a day run from ``moment`` for up to ``span``."""
     from bot.core import schedule
 
@@ -233,8 +261,9 @@ def _stable_offsets(moment: dt.datetime, zones: Iterable[str]) -> bool:
     """No zone changes its UTC offset from 2 days before to 3 days after ``moment``."""
     for name in zones:
         z = ZoneInfo(name)
-        offsets = {(moment + dt.timedelta(hours=h)).astimezone(z).utcoffset()
-                   for h in range(-48, 73, 6)}
+        offsets = {
+            (moment + dt.timedelta(hours=h)).astimezone(z).utcoffset() for h in range(-48, 73, 6)
+        }
         if len(offsets) != 1:
             return False
     return True
@@ -250,12 +279,17 @@ def pick_moment(rng: random.Random) -> dt.datetime:
             return moment
 
 
-def make_conversations(rng: random.Random, moment: dt.datetime, knobs: Knobs,
-                       n_channels: int | None = None, n_dms: int | None = None
-                       ) -> list[Conversation]:
+def make_conversations(
+    rng: random.Random,
+    moment: dt.datetime,
+    knobs: Knobs,
+    n_channels: int | None = None,
+    n_dms: int | None = None,
+) -> list[Conversation]:
     n_dms = n_dms if n_dms is not None else rng.randint(1, 3)
-    n_channels = n_channels if n_channels is not None else rng.randint(max(4, 6 - n_dms),
-                                                                      12 - n_dms)
+    n_channels = (
+        n_channels if n_channels is not None else rng.randint(max(4, 6 - n_dms), 12 - n_dms)
+    )
     zones = list(SPECIAL_ZONES)
     rng.shuffle(zones)
     zones += [rng.choice(ALL_ZONES) for _ in range(max(0, n_channels - len(zones)))]
@@ -272,12 +306,19 @@ def make_conversations(rng: random.Random, moment: dt.datetime, knobs: Knobs,
             offset = rng.randint(lo, hi)
             due = (moment + dt.timedelta(minutes=offset)).replace(second=0)
             local = due.astimezone(ZoneInfo(tz))
-            conv = Conversation(channel_id, kind, tz, local.hour, local.minute,
-                                rng.sample(TOPICS, rng.choice((1, 1, 2))), category, offset)
+            conv = Conversation(
+                channel_id,
+                kind,
+                tz,
+                local.hour,
+                local.minute,
+                rng.sample(TOPICS, rng.choice((1, 1, 2))),
+                category,
+                offset,
+            )
             try:
                 exp = expectation(conv, 1, moment, knobs.grace_hours, span)
-                exp2 = expectation(conv, 2, moment + dt.timedelta(days=1), knobs.grace_hours,
-                                   span)
+                exp2 = expectation(conv, 2, moment + dt.timedelta(days=1), knobs.grace_hours, span)
             except ValueError:
                 continue
             if exp.post == (category == "due") == exp2.post:
@@ -296,8 +337,9 @@ class ArticleRow:
     day: int
 
 
-def make_articles(rng: random.Random, moment: dt.datetime, day: int, trial: int,
-                  used: set[int]) -> list[ArticleRow]:
+def make_articles(
+    rng: random.Random, moment: dt.datetime, day: int, trial: int, used: set[int]
+) -> list[ArticleRow]:
     """Each topic's stories for ``day`` (published in the 30 h before that day's T, at least
     two of them before T - 3 h so every due digest has something new), some told by two
     outlets (another article of the same story, another link). ``used``: the article ids
@@ -319,14 +361,19 @@ def make_articles(rng: random.Random, moment: dt.datetime, day: int, trial: int,
             hours = rng.uniform(3.2, 30) if k < 2 else rng.uniform(0.2, 30)
             when = (base - dt.timedelta(hours=hours)).replace(microsecond=0)
             lead = article_id(when)
-            rows.append(ArticleRow(lead, f"https://news.example/t{trial}/{lead}", lead, topic,
-                                   when, day))
+            rows.append(
+                ArticleRow(lead, f"https://news.example/t{trial}/{lead}", lead, topic, when, day)
+            )
             if rng.random() < 0.3:  # the same story, another outlet, a bit later
-                later = min(base - dt.timedelta(minutes=5),
-                            when + dt.timedelta(minutes=rng.randint(5, 120)))
+                later = min(
+                    base - dt.timedelta(minutes=5), when + dt.timedelta(minutes=rng.randint(5, 120))
+                )
                 other = article_id(later)
-                rows.append(ArticleRow(other, f"https://news.example/t{trial}/{other}", lead,
-                                       topic, later, day))
+                rows.append(
+                    ArticleRow(
+                        other, f"https://news.example/t{trial}/{other}", lead, topic, later, day
+                    )
+                )
     return rows
 
 
@@ -334,25 +381,41 @@ def insert_articles(store: Store, rng: random.Random, rows: list[ArticleRow]) ->
     with store.transaction():
         for row in rows:
             provider = rng.choice(OUTLETS)
-            title = f"{row.topic.capitalize()} {rng.choice(WORDS)} {rng.choice(WORDS)} {row.id % 9973}"
-            store.insert_article({
-                "id": row.id, "url": row.url, "web_url": row.url, "title": title,
-                "excerpt": f"About {row.topic}.", "provider": provider,
-                "domain": provider.lower() + ".example",
-                "published": row.published.isoformat(),
-                "published_ts": int(row.published.timestamp()),
-                "quality": rng.randint(50, 100), "topics": json.dumps([row.topic]),
-                "story_id": row.story_id,
-            })
+            title = (
+                f"{row.topic.capitalize()} {rng.choice(WORDS)} {rng.choice(WORDS)} {row.id % 9973}"
+            )
+            store.insert_article(
+                {
+                    "id": row.id,
+                    "url": row.url,
+                    "web_url": row.url,
+                    "title": title,
+                    "excerpt": f"About {row.topic}.",
+                    "provider": provider,
+                    "domain": provider.lower() + ".example",
+                    "published": row.published.isoformat(),
+                    "published_ts": int(row.published.timestamp()),
+                    "quality": rng.randint(50, 100),
+                    "topics": json.dumps([row.topic]),
+                    "story_id": row.story_id,
+                }
+            )
 
 
 def subscribe_all(store: Store, convs: list[Conversation], at: dt.datetime) -> None:
     for conv in convs:
         for topic in conv.topics:
-            store.subscribe(TEAM, conv.channel_id, topic, user_id=f"U9{conv.channel_id[1:]}"
-                            if conv.kind == "channel" else conv.channel_id,
-                            hour=conv.hour, minute=conv.minute, tz=conv.tz, now=at,
-                            kind=conv.kind)
+            store.subscribe(
+                TEAM,
+                conv.channel_id,
+                topic,
+                user_id=f"U9{conv.channel_id[1:]}" if conv.kind == "channel" else conv.channel_id,
+                hour=conv.hour,
+                minute=conv.minute,
+                tz=conv.tz,
+                now=at,
+                kind=conv.kind,
+            )
 
 
 # -- processes -------------------------------------------------------------------------------
@@ -389,8 +452,10 @@ class Proc:
         except ProcessLookupError:
             return False
         self.marks.append((signal.Signals(sig).name, time.monotonic()))
-        self.events.append(f"{what} at +{time.monotonic() - t0:.2f}s "
-                           f"({time.monotonic() - self.started:.2f}s after its start)")
+        self.events.append(
+            f"{what} at +{time.monotonic() - t0:.2f}s "
+            f"({time.monotonic() - self.started:.2f}s after its start)"
+        )
         return True
 
     def stop(self) -> None:
@@ -408,20 +473,36 @@ class Proc:
 
 
 def base_env(fake: FakeSlack, db: Path, knobs: Knobs) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("NEWSBOT_", "SLACK_")) and k != "PORT"}
-    env.update({"SLACK_BOT_TOKEN": fake.bot_token, "SLACK_API_URL": fake.base_url,
-                "NEWSBOT_DB": str(db), "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NEWSBOT_", "SLACK_")) and k != "PORT"
+    }
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": fake.bot_token,
+            "SLACK_API_URL": fake.base_url,
+            "NEWSBOT_DB": str(db),
+            "PYTHONPATH": str(REPO),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(knobs.env())
     return env
 
 
-def spawn(cmd: list[str], env: dict[str, str], cwd: Path, name: str, role: str, fault: str
-          ) -> Proc:
+def spawn(cmd: list[str], env: dict[str, str], cwd: Path, name: str, role: str, fault: str) -> Proc:
     out, err = cwd / f"{name}.out", cwd / f"{name}.err"
     with open(out, "wb") as o, open(err, "wb") as e:
-        popen = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=o, stderr=e,
-                                 stdin=subprocess.DEVNULL, start_new_session=True)
+        popen = subprocess.Popen(
+            cmd,
+            env=env,
+            cwd=cwd,
+            stdout=o,
+            stderr=e,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     return Proc(name, role, fault, popen, out, err, time.monotonic())
 
 
@@ -460,28 +541,42 @@ class TrialResult:
 
     @property
     def ok(self) -> bool:
-        return not (self.duplicates or self.missing or self.unexpected or self.repeated
-                    or self.skips_unlogged or self.errors) and self.integrity == "ok"
+        return (
+            not (
+                self.duplicates
+                or self.missing
+                or self.unexpected
+                or self.repeated
+                or self.skips_unlogged
+                or self.errors
+            )
+            and self.integrity == "ok"
+        )
 
     def line(self) -> str:
         faults = ", ".join(f"{k} {v}" for k, v in sorted(self.slack_faults.items())) or "-"
         procs = ", ".join(f"{k} {v}" for k, v in sorted(self.process_faults.items())) or "-"
         verdict = "ok" if self.ok else "FAIL"
-        return (f"trial {self.index} [{self.path}] {verdict}: {self.conversations} conv "
-                f"({self.dms} DM), {self.processes} proc, slack {faults}; process {procs}; "
-                f"dup {self.duplicates} miss {self.missing} unexp {self.unexpected} "
-                f"repeat {self.repeated} skip-unlogged {self.skips_unlogged} "
-                f"integrity {self.integrity} {self.seconds:.1f}s"
-                + (f" {self.note}" if self.note else "")
-                + "".join(f"\n  error: {e}" for e in self.errors))
+        return (
+            f"trial {self.index} [{self.path}] {verdict}: {self.conversations} conv "
+            f"({self.dms} DM), {self.processes} proc, slack {faults}; process {procs}; "
+            f"dup {self.duplicates} miss {self.missing} unexp {self.unexpected} "
+            f"repeat {self.repeated} skip-unlogged {self.skips_unlogged} "
+            f"integrity {self.integrity} {self.seconds:.1f}s"
+            + (f" {self.note}" if self.note else "")
+            + "".join(f"\n  error: {e}" for e in self.errors)
+        )
 
 
 # -- the oracle ------------------------------------------------------------------------------
 
 
 def digest_messages(fake: FakeSlack, conversation: str) -> list[dict[str, Any]]:
-    return [m for m in fake.posts(conversation)
-            if (m.get("metadata") or {}).get("event_type") == "news_digest"]
+    return [
+        m
+        for m in fake.posts(conversation)
+        if (m.get("metadata") or {}).get("event_type") == "news_digest"
+    ]
 
 
 def _payload(message: dict[str, Any]) -> dict[str, Any]:
@@ -501,35 +596,54 @@ def message_links(message: dict[str, Any]) -> list[str]:
 DUPLICATE_KINDS = {
     "A": "a killed process's post, held in Slack at the kill, landed after a takeover posted",
     "B": "a frozen process posted at once on waking (frozen between its lease check and the "
-         "send), after a takeover posted",
+    "send), after a takeover posted",
     "?": "other",
 }
 
 
-def duplicate_kind(fake: FakeSlack, conv: Conversation, messages: list[dict[str, Any]],
-                   procs: list[Proc], to_epoch: Callable[[float], float]) -> str:
+def duplicate_kind(
+    fake: FakeSlack,
+    conv: Conversation,
+    messages: list[dict[str, Any]],
+    procs: list[Proc],
+    to_epoch: Callable[[float], float],
+) -> str:
     """Which known way two digests of one date came about (``DUPLICATE_KINDS``)."""
     marks = [(sig, to_epoch(t)) for p in procs for sig, t in p.marks]
     kills = [t for sig, t in marks if sig == "SIGKILL"]
     landed = [float(m["ts"]) for m in messages]
     for f in fake.fault_log:  # a held post that is one of these, its sender killed meanwhile
-        if f.method == "chat.postMessage" and f.channel == conv.post_to \
-                and f.kind in ("hang", "hang_drop"):
+        if (
+            f.method == "chat.postMessage"
+            and f.channel == conv.post_to
+            and f.kind in ("hang", "hang_drop")
+        ):
             held = float(f.detail.split()[0]) if f.detail else 0.0
-            if any(abs(t - f.at - held) < 0.1 for t in landed) and \
-                    any(f.at - 0.05 <= k <= f.at + held + 0.05 for k in kills):
+            if any(abs(t - f.at - held) < 0.1 for t in landed) and any(
+                f.at - 0.05 <= k <= f.at + held + 0.05 for k in kills
+            ):
                 return "A"
     conts = [t for sig, t in marks if sig == "SIGCONT"]
-    arrivals = [c.at for c in list(fake.calls)
-                if c.method == "chat.postMessage" and c.params.get("channel") == conv.post_to]
+    arrivals = [
+        c.at
+        for c in list(fake.calls)
+        if c.method == "chat.postMessage" and c.params.get("channel") == conv.post_to
+    ]
     if any(c <= t <= c + 0.5 for c in conts for t in arrivals):
         return "B"
     return "?"
 
 
-def check(result: TrialResult, fake: FakeSlack, db: Path, expectations: list[Expectation],
-          procs: list[Proc], t0s: dict[int, float], logs: str = "",
-          to_epoch: Callable[[float], float] | None = None) -> None:
+def check(
+    result: TrialResult,
+    fake: FakeSlack,
+    db: Path,
+    expectations: list[Expectation],
+    procs: list[Proc],
+    t0s: dict[int, float],
+    logs: str = "",
+    to_epoch: Callable[[float], float] | None = None,
+) -> None:
     """The oracle: fills ``result``'s counts and signatures from the fake's messages (and, for
     skips, the processes' logs and the database's runs). ``to_epoch``: a monotonic time as
     the fake's clock reads it (to tell how a duplicate came about)."""
@@ -543,12 +657,18 @@ def check(result: TrialResult, fake: FakeSlack, db: Path, expectations: list[Exp
         story_of = {}
         for url, web_url, story in conn.execute("SELECT url, web_url, story_id FROM articles"):
             story_of[url] = story_of[web_url] = story
-        runs = {(r[0], r[1]): r for r in conn.execute(
-            "SELECT channel_id, local_date, state, attempts, post_attempts, claimed_by, "
-            "message_ts, error, id FROM digest_runs WHERE team_id = ?", (TEAM,))}
+        runs = {
+            (r[0], r[1]): r
+            for r in conn.execute(
+                "SELECT channel_id, local_date, state, attempts, post_attempts, claimed_by, "
+                "message_ts, error, id FROM digest_runs WHERE team_id = ?",
+                (TEAM,),
+            )
+        }
         delivered = defaultdict(set)
         for channel, story in conn.execute(
-                "SELECT channel_id, story_id FROM deliveries WHERE team_id = ?", (TEAM,)):
+            "SELECT channel_id, story_id FROM deliveries WHERE team_id = ?", (TEAM,)
+        ):
             delivered[channel].add(story)
     finally:
         conn.close()
@@ -557,8 +677,9 @@ def check(result: TrialResult, fake: FakeSlack, db: Path, expectations: list[Exp
     for exp in expectations:
         by_conv[exp.conv.channel_id].append(exp)
     with fake._lock:
-        deleted = [m for m in fake.deleted
-                   if (m.get("metadata") or {}).get("event_type") == "news_digest"]
+        deleted = [
+            m for m in fake.deleted if (m.get("metadata") or {}).get("event_type") == "news_digest"
+        ]
     for channel_id, exps in by_conv.items():
         conv = exps[0].conv
         result.withdrawn += sum(m["channel"] == conv.post_to for m in deleted)
@@ -579,8 +700,10 @@ def check(result: TrialResult, fake: FakeSlack, db: Path, expectations: list[Exp
                     result.duplicates += got - 1
                     kind = duplicate_kind(fake, conv, by_date[date], procs, to_epoch)
                     result.duplicate_kinds[kind] += got - 1
-                    problems.append(f"day {exp.day} {date}: {got} DIGESTS (kind {kind}: "
-                                    f"{DUPLICATE_KINDS[kind]})")
+                    problems.append(
+                        f"day {exp.day} {date}: {got} DIGESTS (kind {kind}: "
+                        f"{DUPLICATE_KINDS[kind]})"
+                    )
             else:
                 result.expected_skips += 1
                 if got:
@@ -590,9 +713,11 @@ def check(result: TrialResult, fake: FakeSlack, db: Path, expectations: list[Exp
                 line = SKIP_LINE.format(date=date, team=TEAM, channel=channel_id)
                 if run is None or run[2] != "skipped" or line not in logs:
                     result.skips_unlogged += 1
-                    problems.append(f"day {exp.day} {date}: skip not recorded/logged (run "
-                                    f"{run[2] if run else None}, line "
-                                    f"{'found' if line in logs else 'absent'})")
+                    problems.append(
+                        f"day {exp.day} {date}: skip not recorded/logged (run "
+                        f"{run[2] if run else None}, line "
+                        f"{'found' if line in logs else 'absent'})"
+                    )
         for date, ms in by_date.items():
             if date not in wanted:
                 result.unexpected += len(ms)
@@ -609,20 +734,26 @@ def check(result: TrialResult, fake: FakeSlack, db: Path, expectations: list[Exp
                         continue
                     if story in stories_of_date or story in seen:
                         result.repeated += 1
-                        problems.append(f"story {story} posted again on {date} (first "
-                                        f"{seen.get(story, date)})")
+                        problems.append(
+                            f"story {story} posted again on {date} (first {seen.get(story, date)})"
+                        )
                     stories_of_date.add(story)
                     seen.setdefault(story, date)
         unrecorded = set(seen) - delivered[channel_id]
         result.unrecorded += len(unrecorded)
         if problems:
-            result.signatures.append(signature(conv, problems, fake, messages, runs, procs,
-                                               t0s))
+            result.signatures.append(signature(conv, problems, fake, messages, runs, procs, t0s))
 
 
-def signature(conv: Conversation, problems: list[str], fake: FakeSlack,
-              messages: list[dict[str, Any]], runs: dict[tuple[str, str], Any],
-              procs: list[Proc], t0s: dict[int, float]) -> str:
+def signature(
+    conv: Conversation,
+    problems: list[str],
+    fake: FakeSlack,
+    messages: list[dict[str, Any]],
+    runs: dict[tuple[str, str], Any],
+    procs: list[Proc],
+    t0s: dict[int, float],
+) -> str:
     """Which conversation, what happened to it: enough to replay the failure by hand."""
 
     def rel(epoch: float) -> str:
@@ -631,24 +762,38 @@ def signature(conv: Conversation, problems: list[str], fake: FakeSlack,
 
     lines = [f"{conv.describe()}: " + "; ".join(problems)]
     hits = [f for f in fake.fault_log if f.channel in (conv.post_to, conv.channel_id)]
-    lines.append("  slack faults: " + (", ".join(
-        f"{rel(f.at)} {f.method} {f.kind}{' ' + f.detail if f.detail else ''}" for f in hits)
-        or "none"))
+    lines.append(
+        "  slack faults: "
+        + (
+            ", ".join(
+                f"{rel(f.at)} {f.method} {f.kind}{' ' + f.detail if f.detail else ''}" for f in hits
+            )
+            or "none"
+        )
+    )
     for m in messages:
         p = _payload(m)
-        lines.append(f"  posted: ts {m['ts']} ({rel(float(m['ts']))}) date {p.get('date')} "
-                     f"run {p.get('run_id')}")
+        lines.append(
+            f"  posted: ts {m['ts']} ({rel(float(m['ts']))}) date {p.get('date')} "
+            f"run {p.get('run_id')}"
+        )
     for (channel, date), run in sorted(runs.items()):
         if channel == conv.channel_id:
-            lines.append(f"  run {date}: state {run[2]}, claims {run[3]}, posts {run[4]}, "
-                         f"owner {(run[5] or '-').rsplit('|', 2)[-2:]}, ts {run[6]}, "
-                         f"error {run[7]}")
+            lines.append(
+                f"  run {date}: state {run[2]}, claims {run[3]}, posts {run[4]}, "
+                f"owner {(run[5] or '-').rsplit('|', 2)[-2:]}, ts {run[6]}, "
+                f"error {run[7]}"
+            )
     for p in procs:
-        mine = [ln for ln in (p.out() + p.err()).splitlines()
-                if conv.channel_id in ln or conv.post_to in ln]
+        mine = [
+            ln
+            for ln in (p.out() + p.err()).splitlines()
+            if conv.channel_id in ln or conv.post_to in ln
+        ]
         if mine or p.events:
-            lines.append(f"  {p.name} ({p.role}, {p.fault}, rc {p.popen.returncode}): "
-                         + "; ".join(p.events))
+            lines.append(
+                f"  {p.name} ({p.role}, {p.fault}, rc {p.popen.returncode}): " + "; ".join(p.events)
+            )
             lines.extend(f"    | {ln[:220]}" for ln in mine[:12])
     return "\n".join(lines)
 
@@ -657,15 +802,24 @@ def signature(conv: Conversation, problems: list[str], fake: FakeSlack,
 
 
 def slack_faults(rng: random.Random, rate: float, knobs: Knobs) -> Faults:
-    weights = {"429": 1.0, "5xx": 1.5, "drop_before": 1.0, "drop_after": 1.5, "hang": 1.0,
-               "hang_drop": 1.0}
+    weights = {
+        "429": 1.0,
+        "5xx": 1.5,
+        "drop_before": 1.0,
+        "drop_after": 1.5,
+        "hang": 1.0,
+        "hang_drop": 1.0,
+    }
     total = sum(weights.values())
     post = {k: rate * w / total for k, w in weights.items()}
     reads = {k: rate / 2 / 4 for k in ("429", "5xx", "drop_before", "hang")}
     opens = {k: rate / 2 / 3 for k in ("429", "5xx", "drop_before")}
-    return Faults({"chat.postMessage": post, "conversations.history": reads,
-                   "conversations.open": opens}, seed=rng.randrange(2**32),
-                  retry_after=knobs.retry_after, hang_seconds=knobs.hang_seconds)
+    return Faults(
+        {"chat.postMessage": post, "conversations.history": reads, "conversations.open": opens},
+        seed=rng.randrange(2**32),
+        retry_after=knobs.retry_after,
+        hang_seconds=knobs.hang_seconds,
+    )
 
 
 def digest_cmd(moment: dt.datetime) -> list[str]:
@@ -725,9 +879,13 @@ class Act:
     takeover: Proc | None = None
 
 
-TRIGGERS = {"time": "at a random moment", "post": "post in flight",
-            "after-post": "just after a post", "retry-after": "in a Retry-After wait",
-            "fence": "between the lease check and the send"}
+TRIGGERS = {
+    "time": "at a random moment",
+    "post": "post in flight",
+    "after-post": "just after a post",
+    "retry-after": "in a Retry-After wait",
+    "fence": "between the lease check and the send",
+}
 
 
 def _acts(rng: random.Random, n: int, knobs: Knobs) -> list[Act]:
@@ -736,11 +894,17 @@ def _acts(rng: random.Random, n: int, knobs: Knobs) -> list[Act]:
         fault = rng.choices(PROCESS_FAULTS, weights=(4, 3, 3))[0]
         if fault == "none":
             continue
-        trigger = rng.choice(("time", "post", "after-post", "fence") if fault == "kill" else
-                             ("time", "post", "retry-after", "fence"))
-        act = Act(fault, trigger, proc=k,
-                  at=rng.uniform(0.0, 0.25) if trigger == "after-post" else
-                  rng.uniform(0.0, 1.5))
+        trigger = rng.choice(
+            ("time", "post", "after-post", "fence")
+            if fault == "kill"
+            else ("time", "post", "retry-after", "fence")
+        )
+        act = Act(
+            fault,
+            trigger,
+            proc=k,
+            at=rng.uniform(0.0, 0.25) if trigger == "after-post" else rng.uniform(0.0, 1.5),
+        )
         if fault == "freeze":
             act.thaw = rng.choice(("time", "takeover"))
             act.hold = knobs.lease_seconds + rng.uniform(0.5, 1.5)
@@ -754,9 +918,17 @@ def _acts(rng: random.Random, n: int, knobs: Knobs) -> list[Act]:
     return acts
 
 
-def _run_fault_phase(rng: random.Random, day: int, clock: VirtualClock, env: dict[str, str],
-                     work: Path, knobs: Knobs, procs: list[Proc], result: TrialResult,
-                     fake: FakeSlack) -> None:
+def _run_fault_phase(
+    rng: random.Random,
+    day: int,
+    clock: VirtualClock,
+    env: dict[str, str],
+    work: Path,
+    knobs: Knobs,
+    procs: list[Proc],
+    result: TrialResult,
+    fake: FakeSlack,
+) -> None:
     """1-3 processes at once; 0-3 kills or freezes: of a process at a random moment, or of
     whichever process sends the phase's k-th post (while it is in flight, or just after), or
     (frozen) in the wait after a 429. A frozen process's run is taken over by another process
@@ -794,8 +966,9 @@ def _run_fault_phase(rng: random.Random, day: int, clock: VirtualClock, env: dic
                 return
             act.done = True
             sig = signal.SIGKILL if act.fault == "kill" else signal.SIGSTOP
-            if act.victim.signal(sig, f"{'SIGKILL' if act.fault == 'kill' else 'SIGSTOP'} "
-                                      f"({how})", t0):
+            if act.victim.signal(
+                sig, f"{'SIGKILL' if act.fault == 'kill' else 'SIGSTOP'} ({how})", t0
+            ):
                 count(f"{act.fault}: {TRIGGERS[act.trigger]}")
                 if act.fault == "freeze":
                     act.stopped_at = time.monotonic()
@@ -815,8 +988,11 @@ def _run_fault_phase(rng: random.Random, day: int, clock: VirtualClock, env: dic
                     continue
                 # any live process of the phase not killed or frozen already
                 hit = {a.victim.popen.pid for a in acts if a.victim is not None and a.done}
-                free = {p.popen.pid: p for p in mine + [a.takeover for a in acts if a.takeover]
-                        if p.popen.pid not in hit and p.alive()}
+                free = {
+                    p.popen.pid: p
+                    for p in mine + [a.takeover for a in acts if a.takeover]
+                    if p.popen.pid not in hit and p.alive()
+                }
                 pid = pid_of_peer(call.peer[1], free) if call.peer and free else None
                 if pid is None:
                     act.done = True
@@ -828,8 +1004,9 @@ def _run_fault_phase(rng: random.Random, day: int, clock: VirtualClock, env: dic
                 if act.trigger == "post":
                     apply(act, how)
                 elif act.trigger == "after-post":
-                    threading.Timer(act.at, apply, (act, f"{act.at:.2f}s after post {posts}")
-                                    ).start()
+                    threading.Timer(
+                        act.at, apply, (act, f"{act.at:.2f}s after post {posts}")
+                    ).start()
                 else:  # retry-after
                     threading.Timer(0.15, apply, (act, how)).start()
                     kind = "429"
@@ -843,11 +1020,11 @@ def _run_fault_phase(rng: random.Random, day: int, clock: VirtualClock, env: dic
         fences = 0
         first = True
         try:
-            while not watching.is_set() and any(
-                    a.trigger == "fence" and not a.done for a in acts):
+            while not watching.is_set() and any(a.trigger == "fence" and not a.done for a in acts):
                 try:
-                    rows = conn.execute("SELECT id, claimed_by, post_attempts FROM "
-                                        "digest_runs").fetchall()
+                    rows = conn.execute(
+                        "SELECT id, claimed_by, post_attempts FROM digest_runs"
+                    ).fetchall()
                 except sqlite3.Error:
                     time.sleep(0.001)
                     continue
@@ -863,18 +1040,20 @@ def _run_fault_phase(rng: random.Random, day: int, clock: VirtualClock, env: dic
                             if act.trigger != "fence" or act.done or act.k != fences:
                                 continue
                             every = mine + [a.takeover for a in acts if a.takeover]
-                            victim = next((p for p in every if str(p.popen.pid) == pid_text
-                                           and p.alive()), None)
-                            if victim is None or any(a.victim is victim and a.done
-                                                     for a in acts):
+                            victim = next(
+                                (p for p in every if str(p.popen.pid) == pid_text and p.alive()),
+                                None,
+                            )
+                            if victim is None or any(a.victim is victim and a.done for a in acts):
                                 act.done = True
-                                count(f"{act.fault}: not triggered (fence {fences} of no "
-                                      "free process)")
+                                count(
+                                    f"{act.fault}: not triggered (fence {fences} of no "
+                                    "free process)"
+                                )
                                 continue
                             act.victim = victim
                             victim.fault = act.fault
-                            apply(act, f"{TRIGGERS['fence']}: lease check {fences} of the "
-                                       "phase")
+                            apply(act, f"{TRIGGERS['fence']}: lease check {fences} of the phase")
                 first = False
                 time.sleep(0.0005)
         finally:
@@ -896,40 +1075,53 @@ def _run_fault_phase(rng: random.Random, day: int, clock: VirtualClock, env: dic
                         act.victim = mine[act.proc]
                         act.victim.fault = act.fault
                     v = act.victim
-                    if act.trigger == "time" and v is not None and not act.done \
-                            and now >= v.started + lag + act.at:
+                    if (
+                        act.trigger == "time"
+                        and v is not None
+                        and not act.done
+                        and now >= v.started + lag + act.at
+                    ):
                         apply(act, TRIGGERS["time"])
                     if act.stopped_at is None or v is None:
                         continue
-                    if act.takeover is None and now >= act.stopped_at + knobs.lease_seconds \
-                            + 0.3 - lag:
+                    if (
+                        act.takeover is None
+                        and now >= act.stopped_at + knobs.lease_seconds + 0.3 - lag
+                    ):
                         act.takeover = launch(f"d{day}t{len(procs) + 1}", "takeover", "none")
                     tk = act.takeover
                     if not act.continued and (
-                            now >= act.stopped_at + act.hold
-                            + (5.0 if act.thaw == "takeover" else 0.0)
-                            or (act.thaw == "takeover" and tk is not None and not tk.alive())):
+                        now >= act.stopped_at + act.hold + (5.0 if act.thaw == "takeover" else 0.0)
+                        or (act.thaw == "takeover" and tk is not None and not tk.alive())
+                    ):
                         act.continued = True
                         v.signal(signal.SIGCONT, "SIGCONT", t0)
-                if len(mine) == n and not any(p.alive() for p in mine) and all(
-                        a.continued or a.stopped_at is None for a in acts) and all(
-                        a.takeover is None or not a.takeover.alive() for a in acts) and all(
-                        a.stopped_at is None or a.takeover is not None for a in acts):
+                if (
+                    len(mine) == n
+                    and not any(p.alive() for p in mine)
+                    and all(a.continued or a.stopped_at is None for a in acts)
+                    and all(a.takeover is None or not a.takeover.alive() for a in acts)
+                    and all(a.stopped_at is None or a.takeover is not None for a in acts)
+                ):
                     break
             if now > deadline:
                 for p in mine + [a.takeover for a in acts if a.takeover is not None]:
                     if p.alive():
-                        result.errors.append(f"{p.name} still running after "
-                                             f"{knobs.process_timeout:.0f}s: killed")
+                        result.errors.append(
+                            f"{p.name} still running after {knobs.process_timeout:.0f}s: killed"
+                        )
                         p.stop()
                 break
             time.sleep(0.01)
         for act in acts:
             if not act.done:
-                count(f"{act.fault}: not triggered (fewer lease checks)"
-                      if act.trigger == "fence" else
-                      f"{act.fault}: not triggered (only {posts} posts)"
-                      if act.trigger != "time" else f"{act.fault}: exited first")
+                count(
+                    f"{act.fault}: not triggered (fewer lease checks)"
+                    if act.trigger == "fence"
+                    else f"{act.fault}: not triggered (only {posts} posts)"
+                    if act.trigger != "time"
+                    else f"{act.fault}: exited first"
+                )
     finally:
         fake.on_request = None
         watching.set()
@@ -942,9 +1134,11 @@ def _settled(db: Path, exps: list[Expectation]) -> bool:
     conn = sqlite3.connect(db)
     try:
         for exp in exps:
-            row = conn.execute("SELECT state FROM digest_runs WHERE team_id = ? AND "
-                               "channel_id = ? AND local_date = ?",
-                               (TEAM, exp.conv.channel_id, exp.local_date.isoformat())).fetchone()
+            row = conn.execute(
+                "SELECT state FROM digest_runs WHERE team_id = ? AND "
+                "channel_id = ? AND local_date = ?",
+                (TEAM, exp.conv.channel_id, exp.local_date.isoformat()),
+            ).fetchone()
             final = ("done", "empty", "paused") if exp.post else ("skipped",)
             if row is None or row[0] not in final:
                 return False
@@ -953,8 +1147,16 @@ def _settled(db: Path, exps: list[Expectation]) -> bool:
         conn.close()
 
 
-def _clean_reruns(day: int, clock: VirtualClock, env: dict[str, str], work: Path, knobs: Knobs,
-                  procs: list[Proc], exps: list[Expectation], result: TrialResult) -> None:
+def _clean_reruns(
+    day: int,
+    clock: VirtualClock,
+    env: dict[str, str],
+    work: Path,
+    knobs: Knobs,
+    procs: list[Proc],
+    exps: list[Expectation],
+    result: TrialResult,
+) -> None:
     lag = start_lag()
     for k in range(knobs.max_reruns):
         moment = clock.now() + dt.timedelta(seconds=lag)
@@ -967,9 +1169,13 @@ def _clean_reruns(day: int, clock: VirtualClock, env: dict[str, str], work: Path
             p.stop()
             continue
         out = p.out()
-        if p.popen.returncode == 0 and ("no digest due" in out or (
-                not re.search(r": (busy|failed|error)", out) and _settled(Path(env["NEWSBOT_DB"]),
-                                                                          exps))):
+        if p.popen.returncode == 0 and (
+            "no digest due" in out
+            or (
+                not re.search(r": (busy|failed|error)", out)
+                and _settled(Path(env["NEWSBOT_DB"]), exps)
+            )
+        ):
             return
         if ": busy" in out:  # a lease still held: it ends by time
             time.sleep(knobs.lease_seconds + 0.3)
@@ -979,8 +1185,15 @@ def _clean_reruns(day: int, clock: VirtualClock, env: dict[str, str], work: Path
     result.errors.append(f"day {day}: {knobs.max_reruns} clean reruns did not settle")
 
 
-def run_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, keep: Path | None = None,
-              keep_all: bool = False, sabotage: str | None = None) -> TrialResult:
+def run_trial(
+    index: int,
+    seed: int,
+    knobs: Knobs = Knobs(),
+    *,
+    keep: Path | None = None,
+    keep_all: bool = False,
+    sabotage: str | None = None,
+) -> TrialResult:
     """One randomized trial over two days (see the module docstring). ``sabotage`` (to check
     the oracle): ``forget-deliveries`` deletes newsbot's delivery records after day 1 (day 2
     repeats stories), ``forget-runs`` deletes day 1's runs (the day is posted again)."""
@@ -1024,13 +1237,19 @@ def run_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, keep: Path | Non
                 if sabotage:
                     conn = sqlite3.connect(db)
                     with conn:
-                        conn.execute({"forget-deliveries": "DELETE FROM deliveries",
-                                      "forget-runs": "DELETE FROM digest_runs"}[sabotage])
+                        conn.execute(
+                            {
+                                "forget-deliveries": "DELETE FROM deliveries",
+                                "forget-runs": "DELETE FROM digest_runs",
+                            }[sabotage]
+                        )
                     conn.close()
             clock.set(day_moment)
             t0s[day] = clock.epoch()
-            exps = [expectation(c, day, day_moment, knobs.grace_hours,
-                                dt.timedelta(minutes=15)) for c in convs]
+            exps = [
+                expectation(c, day, day_moment, knobs.grace_hours, dt.timedelta(minutes=15))
+                for c in convs
+            ]
             expectations.extend(exps)
             fake.faults = slack_faults(rng, rate, knobs)
             try:
@@ -1041,16 +1260,16 @@ def run_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, keep: Path | Non
                 result.errors.append(f"day {day}: Slack requests still held after 30 s")
             phase = time.monotonic() - clock.origin
             _clean_reruns(day, clock, env, work, knobs, procs, exps, result)
-            result.note += (f", d{day} {phase:.1f}s+"
-                            f"{time.monotonic() - clock.origin - phase:.1f}s")
+            result.note += f", d{day} {phase:.1f}s+{time.monotonic() - clock.origin - phase:.1f}s"
         for (method, kind), count in fake.injected.items():
             result.slack_faults[kind] += count
             result.slack_faults_by_method[f"{method} {kind}"] += count
         check(result, fake, db, expectations, procs, t0s, to_epoch=clock.epoch_of)
         for p in procs:
             if p.popen.returncode not in (0, 1, -signal.SIGKILL) and p.role != "serve":
-                result.errors.append(f"{p.name} exited {p.popen.returncode}: "
-                                     f"{p.err().strip().splitlines()[-1:]}")
+                result.errors.append(
+                    f"{p.name} exited {p.popen.returncode}: {p.err().strip().splitlines()[-1:]}"
+                )
     except Exception as exc:  # the harness's own failure: reported, not raised
         import traceback
 
@@ -1065,7 +1284,8 @@ def run_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, keep: Path | Non
             shutil.rmtree(dest, ignore_errors=True)
             shutil.copytree(work, dest)
             (dest / "signature.txt").write_text(
-                result.line() + "\n\n" + "\n\n".join(result.signatures) + "\n")
+                result.line() + "\n\n" + "\n\n".join(result.signatures) + "\n"
+            )
         shutil.rmtree(work, ignore_errors=True)
     return result
 
@@ -1094,8 +1314,14 @@ def unshare_works() -> bool:
     if not shutil.which("unshare"):
         return False
     try:
-        return subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child",
-                               "true"], capture_output=True, timeout=20).returncode == 0
+        return (
+            subprocess.run(
+                ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "true"],
+                capture_output=True,
+                timeout=20,
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -1109,8 +1335,9 @@ def _wait_for(predicate: Callable[[], bool], timeout: float, step: float = 0.05)
     return predicate()
 
 
-def serve_conversations(rng: random.Random, due_at: dt.datetime, knobs: Knobs,
-                        catch_up: bool) -> list[Conversation]:
+def serve_conversations(
+    rng: random.Random, due_at: dt.datetime, knobs: Knobs, catch_up: bool
+) -> list[Conversation]:
     """Conversations in every zone: most due at ``due_at`` (a whole minute of the real clock),
     or (``catch_up``) a few minutes before it; some due half an hour earlier (the start's
     catch-up posts them); some not due yet; some missed."""
@@ -1127,15 +1354,32 @@ def serve_conversations(rng: random.Random, due_at: dt.datetime, knobs: Knobs,
         due = due_at + dt.timedelta(minutes=offset)
         local = due.astimezone(ZoneInfo(tz))
         channel_id = f"C{n + 1:03d}" if kind == "channel" else f"U{n + 1:03d}"
-        convs.append(Conversation(channel_id, kind, tz, local.hour, local.minute,
-                                  rng.sample(TOPICS, rng.choice((1, 2))),
-                                  "due" if category == "early" else category, offset))
+        convs.append(
+            Conversation(
+                channel_id,
+                kind,
+                tz,
+                local.hour,
+                local.minute,
+                rng.sample(TOPICS, rng.choice((1, 2))),
+                "due" if category == "early" else category,
+                offset,
+            )
+        )
     return convs
 
 
-def run_serve_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, kill: str = "mid",
-                    restart: str = "fresh-ns", catch_up: bool = False,
-                    settle: float | None = None, keep: Path | None = None) -> TrialResult:
+def run_serve_trial(
+    index: int,
+    seed: int,
+    knobs: Knobs = Knobs(),
+    *,
+    kill: str = "mid",
+    restart: str = "fresh-ns",
+    catch_up: bool = False,
+    settle: float | None = None,
+    keep: Path | None = None,
+) -> TrialResult:
     """``newsbot serve`` killed around its digests' moment and restarted (module docstring).
 
     ``kill``: ``before`` (2 s before the due minute), ``after`` (0.3 s after it), ``mid`` (once
@@ -1154,15 +1398,19 @@ def run_serve_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, kill: str 
         due_at = now.replace(second=0, microsecond=0)
         kill = "mid"
     else:  # the first whole minute with room for the set-up and the lead
-        due_at = (now + dt.timedelta(seconds=lead + 5 + 59.999)).replace(second=0,
-                                                                          microsecond=0)
+        due_at = (now + dt.timedelta(seconds=lead + 5 + 59.999)).replace(second=0, microsecond=0)
     result = TrialResult(index, seed, due_at, path="serve-catch-up" if catch_up else "serve")
     result.note = f"kill {kill}, restart {restart}"
     work = Path(tempfile.mkdtemp(prefix=f"serve-{index}-"))
     # Slack as it is on a busy morning: every post takes a while, some fail.
-    fake = FakeSlack(faults=Faults(
-        {"chat.postMessage": {"hang": 0.75, "5xx": 0.1, "drop_after": 0.05}},
-        seed=rng.randrange(2**32), hang_seconds=(0.2, 0.6), retry_after=knobs.retry_after))
+    fake = FakeSlack(
+        faults=Faults(
+            {"chat.postMessage": {"hang": 0.75, "5xx": 0.1, "drop_after": 0.05}},
+            seed=rng.randrange(2**32),
+            hang_seconds=(0.2, 0.6),
+            retry_after=knobs.retry_after,
+        )
+    )
     procs: list[Proc] = []
     try:
         db = work / "news.db"
@@ -1181,8 +1429,10 @@ def run_serve_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, kill: str 
         env["SLACK_SIGNING_SECRET"] = "fault-trial-secret"
         span = dt.timedelta(minutes=5)
         # what is due is judged at the due minute (the bot starts a few seconds before it)
-        expectations = [expectation(c, 1, max(due_at, now) + dt.timedelta(seconds=1),
-                                    knobs.grace_hours, span) for c in convs]
+        expectations = [
+            expectation(c, 1, max(due_at, now) + dt.timedelta(seconds=1), knobs.grace_hours, span)
+            for c in convs
+        ]
         # the conversations of the due minute (catch_up: of the last minutes)
         due_now = [c for c in convs if c.category == "due" and c.offset_min > -30]
 
@@ -1190,16 +1440,26 @@ def run_serve_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, kill: str 
 
         def serve(name: str, fresh: bool) -> Proc:
             ports[name] = free_port()
-            cmd = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1",
-                   "--port", str(ports[name])]
+            cmd = [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(ports[name]),
+            ]
             if fresh and unshare_works():
                 cmd = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", *cmd]
             elif fresh:  # simulated: the dead owner ran elsewhere (another host, same PID)
                 conn = sqlite3.connect(db)
                 with conn:
-                    conn.execute("UPDATE digest_runs SET claimed_by = 'another-host|pid:[1]|' "
-                                 "|| substr(claimed_by, instr(claimed_by, '|') + 1) WHERE "
-                                 "state IN ('running', 'posting') AND claimed_by IS NOT NULL")
+                    conn.execute(
+                        "UPDATE digest_runs SET claimed_by = 'another-host|pid:[1]|' "
+                        "|| substr(claimed_by, instr(claimed_by, '|') + 1) WHERE "
+                        "state IN ('running', 'posting') AND claimed_by IS NOT NULL"
+                    )
                 conn.close()
             p = spawn(cmd, env, work, name, "serve", "kill" if name == "s1" else "none")
             procs.append(p)
@@ -1207,13 +1467,14 @@ def run_serve_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, kill: str 
             return p
 
         if not catch_up:  # wait for the moment to start the bot
-            _wait_for(lambda: dt.datetime.now(UTC) >= due_at - dt.timedelta(seconds=lead), 90,
-                      0.05)
+            _wait_for(lambda: dt.datetime.now(UTC) >= due_at - dt.timedelta(seconds=lead), 90, 0.05)
             result.note += f", started {lead:.0f}s before the due minute"
         first = serve("s1", False)
         t0 = time.monotonic()
-        if not _wait_for(lambda: healthy(ports["s1"]) or not first.alive(), 60, 0.1) \
-                or not first.alive():
+        if (
+            not _wait_for(lambda: healthy(ports["s1"]) or not first.alive(), 60, 0.1)
+            or not first.alive()
+        ):
             raise RuntimeError(f"serve did not start: {first.err()[-500:]}")
 
         def posts_to(targets: list[Conversation]) -> int:
@@ -1234,8 +1495,9 @@ def run_serve_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, kill: str 
                 if call.method == "chat.postMessage" and call.params.get("channel") in targets:
                     seen += 1
                     if seen == 2 and not in_flight.is_set():
-                        first.signal(signal.SIGKILL, "kill (post 2 of the due minute in "
-                                                     "flight)", t0)
+                        first.signal(
+                            signal.SIGKILL, "kill (post 2 of the due minute in flight)", t0
+                        )
                         in_flight.set()
                         return "hang"  # Slack finishes it: stored, the answer goes nowhere
                 return kind
@@ -1251,10 +1513,14 @@ def run_serve_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, kill: str 
         posted_before = posts_to(convs)
         fresh = restart == "fresh-ns"
         second = serve("s2", fresh)
-        result.process_faults[f"restart {'fresh PID namespace' if fresh else 'same namespace'}"
-                              + ("" if not fresh or unshare_works() else " (simulated)")] += 1
-        if not _wait_for(lambda: healthy(ports["s2"]) or not second.alive(), 60, 0.1) \
-                or not second.alive():
+        result.process_faults[
+            f"restart {'fresh PID namespace' if fresh else 'same namespace'}"
+            + ("" if not fresh or unshare_works() else " (simulated)")
+        ] += 1
+        if (
+            not _wait_for(lambda: healthy(ports["s2"]) or not second.alive(), 60, 0.1)
+            or not second.alive()
+        ):
             raise RuntimeError(f"the restart did not start: {second.err()[-500:]}")
         want = [e for e in expectations if e.post]
         # The restarted bot catches up: at once, or when the dead owner's lease ends.
@@ -1264,8 +1530,10 @@ def run_serve_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, kill: str 
         def open_runs() -> int:
             conn = sqlite3.connect(db)
             try:
-                return conn.execute("SELECT count(*) FROM digest_runs WHERE state IN "
-                                    "('running', 'posting', 'waiting')").fetchone()[0]
+                return conn.execute(
+                    "SELECT count(*) FROM digest_runs WHERE state IN "
+                    "('running', 'posting', 'waiting')"
+                ).fetchone()[0]
             finally:
                 conn.close()
 
@@ -1296,7 +1564,8 @@ def run_serve_trial(index: int, seed: int, knobs: Knobs = Knobs(), *, kill: str 
             shutil.rmtree(dest, ignore_errors=True)
             shutil.copytree(work, dest)
             (dest / "signature.txt").write_text(
-                result.line() + "\n\n" + "\n\n".join(result.signatures) + "\n")
+                result.line() + "\n\n" + "\n\n".join(result.signatures) + "\n"
+            )
         shutil.rmtree(work, ignore_errors=True)
     return result
 
@@ -1327,10 +1596,11 @@ class Campaign:
     def table(self, title: str) -> str:
         rs = self.results
         rows: list[tuple[str, str]] = [
-            ("trials", f"{len(rs)} ({sum(r.ok for r in rs)} ok, {sum(not r.ok for r in rs)} "
-                       "failed)"),
-            ("conversations", f"{self.total('conversations')} ({self.total('dms')} DM "
-                              "follows)"),
+            (
+                "trials",
+                f"{len(rs)} ({sum(r.ok for r in rs)} ok, {sum(not r.ok for r in rs)} failed)",
+            ),
+            ("conversations", f"{self.total('conversations')} ({self.total('dms')} DM follows)"),
             ("processes", str(self.total("processes"))),
         ]
         faults = self.counter("slack_faults")
@@ -1342,8 +1612,10 @@ class Campaign:
         rows += [
             ("digests due (conv x date)", str(self.total("expected_posts"))),
             ("duplicates", str(self.total("duplicates"))),
-            *((f"  duplicates of kind {k}", f"{n}: {DUPLICATE_KINDS[k]}")
-              for k, n in sorted(self.counter("duplicate_kinds").items())),
+            *(
+                (f"  duplicates of kind {k}", f"{n}: {DUPLICATE_KINDS[k]}")
+                for k, n in sorted(self.counter("duplicate_kinds").items())
+            ),
             ("missing", str(self.total("missing"))),
             ("digests where none due", str(self.total("unexpected"))),
             ("stories repeated", str(self.total("repeated"))),
@@ -1354,12 +1626,13 @@ class Campaign:
             ("posted, no delivery row", str(self.total("unrecorded"))),
             ("duplicates withdrawn (chat.delete)", str(self.total("withdrawn"))),
             ("harness errors", str(sum(len(r.errors) for r in rs))),
-            ("final run states", ", ".join(f"{k} {v}" for k, v in
-                                           sorted(self.counter("run_states").items()))),
+            (
+                "final run states",
+                ", ".join(f"{k} {v}" for k, v in sorted(self.counter("run_states").items())),
+            ),
         ]
         secs = [r.seconds for r in rs] or [0.0]
-        rows.append(("seconds per trial", f"mean {sum(secs) / len(secs):.1f}, max "
-                                          f"{max(secs):.1f}"))
+        rows.append(("seconds per trial", f"mean {sum(secs) / len(secs):.1f}, max {max(secs):.1f}"))
         width = max(len(k) for k, _ in rows)
         lines = [title, "-" * len(title)]
         lines += [f"{k:<{width}}  {v}" for k, v in rows]

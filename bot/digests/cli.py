@@ -31,10 +31,14 @@ def add_digest_parser(subparsers: Any) -> argparse.ArgumentParser:
         "digest", help="run the daily digest job now (or as of --at), as the scheduler does"
     )
     p.add_argument("--channel", metavar="ID", help="only this channel (default: all due)")
-    p.add_argument("--at", metavar="ISO-8601-TIME",
-                   help="run as of this time (default: now; no zone means UTC)")
-    p.add_argument("--dry-run", action="store_true",
-                   help="print the digests as text; post and record nothing")
+    p.add_argument(
+        "--at",
+        metavar="ISO-8601-TIME",
+        help="run as of this time (default: now; no zone means UTC)",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the digests as text; post and record nothing"
+    )
     return p
 
 
@@ -46,8 +50,15 @@ def parse_moment(text: str) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def cmd_digest(args: argparse.Namespace, store: Store, clock: Clock, config: Any,
-               *, out: Any = None, err: Any = None) -> int:
+def cmd_digest(
+    args: argparse.Namespace,
+    store: Store,
+    clock: Clock,
+    config: Any,
+    *,
+    out: Any = None,
+    err: Any = None,
+) -> int:
     """Exit status: 0 done (including nothing due, or held by another process), 1 a run
     failed or is not posted yet (a transient failure: the running bot's scheduler, or the
     next ``newsbot digest``, tries again within the grace period), 2 a usage error."""
@@ -63,14 +74,19 @@ def cmd_digest(args: argparse.Namespace, store: Store, clock: Clock, config: Any
     now = run_clock()
     token = getattr(config, "slack_bot_token", None)
     if not token and not args.dry_run:
-        print("newsbot digest: SLACK_BOT_TOKEN is not set (use --dry-run to see the digests)",
-              file=err)
+        print(
+            "newsbot digest: SLACK_BOT_TOKEN is not set (use --dry-run to see the digests)",
+            file=err,
+        )
         return 2
     client = digest_client(token, getattr(config, "slack_api_url", None)) if token else None
     runner = DigestRunner(store, client, DigestSettings.from_config(config), clock=run_clock)
     if args.channel:
-        targets = [(c["team_id"], c["channel_id"]) for c in store.active_channels()
-                   if c["channel_id"] == args.channel]
+        targets = [
+            (c["team_id"], c["channel_id"])
+            for c in store.active_channels()
+            if c["channel_id"] == args.channel
+        ]
         if not targets:
             print(f"newsbot digest: channel {args.channel} has no active subscription", file=err)
             return 2

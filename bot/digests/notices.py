@@ -27,8 +27,17 @@ from storage.store import Store
 log = logging.getLogger("newsbot.digests")
 
 # Slack's answers after which a notice cannot be delivered however often it is tried
-NOTICE_FINAL = frozenset({"user_not_found", "user_disabled", "account_inactive",
-                          "cannot_dm_bot", "invalid_auth", "not_authed", "missing_scope"})
+NOTICE_FINAL = frozenset(
+    {
+        "user_not_found",
+        "user_disabled",
+        "account_inactive",
+        "cannot_dm_bot",
+        "invalid_auth",
+        "not_authed",
+        "missing_scope",
+    }
+)
 
 
 class Backoff(Protocol):
@@ -47,8 +56,13 @@ def retry_after(exc: SlackApiError) -> float | None:
         return None
 
 
-def send_notices(store: Store, client: WebClient, now: dt.datetime, backoff: Backoff,
-                 clock: Callable[[], dt.datetime]) -> list[dict[str, Any]]:
+def send_notices(
+    store: Store,
+    client: WebClient,
+    now: dt.datetime,
+    backoff: Backoff,
+    clock: Callable[[], dt.datetime],
+) -> list[dict[str, Any]]:
     """Send the notices whose time has come; returns those sent. Never raises."""
     sent = []
     try:
@@ -58,13 +72,21 @@ def send_notices(store: Store, client: WebClient, now: dt.datetime, backoff: Bac
         return []
     for notice in pending:
         try:  # a user id as the channel: Slack posts in the app's DM with them
-            client.chat_postMessage(channel=notice["user_id"], text=notice["text"],
-                                    unfurl_links=False, unfurl_media=False)
+            client.chat_postMessage(
+                channel=notice["user_id"],
+                text=notice["text"],
+                unfurl_links=False,
+                unfurl_media=False,
+            )
         except SlackApiError as exc:
             code = str(exc.response.get("error") or exc.response.status_code)
             final = code in NOTICE_FINAL
-            again = None if final else now + dt.timedelta(
-                seconds=retry_after(exc) or backoff.delay(notice["attempts"] + 1))
+            again = (
+                None
+                if final
+                else now
+                + dt.timedelta(seconds=retry_after(exc) or backoff.delay(notice["attempts"] + 1))
+            )
             _failed(store, notice, now, code, again)
             continue
         except (OSError, http.client.HTTPException, SlackClientError, ValueError) as exc:
@@ -79,15 +101,24 @@ def send_notices(store: Store, client: WebClient, now: dt.datetime, backoff: Bac
     return sent
 
 
-def _failed(store: Store, notice: dict[str, Any], now: dt.datetime, error: str,
-            again: dt.datetime | None) -> None:
+def _failed(
+    store: Store, notice: dict[str, Any], now: dt.datetime, error: str, again: dt.datetime | None
+) -> None:
     if again is None:
-        log.error("cannot tell %s that %s was paused: Slack says %s; not trying again",
-                  notice["user_id"], notice["channel_id"], error)
+        log.error(
+            "cannot tell %s that %s was paused: Slack says %s; not trying again",
+            notice["user_id"],
+            notice["channel_id"],
+            error,
+        )
     else:
-        log.warning("could not tell %s that %s was paused (%s); trying again at %s",
-                    notice["user_id"], notice["channel_id"], error,
-                    again.isoformat(timespec="seconds"))
+        log.warning(
+            "could not tell %s that %s was paused (%s); trying again at %s",
+            notice["user_id"],
+            notice["channel_id"],
+            error,
+            again.isoformat(timespec="seconds"),
+        )
     try:
         store.notice_failed(notice["id"], now, error, again)
     except sqlite3.OperationalError as exc:

@@ -40,11 +40,11 @@ from bot.render.digest_blocks import DigestMessage
 log = logging.getLogger("newsbot.digests")
 
 EVENT_TYPE = "news_digest"
-CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived",
-                          "account_inactive"})
+CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "account_inactive"})
 # ok:false answers after which Slack may still have stored the message (it failed inside)
-UNSURE_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable",
-                           "request_timeout"})
+UNSURE_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
 HISTORY_LIMIT = 50  # messages per history page: the window is the post attempts' minutes
 HISTORY_PAGES = 4
 CLOCK_SKEW = dt.timedelta(minutes=2)  # between our clock and Slack's message ts
@@ -68,8 +68,9 @@ class Outcome:
     answered: bool = False  # unknown: Slack answered (so it is done with the post)
 
 
-def post_digest(client: WebClient, conversation: str, message: DigestMessage,
-                payload: dict[str, Any]) -> Outcome:
+def post_digest(
+    client: WebClient, conversation: str, message: DigestMessage, payload: dict[str, Any]
+) -> Outcome:
     """``chat.postMessage`` of a rendered digest, its metadata carrying ``payload`` (the date,
     the run, the post's own mark), no unfurls; what came of it."""
     try:
@@ -112,8 +113,11 @@ def call_failed(exc: Exception) -> Outcome:
     if code in CHANNEL_GONE:
         return Outcome("gone", code)
     status = exc.response.status_code
-    return Outcome("transient", f"HTTP {status} {code}".strip(),
-                   retry_after=retry_after(exc) if status == 429 else None)
+    return Outcome(
+        "transient",
+        f"HTTP {status} {code}".strip(),
+        retry_after=retry_after(exc) if status == 429 else None,
+    )
 
 
 def _never_sent(exc: BaseException) -> bool:
@@ -122,9 +126,16 @@ def _never_sent(exc: BaseException) -> bool:
     return isinstance(reason, ConnectionRefusedError | socket.gaierror)
 
 
-def find_digest(client: WebClient, conversation: str, day: dt.date, since: dt.datetime,
-                now: dt.datetime, *, token: str | None = None, prefer: str | None = None
-                ) -> str | None:
+def find_digest(
+    client: WebClient,
+    conversation: str,
+    day: dt.date,
+    since: dt.datetime,
+    now: dt.datetime,
+    *,
+    token: str | None = None,
+    prefer: str | None = None,
+) -> str | None:
     """The ts of ``day``'s digest if it is in the conversation, looked for between ``since``
     (the first post attempt) and ``now``, give or take :data:`CLOCK_SKEW`, in pages of
     :data:`HISTORY_LIMIT`, :data:`HISTORY_PAGES` at most. With ``token``: only the post
@@ -139,8 +150,13 @@ def find_digest(client: WebClient, conversation: str, day: dt.date, since: dt.da
     oldest = (min(since, now) - CLOCK_SKEW).timestamp()
     latest = (now + CLOCK_SKEW).timestamp()
     pages = client.conversations_history(
-        channel=conversation, oldest=f"{oldest:.6f}", latest=f"{latest:.6f}",
-        inclusive=True, include_all_metadata=True, limit=HISTORY_LIMIT)
+        channel=conversation,
+        oldest=f"{oldest:.6f}",
+        latest=f"{latest:.6f}",
+        inclusive=True,
+        include_all_metadata=True,
+        limit=HISTORY_LIMIT,
+    )
     first_found: str | None = None
     for number, page in enumerate(pages, start=1):
         mine, other = _match(page.get("messages") or [], day, token, prefer)
@@ -149,14 +165,19 @@ def find_digest(client: WebClient, conversation: str, day: dt.date, since: dt.da
         first_found = first_found or other
         if number >= HISTORY_PAGES:
             if page.get("has_more"):
-                log.warning("history of %s: more than %d messages since the post; looked "
-                            "at the newest only", conversation, HISTORY_PAGES * HISTORY_LIMIT)
+                log.warning(
+                    "history of %s: more than %d messages since the post; looked "
+                    "at the newest only",
+                    conversation,
+                    HISTORY_PAGES * HISTORY_LIMIT,
+                )
             break
     return first_found
 
 
-def _match(messages: Iterable[dict[str, Any]], day: dt.date, token: str | None,
-           prefer: str | None) -> tuple[str | None, str | None]:
+def _match(
+    messages: Iterable[dict[str, Any]], day: dt.date, token: str | None, prefer: str | None
+) -> tuple[str | None, str | None]:
     """In one page: the ts of the digest sought (by ``token``; else of ``day``, marked
     ``prefer`` if given), and the first other digest of ``day`` (when ``prefer`` is given)."""
     other: str | None = None

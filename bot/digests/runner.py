@@ -236,9 +236,11 @@ class DigestRunner:
         # the lease and the retry policy come from the settings (digest.lease_seconds,
         # digest.retry_*) unless given
         self.lease = lease or dt.timedelta(seconds=self.settings.lease_seconds)
-        self.retry = retry or RetryPolicy(self.settings.retry_base_seconds,
-                                          self.settings.retry_cap_seconds,
-                                          self.settings.retry_inline_seconds)
+        self.retry = retry or RetryPolicy(
+            self.settings.retry_base_seconds,
+            self.settings.retry_cap_seconds,
+            self.settings.retry_inline_seconds,
+        )
         self.local_sink = local_sink  # no Slack client: "deliver" here (the local shell)
         self.on_paused = on_paused
         self.composer = Composer(store, self.settings)
@@ -293,27 +295,35 @@ class DigestRunner:
         for run in self.store.unsettled_runs():
             due = dt.datetime.fromisoformat(run["scheduled_for"])
             if due + dt.timedelta(hours=self.settings.grace_hours) < now:
-                out.append(self.run_guarded(run["team_id"], run["channel_id"],
-                                            functools.partial(self.settle, run, now)))
+                out.append(
+                    self.run_guarded(
+                        run["team_id"], run["channel_id"], functools.partial(self.settle, run, now)
+                    )
+                )
         return out
 
-    def run_due(self, now: dt.datetime | None = None, *, dry_run: bool = False
-                ) -> list[RunResult]:
+    def run_due(self, now: dt.datetime | None = None, *, dry_run: bool = False) -> list[RunResult]:
         now = now or self.clock()
-        return [self.run_channel(t, c, now=now, dry_run=dry_run)
-                for t, c in self.due_channels(now)]
+        return [self.run_channel(t, c, now=now, dry_run=dry_run) for t, c in self.due_channels(now)]
 
     # -- the job -----------------------------------------------------------------------------
 
-    def run_channel(self, team_id: str, channel_id: str, *, now: dt.datetime | None = None,
-                    dry_run: bool = False) -> RunResult:
+    def run_channel(
+        self,
+        team_id: str,
+        channel_id: str,
+        *,
+        now: dt.datetime | None = None,
+        dry_run: bool = False,
+    ) -> RunResult:
         """The job for one channel as of ``now`` (default: the clock). Never raises."""
-        return self.run_guarded(team_id, channel_id,
-                                lambda: self._run(team_id, channel_id, now or self.clock(),
-                                                  dry_run))
+        return self.run_guarded(
+            team_id,
+            channel_id,
+            lambda: self._run(team_id, channel_id, now or self.clock(), dry_run),
+        )
 
-    def run_guarded(self, team_id: str, channel_id: str, job: Callable[[], RunResult]
-                    ) -> RunResult:
+    def run_guarded(self, team_id: str, channel_id: str, job: Callable[[], RunResult]) -> RunResult:
         """``job()``, turning whatever it raises into a result: a busy database is transient
         (tried again shortly), anything else an ``error``. The scheduler must outlive all."""
         try:
@@ -323,23 +333,38 @@ class DigestRunner:
                 log.exception("digest for %s/%s failed unexpectedly", team_id, channel_id)
                 return RunResult(team_id, channel_id, "error", error=f"database: {exc}")
             retry_at = self.clock() + dt.timedelta(seconds=self.retry.delay(1))
-            log.warning("digest for %s/%s: the database is busy (%s); trying again at %s",
-                        team_id, channel_id, exc, retry_at.isoformat(timespec="seconds"))
-            return RunResult(team_id, channel_id, "retry", error=f"database busy: {exc}",
-                             retry_at=retry_at)
+            log.warning(
+                "digest for %s/%s: the database is busy (%s); trying again at %s",
+                team_id,
+                channel_id,
+                exc,
+                retry_at.isoformat(timespec="seconds"),
+            )
+            return RunResult(
+                team_id, channel_id, "retry", error=f"database busy: {exc}", retry_at=retry_at
+            )
         except Exception as exc:
             log.exception("digest for %s/%s failed unexpectedly", team_id, channel_id)
             return RunResult(team_id, channel_id, "error", error=f"{type(exc).__name__}: {exc}")
 
-    def _skip(self, team_id: str, channel_id: str, day: dt.date, due: dt.datetime,
-              now: dt.datetime) -> RunResult:
+    def _skip(
+        self, team_id: str, channel_id: str, day: dt.date, due: dt.datetime, now: dt.datetime
+    ) -> RunResult:
         late = schedule.lateness(due, now).total_seconds() / 3600
-        reason = (f"missed: due {due.isoformat()}, {late:.1f} h ago, beyond the grace period "
-                  f"of {self.settings.grace_hours:g} h")
-        log.warning("skipping the %s digest of %s/%s (%s); next one at its usual time",
-                    day.isoformat(), team_id, channel_id, reason)
-        self.store.mark_digest_skipped(team_id, channel_id, day.isoformat(), due, now=now,
-                                       reason=reason)
+        reason = (
+            f"missed: due {due.isoformat()}, {late:.1f} h ago, beyond the grace period "
+            f"of {self.settings.grace_hours:g} h"
+        )
+        log.warning(
+            "skipping the %s digest of %s/%s (%s); next one at its usual time",
+            day.isoformat(),
+            team_id,
+            channel_id,
+            reason,
+        )
+        self.store.mark_digest_skipped(
+            team_id, channel_id, day.isoformat(), due, now=now, reason=reason
+        )
         return RunResult(team_id, channel_id, "skipped", day, due, error=reason)
 
     def _run(self, team_id: str, channel_id: str, now: dt.datetime, dry_run: bool) -> RunResult:
@@ -349,8 +374,9 @@ class DigestRunner:
         sub = topics[0]
         if not _zone_ok(sub["tz"]):
             if dry_run:
-                return RunResult(team_id, channel_id, "paused",
-                                 error=f"unknown time zone {sub['tz']!r}")
+                return RunResult(
+                    team_id, channel_id, "paused", error=f"unknown time zone {sub['tz']!r}"
+                )
             return self.pause_unknown_zone(team_id, channel_id, sub["tz"])
         day, due = schedule.last_due(now, sub["hour"], sub["minute"], sub["tz"])
         result = RunResult(team_id, channel_id, "", day, due)
@@ -362,8 +388,9 @@ class DigestRunner:
                 if settled.status in ("busy", "retry"):
                     result.status, result.retry_at = settled.status, settled.retry_at
                     result.error = f"the {stale['local_date']} digest is not settled yet"
-                    if not schedule.within_grace(due, settled.retry_at or now,
-                                                 self.settings.grace_hours):
+                    if not schedule.within_grace(
+                        due, settled.retry_at or now, self.settings.grace_hours
+                    ):
                         result.retry_at = None
                     return result
         if all(_subscribed_after(t["subscribed_at"], due) for t in topics):
@@ -385,8 +412,9 @@ class DigestRunner:
                 return self.settle(run, now)
             return self._skip(team_id, channel_id, day, due, now)
         if dry_run:
-            result.digest = self.composer.compose(team_id, channel_id, due, topics=topics,
-                                                  local_date=day)
+            result.digest = self.composer.compose(
+                team_id, channel_id, due, topics=topics, local_date=day
+            )
             run = self.store.digest_run(team_id, channel_id, day.isoformat())
             result.status = "dry_run"
             if run is not None:
@@ -403,19 +431,31 @@ class DigestRunner:
             return self._busy(result, run)
         return self._deliver(run, topics, result)
 
-    def _claim(self, team_id: str, channel_id: str, day: dt.date, due: dt.datetime
-               ) -> dict[str, Any]:
+    def _claim(
+        self, team_id: str, channel_id: str, day: dt.date, due: dt.datetime
+    ) -> dict[str, Any]:
         # Leases run on the clock, not on the moment the job is "as of": a job run as of
         # 08:00 that reaches this channel at 08:12 must not take a lease already over.
         claim = self.store.claim_digest_run(
-            team_id, channel_id, day.isoformat(), due, owner=self.owner, now=self.clock(),
-            lease=self.lease, owner_gone=owner_gone,
+            team_id,
+            channel_id,
+            day.isoformat(),
+            due,
+            owner=self.owner,
+            now=self.clock(),
+            lease=self.lease,
+            owner_gone=owner_gone,
         )
         if claim["status"] == "taken_over":
             run = claim["run"]
-            log.warning("taking over the %s digest of %s/%s: its last run died or its lease "
-                        "ended (claims so far: %s)", day.isoformat(), team_id, channel_id,
-                        run["attempts"])
+            log.warning(
+                "taking over the %s digest of %s/%s: its last run died or its lease "
+                "ended (claims so far: %s)",
+                day.isoformat(),
+                team_id,
+                channel_id,
+                run["attempts"],
+            )
         return claim
 
     def _busy(self, result: RunResult, run: dict[str, Any]) -> RunResult:
@@ -424,8 +464,11 @@ class DigestRunner:
         result.status = "busy"
         until = run["claimed_until"]
         retry_at = dt.datetime.fromisoformat(until) if until else None
-        if retry_at is not None and result.due is not None and not schedule.within_grace(
-                result.due, retry_at, self.settings.grace_hours):
+        if (
+            retry_at is not None
+            and result.due is not None
+            and not schedule.within_grace(result.due, retry_at, self.settings.grace_hours)
+        ):
             retry_at = None
         result.retry_at = retry_at
         return result
@@ -459,13 +502,19 @@ class DigestRunner:
         if run["post_unknown"] and self.client is not None:
             try:
                 conversation = run["conversation"] or self._conversation(
-                    result.channel_id, self._kind(result.team_id, result.channel_id))
+                    result.channel_id, self._kind(result.team_id, result.channel_id)
+                )
                 found = self._find_posted(conversation, result.local_date, run)
             except CALL_ERRORS as exc:
                 # Cannot tell now: keep the run open, to be settled on a later try.
                 retry_at = self.clock() + dt.timedelta(seconds=self.retry.delay(2))
-                self.store.release_digest_run(run["id"], owner=self.owner, now=self.clock(),
-                                              retry_at=retry_at, error=f"settling: {exc}")
+                self.store.release_digest_run(
+                    run["id"],
+                    owner=self.owner,
+                    now=self.clock(),
+                    retry_at=retry_at,
+                    error=f"settling: {exc}",
+                )
                 result.status, result.retry_at = "retry", retry_at
                 result.error = f"cannot look for its post yet: {exc}"
                 return result
@@ -474,17 +523,26 @@ class DigestRunner:
             wait = self._unsettled_for(run)
             if wait > 0:  # it may still land: look again once it cannot
                 retry_at = self.clock() + dt.timedelta(seconds=wait)
-                self.store.release_digest_run(run["id"], owner=self.owner, now=self.clock(),
-                                              retry_at=retry_at, error=error)
+                self.store.release_digest_run(
+                    run["id"], owner=self.owner, now=self.clock(), retry_at=retry_at, error=error
+                )
                 result.status, result.retry_at = "retry", retry_at
                 result.error = "its last post may still be on its way to Slack"
                 return result
-        reason = (f"gave up: {error}; the grace period of {self.settings.grace_hours:g} h "
-                  f"after {result.due.isoformat()} is over")
-        log.warning("skipping the %s digest of %s/%s (%s); next one at its usual time",
-                    result.local_date.isoformat(), result.team_id, result.channel_id, reason)
-        self.store.end_digest_run(run["id"], owner=self.owner, state="skipped",
-                                  now=self.clock(), error=reason[:500])
+        reason = (
+            f"gave up: {error}; the grace period of {self.settings.grace_hours:g} h "
+            f"after {result.due.isoformat()} is over"
+        )
+        log.warning(
+            "skipping the %s digest of %s/%s (%s); next one at its usual time",
+            result.local_date.isoformat(),
+            result.team_id,
+            result.channel_id,
+            reason,
+        )
+        self.store.end_digest_run(
+            run["id"], owner=self.owner, state="skipped", now=self.clock(), error=reason[:500]
+        )
         result.status, result.error = "skipped", reason
         return result
 
@@ -497,13 +555,19 @@ class DigestRunner:
         # frozen while it was in flight) may still be stored by Slack a moment later: its
         # absence from the history proves nothing until digest.post_settle_seconds after it.
         settled = dt.datetime.fromisoformat(last) + dt.timedelta(
-            seconds=self.settings.post_settle_seconds)
+            seconds=self.settings.post_settle_seconds
+        )
         return max(0.0, (settled - self.clock()).total_seconds())
 
     def _adopt(self, run: dict[str, Any], result: RunResult, ts: str) -> RunResult:
         self.store.finish_digest_run(run["id"], message_ts=ts, now=self.clock())
-        log.info("the %s digest of %s/%s was already in Slack (ts %s): recorded",
-                 result.local_date, result.team_id, result.channel_id, ts)
+        log.info(
+            "the %s digest of %s/%s was already in Slack (ts %s): recorded",
+            result.local_date,
+            result.team_id,
+            result.channel_id,
+            ts,
+        )
         result.status, result.message_ts = "adopted", ts
         return result
 
@@ -513,15 +577,19 @@ class DigestRunner:
 
     # -- delivering --------------------------------------------------------------------------
 
-    def _deliver(self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult
-                 ) -> RunResult:
+    def _deliver(
+        self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult
+    ) -> RunResult:
         """Attempts until one ends the run; after a passing failure, the retry policy places
         the next (here after a backoff, handed back, or none: settled); a lost lease ends it."""
         if self.client is None:
             return self._deliver_locally(run, topics, result)
         assert result.due is not None
-        retries = Retries(self.retry, started=self.clock(), grace_end=result.due
-                          + dt.timedelta(hours=self.settings.grace_hours))
+        retries = Retries(
+            self.retry,
+            started=self.clock(),
+            grace_end=result.due + dt.timedelta(hours=self.settings.grace_hours),
+        )
         state = _Attempts(unknown=bool(run["post_unknown"]), conversation=run["conversation"])
         while True:
             step = self._try(run, topics, result, state)
@@ -533,8 +601,14 @@ class DigestRunner:
             if ended is not None:
                 return ended
 
-    def _after_failure(self, run: dict[str, Any], result: RunResult, state: _Attempts,
-                       retries: Retries, failure: Outcome) -> RunResult | None:
+    def _after_failure(
+        self,
+        run: dict[str, Any],
+        result: RunResult,
+        state: _Attempts,
+        retries: Retries,
+        failure: Outcome,
+    ) -> RunResult | None:
         """A passing failure: sleep (the lease renewed over the wait) and return None to try
         again here, or end this run's attempts: handed back for later, or settled (the next
         try would fall past the grace period)."""
@@ -544,32 +618,56 @@ class DigestRunner:
             return self._give_up(self._fresh(run), result, failure.error)
         if next_try.where == "later":
             return self._hand_back(run, result, state, failure.error, now, next_try.at)
-        log.warning("digest of %s/%s, try %d: %s; trying again in %.1f s", result.team_id,
-                    result.channel_id, retries.failures, failure.error, next_try.delay)
-        if not self.store.renew_digest_run(run["id"], owner=self.owner, now=now,
-                                           lease=self.lease + dt.timedelta(seconds=next_try.delay)):
+        log.warning(
+            "digest of %s/%s, try %d: %s; trying again in %.1f s",
+            result.team_id,
+            result.channel_id,
+            retries.failures,
+            failure.error,
+            next_try.delay,
+        )
+        if not self.store.renew_digest_run(
+            run["id"],
+            owner=self.owner,
+            now=now,
+            lease=self.lease + dt.timedelta(seconds=next_try.delay),
+        ):
             return self._lost(run, result, state)
         self.sleep(next_try.delay)
         return None
 
-    def _hand_back(self, run: dict[str, Any], result: RunResult, state: _Attempts, error: str,
-                   now: dt.datetime, retry_at: dt.datetime) -> RunResult:
+    def _hand_back(
+        self,
+        run: dict[str, Any],
+        result: RunResult,
+        state: _Attempts,
+        error: str,
+        now: dt.datetime,
+        retry_at: dt.datetime,
+    ) -> RunResult:
         """Past the inline budget: the run waits (``waiting``, ``retry_at``) for the scheduler,
         or any process, to take it up then."""
-        if not self.store.release_digest_run(run["id"], owner=self.owner, now=now,
-                                             retry_at=retry_at, error=error):
+        if not self.store.release_digest_run(
+            run["id"], owner=self.owner, now=now, retry_at=retry_at, error=error
+        ):
             return self._lost(run, result, state)
-        log.warning("the %s digest of %s/%s is not posted yet (%s); trying again at %s",
-                    result.local_date, result.team_id, result.channel_id, error,
-                    retry_at.isoformat(timespec="seconds"))
+        log.warning(
+            "the %s digest of %s/%s is not posted yet (%s); trying again at %s",
+            result.local_date,
+            result.team_id,
+            result.channel_id,
+            error,
+            retry_at.isoformat(timespec="seconds"),
+        )
         result.status, result.error, result.retry_at = "retry", error, retry_at
         return result
 
     def _fresh(self, run: dict[str, Any]) -> dict[str, Any]:
         return self.store.digest_run_by_id(run["id"]) or run
 
-    def _try(self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult,
-             state: _Attempts) -> RunResult | Outcome:
+    def _try(
+        self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult, state: _Attempts
+    ) -> RunResult | Outcome:
         """:meth:`_attempt`, where a busy database (anywhere in it) is one more passing
         failure."""
         try:
@@ -579,8 +677,9 @@ class DigestRunner:
                 raise
             return Outcome("transient", f"database busy: {exc}")
 
-    def _attempt(self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult,
-                 state: _Attempts) -> RunResult | Outcome:
+    def _attempt(
+        self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult, state: _Attempts
+    ) -> RunResult | Outcome:
         """One try: look for an earlier post whose outcome is unknown, compose, fence, post.
         The run's result when it ended (posted, adopted, empty, paused, failed); else what
         the retry policy decides on (``transient``, ``unknown``) or ``lost``."""
@@ -593,14 +692,14 @@ class DigestRunner:
         outcome = self._post_once(run, result, state, message)
         return self._record(run, result, state, message, outcome)
 
-    def _look_up(self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult,
-                 state: _Attempts) -> RunResult | Outcome | None:
+    def _look_up(
+        self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult, state: _Attempts
+    ) -> RunResult | Outcome | None:
         """Before a post: where it goes (a DM's channel is opened) and, if an earlier post's
         outcome is unknown, whether it is in Slack after all. None: go on and post."""
         try:
             if state.conversation is None:
-                state.conversation = self._conversation(result.channel_id,
-                                                        topics[0].get("kind"))
+                state.conversation = self._conversation(result.channel_id, topics[0].get("kind"))
             return self._recover(run, result, state) if state.unknown else None
         except CALL_ERRORS as exc:
             failure = call_failed(exc)
@@ -608,32 +707,39 @@ class DigestRunner:
                 return self._channel_gone(run, result, failure.error)
             return failure
 
-    def _recover(self, run: dict[str, Any], result: RunResult, state: _Attempts
-                 ) -> RunResult | Outcome | None:
+    def _recover(
+        self, run: dict[str, Any], result: RunResult, state: _Attempts
+    ) -> RunResult | Outcome | None:
         """The last post may be in Slack: adopt it if it is there; if not, wait until its
         absence proves it never arrived (unless Slack answered it), then post again (None)."""
         assert state.conversation is not None and result.local_date is not None
         fresh = self._fresh(run)
         # Our own post first (by its mark): a late post of a process that lost the run may
         # also be there, and adopting that one would leave ours as a second.
-        found = self._find_posted(state.conversation, result.local_date, fresh,
-                                  prefer=state.token)
+        found = self._find_posted(state.conversation, result.local_date, fresh, prefer=state.token)
         if found is not None:
             return self._adopt(run, result, found)
         wait = 0.0 if state.answered else self._unsettled_for(fresh)
         if wait > 0:
-            return Outcome("transient", "the last post may still be on its way to Slack",
-                           retry_after=wait)
+            return Outcome(
+                "transient", "the last post may still be on its way to Slack", retry_after=wait
+            )
         state.unknown = False  # not in Slack: this post never arrived
         return None
 
-    def _compose(self, topics: list[dict[str, Any]], result: RunResult, state: _Attempts
-                 ) -> DigestMessage | None:
+    def _compose(
+        self, topics: list[dict[str, Any]], result: RunResult, state: _Attempts
+    ) -> DigestMessage | None:
         """The rendered digest, composed once per run; None when there is nothing to post."""
         if state.message is None:
             assert result.due is not None
-            digest = self.composer.compose(result.team_id, result.channel_id, result.due,
-                                           topics=topics, local_date=result.local_date)
+            digest = self.composer.compose(
+                result.team_id,
+                result.channel_id,
+                result.due,
+                topics=topics,
+                local_date=result.local_date,
+            )
             result.digest = digest
             if self._nothing_new(digest):
                 return None
@@ -648,28 +754,44 @@ class DigestRunner:
         result.status = "empty"
         return result
 
-    def _post_once(self, run: dict[str, Any], result: RunResult, state: _Attempts,
-                   message: DigestMessage) -> Outcome:
+    def _post_once(
+        self, run: dict[str, Any], result: RunResult, state: _Attempts, message: DigestMessage
+    ) -> Outcome:
         """The fence, then one ``chat.postMessage`` (:func:`bot.digests.posting.post_digest`).
         A post that surely never reached Slack is recorded so: it is never looked for."""
         assert self.client is not None and state.conversation is not None
         assert result.local_date is not None
         # The fence: only the current holder of the run may post, checked at this moment.
-        if not self.store.begin_digest_post(run["id"], owner=self.owner, now=self.clock(),
-                                            lease=self.lease, plan=message.shown.plan(),
-                                            conversation=state.conversation):
+        if not self.store.begin_digest_post(
+            run["id"],
+            owner=self.owner,
+            now=self.clock(),
+            lease=self.lease,
+            plan=message.shown.plan(),
+            conversation=state.conversation,
+        ):
             return Outcome("lost")
         state.unknown, state.answered = True, False
         state.token, state.sent_at = uuid.uuid4().hex[:16], self.clock()
-        outcome = post_digest(self.client, state.conversation, message, {
-            "date": result.local_date.isoformat(), "run_id": run["id"], "post": state.token})
+        outcome = post_digest(
+            self.client,
+            state.conversation,
+            message,
+            {"date": result.local_date.isoformat(), "run_id": run["id"], "post": state.token},
+        )
         state.answered = outcome.answered
         if outcome.kind in NOT_SENT:
             self._not_delivered(run, state)
         return outcome
 
-    def _record(self, run: dict[str, Any], result: RunResult, state: _Attempts,
-                message: DigestMessage, outcome: Outcome) -> RunResult | Outcome:
+    def _record(
+        self,
+        run: dict[str, Any],
+        result: RunResult,
+        state: _Attempts,
+        message: DigestMessage,
+        outcome: Outcome,
+    ) -> RunResult | Outcome:
         """A post's outcome that ends the run, recorded (posted, channel gone, refused); the
         others (``transient``, ``unknown``, ``lost``) as they are."""
         if outcome.kind == "posted":
@@ -680,16 +802,33 @@ class DigestRunner:
             return self._fail(run, result, outcome.error)
         return outcome
 
-    def _posted(self, run: dict[str, Any], result: RunResult, state: _Attempts,
-                message: DigestMessage, ts: str | None) -> RunResult:
+    def _posted(
+        self,
+        run: dict[str, Any],
+        result: RunResult,
+        state: _Attempts,
+        message: DigestMessage,
+        ts: str | None,
+    ) -> RunResult:
         """Slack stored the post: its deliveries and ts in one transaction, unless the run
         was lost meanwhile (then the post is withdrawn if it is a second)."""
         assert state.conversation is not None
-        if not self.store.finish_digest_run(run["id"], message_ts=ts, now=self.clock(),
-                                            entries=message.shown.plan(), owner=self.owner):
+        if not self.store.finish_digest_run(
+            run["id"],
+            message_ts=ts,
+            now=self.clock(),
+            entries=message.shown.plan(),
+            owner=self.owner,
+        ):
             return self._withdraw(run, result, str(ts), state.conversation)
-        log.info("posted the %s digest of %s/%s (%d stories, ts %s)", result.local_date,
-                 result.team_id, result.channel_id, len(message.shown.entries), ts)
+        log.info(
+            "posted the %s digest of %s/%s (%d stories, ts %s)",
+            result.local_date,
+            result.team_id,
+            result.channel_id,
+            len(message.shown.entries),
+            ts,
+        )
         result.status, result.message_ts = "posted", ts
         return result
 
@@ -697,17 +836,24 @@ class DigestRunner:
         """Wait for the process that took the run over to finish it; the run, or None when
         it did not finish in time (or ended otherwise)."""
         # the new holder may wait for a lease, a post to settle, a backoff: give it that long
-        deadline = self.clock() + 2 * self.lease + dt.timedelta(
-            seconds=self.settings.post_settle_seconds + self.retry.cap_seconds)
+        deadline = (
+            self.clock()
+            + 2 * self.lease
+            + dt.timedelta(seconds=self.settings.post_settle_seconds + self.retry.cap_seconds)
+        )
         while True:
             fresh = self._fresh(run)
             if fresh["state"] == "done":
                 return fresh
-            if fresh["state"] not in ("running", "posting", "waiting") \
-                    or self.clock() >= deadline:
-                log.error("a %s digest of %s/%s went out after another process took it over, "
-                          "whose run is %s: left as it is", result.local_date, result.team_id,
-                          result.channel_id, fresh["state"])
+            if fresh["state"] not in ("running", "posting", "waiting") or self.clock() >= deadline:
+                log.error(
+                    "a %s digest of %s/%s went out after another process took it over, "
+                    "whose run is %s: left as it is",
+                    result.local_date,
+                    result.team_id,
+                    result.channel_id,
+                    fresh["state"],
+                )
                 return None
             self.sleep(min(1.0, self.lease.total_seconds() / 4))
 
@@ -715,11 +861,21 @@ class DigestRunner:
         """Another process holds the run now. If our last post's fate is unknown (its answer
         never came), it may be in Slack beside the new holder's: find it by its own mark once
         it has settled, and withdraw it unless the new holder adopted it."""
-        log.warning("lost the lease on the %s digest of %s/%s: another process has it",
-                    result.local_date, result.team_id, result.channel_id)
+        log.warning(
+            "lost the lease on the %s digest of %s/%s: another process has it",
+            result.local_date,
+            result.team_id,
+            result.channel_id,
+        )
         result.status, result.error = "busy", "the run's lease passed to another process"
-        if not (state.unknown and not state.answered and state.token and state.sent_at
-                and state.conversation and self.client is not None):
+        if not (
+            state.unknown
+            and not state.answered
+            and state.token
+            and state.sent_at
+            and state.conversation
+            and self.client is not None
+        ):
             return result
         fresh = self._await_holder(run, result)
         if fresh is None:
@@ -729,19 +885,33 @@ class DigestRunner:
         if wait > 0:
             self.sleep(wait)
         try:
-            mine = self._find_posted(state.conversation, result.local_date or dt.date.min,
-                                     {**fresh, "post_started_at": _iso_utc(state.sent_at)},
-                                     token=state.token)
+            mine = self._find_posted(
+                state.conversation,
+                result.local_date or dt.date.min,
+                {**fresh, "post_started_at": _iso_utc(state.sent_at)},
+                token=state.token,
+            )
         except CALL_ERRORS as exc:
-            log.error("cannot tell whether a late %s digest of %s/%s is in Slack: %s",
-                      result.local_date, result.team_id, result.channel_id, exc)
+            log.error(
+                "cannot tell whether a late %s digest of %s/%s is in Slack: %s",
+                result.local_date,
+                result.team_id,
+                result.channel_id,
+                exc,
+            )
             return result
         if mine is None or mine == fresh["message_ts"]:
             return result
         return self._withdraw(run, result, mine, state.conversation, fresh)
 
-    def _withdraw(self, run: dict[str, Any], result: RunResult, ts: str, conversation: str,
-                  fresh: dict[str, Any] | None = None) -> RunResult:
+    def _withdraw(
+        self,
+        run: dict[str, Any],
+        result: RunResult,
+        ts: str,
+        conversation: str,
+        fresh: dict[str, Any] | None = None,
+    ) -> RunResult:
         """Our post went out after another process took the run over (this one was frozen
         between the fence and the send: no fence can close that gap, Slack takes no token).
         Wait for the new holder to finish: if it adopted our post, it stands; if it posted its
@@ -756,13 +926,25 @@ class DigestRunner:
         assert self.client is not None
         try:
             self.client.chat_delete(channel=conversation, ts=ts)
-            log.warning("withdrew a second %s digest of %s/%s (ts %s): another process had "
-                        "taken the run over and posted (ts %s)", result.local_date,
-                        result.team_id, result.channel_id, ts, fresh["message_ts"])
+            log.warning(
+                "withdrew a second %s digest of %s/%s (ts %s): another process had "
+                "taken the run over and posted (ts %s)",
+                result.local_date,
+                result.team_id,
+                result.channel_id,
+                ts,
+                fresh["message_ts"],
+            )
             result.status, result.error = "busy", "posted after losing the lease: withdrawn"
         except CALL_ERRORS as exc:
-            log.error("could not withdraw a second %s digest of %s/%s (ts %s): %s",
-                      result.local_date, result.team_id, result.channel_id, ts, exc)
+            log.error(
+                "could not withdraw a second %s digest of %s/%s (ts %s): %s",
+                result.local_date,
+                result.team_id,
+                result.channel_id,
+                ts,
+                exc,
+            )
             result.status, result.error = "busy", f"posted after losing the lease: {exc}"
         result.message_ts = ts
         return result
@@ -771,32 +953,53 @@ class DigestRunner:
         state.unknown = False
         self.store.post_not_delivered(run["id"], owner=self.owner)
 
-    def _deliver_locally(self, run: dict[str, Any], topics: list[dict[str, Any]],
-                         result: RunResult) -> RunResult:
+    def _deliver_locally(
+        self, run: dict[str, Any], topics: list[dict[str, Any]], result: RunResult
+    ) -> RunResult:
         assert result.due is not None
-        digest = self.composer.compose(result.team_id, result.channel_id, result.due,
-                                       topics=topics, local_date=result.local_date)
+        digest = self.composer.compose(
+            result.team_id,
+            result.channel_id,
+            result.due,
+            topics=topics,
+            local_date=result.local_date,
+        )
         result.digest = digest
         if self.local_sink is None:
-            self.store.end_digest_run(run["id"], owner=self.owner, state="failed",
-                                      now=self.clock(), error="no Slack client")
-            log.warning("no SLACK_BOT_TOKEN: the digest of %s/%s is not posted",
-                        result.team_id, result.channel_id)
+            self.store.end_digest_run(
+                run["id"],
+                owner=self.owner,
+                state="failed",
+                now=self.clock(),
+                error="no Slack client",
+            )
+            log.warning(
+                "no SLACK_BOT_TOKEN: the digest of %s/%s is not posted",
+                result.team_id,
+                result.channel_id,
+            )
             result.status, result.error = "failed", "no Slack client"
             return result
         if self._nothing_new(digest):
             return self._empty(run, result)
         self.local_sink(digest)
-        self.store.finish_digest_run(run["id"], message_ts=None, now=self.clock(),
-                                     entries=digest.plan())
+        self.store.finish_digest_run(
+            run["id"], message_ts=None, now=self.clock(), entries=digest.plan()
+        )
         result.status = "posted"
         return result
 
     def _fail(self, run: dict[str, Any], result: RunResult, error: str) -> RunResult:
-        log.error("giving up on the %s digest of %s/%s: %s", result.local_date,
-                  result.team_id, result.channel_id, error)
-        self.store.end_digest_run(run["id"], owner=self.owner, state="failed", now=self.clock(),
-                                  error=error[:500])
+        log.error(
+            "giving up on the %s digest of %s/%s: %s",
+            result.local_date,
+            result.team_id,
+            result.channel_id,
+            error,
+        )
+        self.store.end_digest_run(
+            run["id"], owner=self.owner, state="failed", now=self.clock(), error=error[:500]
+        )
         result.status, result.error = "failed", error
         return result
 
@@ -808,18 +1011,20 @@ class DigestRunner:
 
         def notice(user: str) -> str:
             where = "your DM with me" if user == result.channel_id else f"<#{result.channel_id}>"
-            return (f"I could not post today's news digest in {where}: {reason}. I have paused "
-                    "its subscriptions. Invite me back (or pick another channel), then use "
-                    "`/news resume &lt;topic&gt;` there.")
+            return (
+                f"I could not post today's news digest in {where}: {reason}. I have paused "
+                "its subscriptions. Invite me back (or pick another channel), then use "
+                "`/news resume &lt;topic&gt;` there."
+            )
 
-        self.store.pause_channel_for(result.team_id, result.channel_id, code, now,
-                                     notice=notice)
-        self.store.end_digest_run(run["id"], owner=self.owner, state="paused", now=now,
-                                  error=code)
-        log.warning("paused the subscriptions of %s/%s: %s", result.team_id, result.channel_id,
-                    reason)
-        result.dms = [n["user_id"] for n in self.send_notices(now)
-                      if n["channel_id"] == result.channel_id]
+        self.store.pause_channel_for(result.team_id, result.channel_id, code, now, notice=notice)
+        self.store.end_digest_run(run["id"], owner=self.owner, state="paused", now=now, error=code)
+        log.warning(
+            "paused the subscriptions of %s/%s: %s", result.team_id, result.channel_id, reason
+        )
+        result.dms = [
+            n["user_id"] for n in self.send_notices(now) if n["channel_id"] == result.channel_id
+        ]
         self._paused(result.team_id, result.channel_id)
         result.status, result.error = "paused", code
         return result
@@ -833,10 +1038,12 @@ class DigestRunner:
 
         def notice(user: str) -> str:
             where = "your DM digest" if user == channel_id else f"the digest of <#{channel_id}>"
-            return (f"I have paused {where}: its time zone {tz} is not one I know. Set a zone "
-                    "with `/news subscribe &lt;topic&gt; tz Area/City` (in a DM, "
-                    "`/news follow &lt;topic&gt;` takes your Slack zone), then "
-                    "`/news resume &lt;topic&gt;`.")
+            return (
+                f"I have paused {where}: its time zone {tz} is not one I know. Set a zone "
+                "with `/news subscribe &lt;topic&gt; tz Area/City` (in a DM, "
+                "`/news follow &lt;topic&gt;` takes your Slack zone), then "
+                "`/news resume &lt;topic&gt;`."
+            )
 
         users = self.store.pause_channel_for(team_id, channel_id, reason, now, notice=notice)
         if users:
@@ -857,8 +1064,7 @@ class DigestRunner:
         """Send the pending notices whose time has come (see :mod:`bot.digests.notices`)."""
         if self.client is None:
             return []
-        return send_notices(self.store, self.client, now or self.clock(), self.retry,
-                            self.clock)
+        return send_notices(self.store, self.client, now or self.clock(), self.retry, self.clock)
 
     # -- Slack look-ups ----------------------------------------------------------------------
 
@@ -871,13 +1077,18 @@ class DigestRunner:
         opened = self.client.conversations_open(users=channel_id)
         return str(opened["channel"]["id"])
 
-    def _find_posted(self, conversation: str, day: dt.date, run: dict[str, Any],
-                     token: str | None = None, prefer: str | None = None) -> str | None:
+    def _find_posted(
+        self,
+        conversation: str,
+        day: dt.date,
+        run: dict[str, Any],
+        token: str | None = None,
+        prefer: str | None = None,
+    ) -> str | None:
         """The ts of this date's digest if it is in the conversation. Asked only when a post's
         outcome is unknown, over the minutes the post attempts span (from the run's first
         post, else its due time, to now): :func:`bot.digests.posting.find_digest`."""
         assert self.client is not None
         now = self.clock()
         since = dt.datetime.fromisoformat(run["post_started_at"] or run["scheduled_for"])
-        return find_digest(self.client, conversation, day, since, now, token=token,
-                           prefer=prefer)
+        return find_digest(self.client, conversation, day, since, now, token=token, prefer=prefer)

@@ -74,8 +74,9 @@ class DailyTrigger(BaseTrigger):
         self.hour, self.minute, self.tz = hour, minute, tz
         self.timezone = schedule.zone(tz)
 
-    def get_next_fire_time(self, previous_fire_time: dt.datetime | None,
-                           now: dt.datetime) -> dt.datetime:
+    def get_next_fire_time(
+        self, previous_fire_time: dt.datetime | None, now: dt.datetime
+    ) -> dt.datetime:
         # The first due instant after the previous fire (or, for a new job, at or after now).
         start = previous_fire_time + dt.timedelta(microseconds=1) if previous_fire_time else now
         _, due = schedule.last_due(start, self.hour, self.minute, self.tz)
@@ -169,11 +170,16 @@ class DigestScheduler:
                 if job.id.startswith("digest:") and job.id not in wanted:
                     self._remove(job.id)
             if catch_up:
-                self.scheduler.add_job(self.catch_up, id=CATCH_UP_JOB, replace_existing=True,
-                                       misfire_grace_time=None)
-            self.scheduler.add_job(self.runner.send_notices, "interval",
-                                   seconds=NOTICES_EVERY.total_seconds(), id=NOTICES_JOB,
-                                   replace_existing=True)
+                self.scheduler.add_job(
+                    self.catch_up, id=CATCH_UP_JOB, replace_existing=True, misfire_grace_time=None
+                )
+            self.scheduler.add_job(
+                self.runner.send_notices,
+                "interval",
+                seconds=NOTICES_EVERY.total_seconds(),
+                id=NOTICES_JOB,
+                replace_existing=True,
+            )
             return len(wanted)
 
     def jobs(self) -> list[Any]:
@@ -192,9 +198,11 @@ class DigestScheduler:
             # a lease held elsewhere: a few seconds after it ends, for clocks that differ
             when = result.retry_at + (LEASE_SLACK if result.status == "busy" else dt.timedelta())
             self.scheduler.add_job(
-                self.run_job, trigger=DateTrigger(run_date=when, timezone=dt.UTC),
+                self.run_job,
+                trigger=DateTrigger(run_date=when, timezone=dt.UTC),
                 args=(result.team_id, result.channel_id),
-                id=retry_job_id(result.team_id, result.channel_id), replace_existing=True,
+                id=retry_job_id(result.team_id, result.channel_id),
+                replace_existing=True,
                 misfire_grace_time=None,
             )
         log.info("digest job: %s", result.line())
@@ -208,8 +216,7 @@ class DigestScheduler:
         results = [self._followed(r) for r in self.runner.settle_stale(now)]
         results += [self._followed(r) for r in self.runner.missed_channels(now)]
         for team_id, channel_id in self.runner.due_channels(now):
-            results.append(self._followed(
-                self.runner.run_channel(team_id, channel_id, now=now)))
+            results.append(self._followed(self.runner.run_channel(team_id, channel_id, now=now)))
         self.runner.send_notices(now)
         return results
 
@@ -234,10 +241,18 @@ def start_digests(
     Posts through Slack with ``config.slack_bot_token`` / ``config.slack_api_url``; without a
     token (the local shell), digests go to ``local_sink`` instead (e.g. printed).
     """
-    client = digest_client(config.slack_bot_token, config.slack_api_url) \
-        if config.slack_bot_token else None
-    runner = DigestRunner(store, client, DigestSettings.from_config(config),
-                          clock=clock or utc_now, local_sink=local_sink)
+    client = (
+        digest_client(config.slack_bot_token, config.slack_api_url)
+        if config.slack_bot_token
+        else None
+    )
+    runner = DigestRunner(
+        store,
+        client,
+        DigestSettings.from_config(config),
+        clock=clock or utc_now,
+        local_sink=local_sink,
+    )
     digests = DigestScheduler(runner)
     count = digests.build()
     if start:

@@ -42,9 +42,18 @@ class Sleeps(list):
 _seq: dict[int, int] = {}
 
 
-def add_article(store: Store, title: str, when: dt.datetime, *, provider: str = "Reuters",
-                story: int | None = None, topics: tuple[str, ...] = (), excerpt: str = "",
-                quality: int | None = 100, url: str | None = None) -> int:
+def add_article(
+    store: Store,
+    title: str,
+    when: dt.datetime,
+    *,
+    provider: str = "Reuters",
+    story: int | None = None,
+    topics: tuple[str, ...] = (),
+    excerpt: str = "",
+    quality: int | None = 100,
+    url: str | None = None,
+) -> int:
     """Insert one article (its own story unless ``story`` names another's id); returns its id."""
     ts = int(when.timestamp())
     seq = _seq.get(ts, 0)
@@ -55,21 +64,40 @@ def add_article(store: Store, title: str, when: dt.datetime, *, provider: str = 
     domain = provider.lower().replace(" ", "") + ".example"
     link = url or f"https://{domain}/{article_id}"
     with store.transaction():
-        store.insert_article({
-            "id": article_id, "url": link, "web_url": link, "title": title,
-            "excerpt": excerpt, "provider": provider, "domain": domain,
-            "published": when.astimezone(UTC).isoformat(), "published_ts": ts,
-            "quality": quality, "topics": json.dumps(list(topics)),
-            "story_id": story if story is not None else article_id,
-        })
+        store.insert_article(
+            {
+                "id": article_id,
+                "url": link,
+                "web_url": link,
+                "title": title,
+                "excerpt": excerpt,
+                "provider": provider,
+                "domain": domain,
+                "published": when.astimezone(UTC).isoformat(),
+                "published_ts": ts,
+                "quality": quality,
+                "topics": json.dumps(list(topics)),
+                "story_id": story if story is not None else article_id,
+            }
+        )
     return article_id
 
 
-def subscribe(store: Store, channel: str, topic: str, *, hour: int = 8, minute: int = 0,
-              tz: str = "UTC", user: str = "U1", kind: str = "channel",
-              at: dt.datetime = dt.datetime(2024, 1, 1, tzinfo=UTC)) -> None:
-    store.subscribe(TEAM, channel, topic, user_id=user, hour=hour, minute=minute, tz=tz, now=at,
-                    kind=kind)
+def subscribe(
+    store: Store,
+    channel: str,
+    topic: str,
+    *,
+    hour: int = 8,
+    minute: int = 0,
+    tz: str = "UTC",
+    user: str = "U1",
+    kind: str = "channel",
+    at: dt.datetime = dt.datetime(2024, 1, 1, tzinfo=UTC),
+) -> None:
+    store.subscribe(
+        TEAM, channel, topic, user_id=user, hour=hour, minute=minute, tz=tz, now=at, kind=kind
+    )
 
 
 @pytest.fixture
@@ -90,13 +118,23 @@ def sleeps(clock: FixedClock) -> Sleeps:
     return Sleeps(clock)
 
 
-def make_runner(store: Store, fake: FakeSlack | None, clock: FixedClock,
-                sleeps: Sleeps | None = None, **settings: Any) -> Any:
+def make_runner(
+    store: Store,
+    fake: FakeSlack | None,
+    clock: FixedClock,
+    sleeps: Sleeps | None = None,
+    **settings: Any,
+) -> Any:
     from bot.digests.runner import DigestRunner, digest_client
 
     client = digest_client(fake.bot_token, fake.base_url, timeout=5) if fake else None
-    return DigestRunner(store, client, DigestSettings(**settings), clock=clock,
-                        sleep=sleeps if sleeps is not None else Sleeps())
+    return DigestRunner(
+        store,
+        client,
+        DigestSettings(**settings),
+        clock=clock,
+        sleep=sleeps if sleeps is not None else Sleeps(),
+    )
 
 
 @pytest.fixture
@@ -105,5 +143,8 @@ def runner(fresh_db: Store, fake: FakeSlack, clock: FixedClock, sleeps: Sleeps) 
 
 
 def digest_posts(fake: FakeSlack, channel: str) -> list[dict[str, Any]]:
-    return [m for m in fake.posts(channel)
-            if (m.get("metadata") or {}).get("event_type") == "news_digest"]
+    return [
+        m
+        for m in fake.posts(channel)
+        if (m.get("metadata") or {}).get("event_type") == "news_digest"
+    ]

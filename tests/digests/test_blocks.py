@@ -12,13 +12,25 @@ UTC = dt.UTC
 DUE = dt.datetime(2024, 5, 2, 7, 0, tzinfo=UTC)
 
 
-def entry(n: int, title: str = "Headline", url: str | None = None, provider: str = "Reuters",
-          also: tuple[str, ...] = ()) -> DigestEntry:
-    article = {"id": n, "title": title, "web_url": url or f"https://news.example/{n}",
-               "url": f"https://news.example/{n}", "provider": provider,
-               "published_ts": int(DUE.timestamp()) - 3 * 3600, "story_id": n}
-    return DigestEntry(n, 1.0, article, [{"id": 10_000 + i, "provider": p}
-                                         for i, p in enumerate(also)])
+def entry(
+    n: int,
+    title: str = "Headline",
+    url: str | None = None,
+    provider: str = "Reuters",
+    also: tuple[str, ...] = (),
+) -> DigestEntry:
+    article = {
+        "id": n,
+        "title": title,
+        "web_url": url or f"https://news.example/{n}",
+        "url": f"https://news.example/{n}",
+        "provider": provider,
+        "published_ts": int(DUE.timestamp()) - 3 * 3600,
+        "story_id": n,
+    }
+    return DigestEntry(
+        n, 1.0, article, [{"id": 10_000 + i, "provider": p} for i, p in enumerate(also)]
+    )
 
 
 def digest(*sections: TopicSection) -> Digest:
@@ -26,13 +38,18 @@ def digest(*sections: TopicSection) -> Digest:
 
 
 def test_header_sections_and_entries() -> None:
-    d = digest(TopicSection("Solar power", "solar power",
-                            [entry(1, "Sun shines", also=("Forbes", "NYT", "Forbes"))]),
-               TopicSection("Wind", "wind", []))
+    d = digest(
+        TopicSection(
+            "Solar power", "solar power", [entry(1, "Sun shines", also=("Forbes", "NYT", "Forbes"))]
+        ),
+        TopicSection("Wind", "wind", []),
+    )
     msg = digest_message(d)
     assert block_errors(msg.blocks) == []
-    assert msg.blocks[0] == {"type": "header", "text": {"type": "plain_text",
-                             "text": "News digest · Thursday 2 May 2024"}}
+    assert msg.blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "News digest · Thursday 2 May 2024"},
+    }
     body = msg.blocks[1]["text"]["text"]
     assert body.startswith("*Solar power*\n• <https://news.example/1|Sun shines>")
     assert "Reuters · 3 hours ago · also: Forbes, NYT" in body
@@ -43,8 +60,13 @@ def test_header_sections_and_entries() -> None:
 
 def test_article_text_cannot_ping_or_forge_links() -> None:
     evil = "<!channel> <@U123> <https://evil.example|click> & more"
-    d = digest(TopicSection("<!here> topic", "x", [entry(1, evil, provider="<!everyone>",
-                                                         url="https://a.example/x|y>z")]))
+    d = digest(
+        TopicSection(
+            "<!here> topic",
+            "x",
+            [entry(1, evil, provider="<!everyone>", url="https://a.example/x|y>z")],
+        )
+    )
     msg = digest_message(d)
     flat = str(msg.blocks) + msg.text
     for raw in ("<!channel>", "<@U123>", "<https://evil", "<!here>", "<!everyone>"):
@@ -56,11 +78,23 @@ def test_article_text_cannot_ping_or_forge_links() -> None:
 def test_huge_digest_fits_and_says_what_was_left_out() -> None:
     long_title = "Very " * 400
     long_url = "https://news.example/" + "p" * 2500
-    sections = [TopicSection(f"topic {t} " + "word " * 100, f"t{t}",
-                             [entry(t * 100 + i, long_title, long_url if i % 2 else None,
-                                    provider="Outlet " * 50, also=tuple(f"O{k}" for k in range(80)))
-                              for i in range(12)])
-                for t in range(30)]
+    sections = [
+        TopicSection(
+            f"topic {t} " + "word " * 100,
+            f"t{t}",
+            [
+                entry(
+                    t * 100 + i,
+                    long_title,
+                    long_url if i % 2 else None,
+                    provider="Outlet " * 50,
+                    also=tuple(f"O{k}" for k in range(80)),
+                )
+                for i in range(12)
+            ],
+        )
+        for t in range(30)
+    ]
     msg = digest_message(digest(*sections))
     assert block_errors(msg.blocks) == []
     assert len(msg.blocks) <= 50

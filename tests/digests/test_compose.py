@@ -31,24 +31,42 @@ def test_window_is_the_max_age_before_the_digest_time(fresh_db: Store) -> None:
     add_article(fresh_db, "Solar at the stroke", DUE)
     add_article(fresh_db, "Solar after the digest", DUE + dt.timedelta(minutes=1))
     d = compose_digest(fresh_db, TEAM, "C1", DUE, DigestSettings(max_age_hours=36))
-    assert sorted(titles(d)["solar"]) == ["Solar at the stroke", "Solar this morning",
-                                           "Solar yesterday"]
+    assert sorted(titles(d)["solar"]) == [
+        "Solar at the stroke",
+        "Solar this morning",
+        "Solar yesterday",
+    ]
     assert d.local_date == dt.date(2024, 5, 2)
 
 
 def test_one_entry_per_story_with_its_other_outlets(fresh_db: Store) -> None:
     subscribe(fresh_db, "C1", "merger")
-    lead = add_article(fresh_db, "Big merger agreed", hours_before(3), provider="Reuters",
-                       quality=200)
-    add_article(fresh_db, "Big merger agreed, say sources", hours_before(2), provider="Forbes",
-                story=lead, quality=10)
-    add_article(fresh_db, "Big merger agreed (update)", hours_before(2), provider="Reuters",
-                story=lead, quality=5)
+    lead = add_article(
+        fresh_db, "Big merger agreed", hours_before(3), provider="Reuters", quality=200
+    )
+    add_article(
+        fresh_db,
+        "Big merger agreed, say sources",
+        hours_before(2),
+        provider="Forbes",
+        story=lead,
+        quality=10,
+    )
+    add_article(
+        fresh_db,
+        "Big merger agreed (update)",
+        hours_before(2),
+        provider="Reuters",
+        story=lead,
+        quality=5,
+    )
     add_article(fresh_db, "Merger talks elsewhere", hours_before(4), provider="AP")
     d = compose_digest(fresh_db, TEAM, "C1", DUE)
     (section,) = d.sections
-    assert [e.article["title"] for e in section.entries] == ["Big merger agreed",
-                                                            "Merger talks elsewhere"]
+    assert [e.article["title"] for e in section.entries] == [
+        "Big merger agreed",
+        "Merger talks elsewhere",
+    ]
     assert section.entries[0].outlets == ["Forbes"]  # Reuters is the lead's own outlet
 
 
@@ -58,8 +76,11 @@ def test_best_first_and_at_most_items_per_topic(fresh_db: Store) -> None:
         add_article(fresh_db, f"Rocket launch number {n}", hours_before(20 - n * 2), quality=50)
     d = compose_digest(fresh_db, TEAM, "C1", DUE, DigestSettings(items_per_topic=3))
     # Equally relevant: the freshest lead.
-    assert titles(d)["rocket"] == ["Rocket launch number 7", "Rocket launch number 6",
-                                   "Rocket launch number 5"]
+    assert titles(d)["rocket"] == [
+        "Rocket launch number 7",
+        "Rocket launch number 6",
+        "Rocket launch number 5",
+    ]
 
 
 def test_never_a_story_twice_in_a_post_or_across_posts(fresh_db: Store) -> None:
@@ -70,11 +91,14 @@ def test_never_a_story_twice_in_a_post_or_across_posts(fresh_db: Store) -> None:
     add_article(fresh_db, "Battery plant opens", hours_before(4))
     first = compose_digest(fresh_db, TEAM, "C1", DUE)
     got = titles(first)
-    assert sorted(got["battery"]) == ["Battery breakthrough for electric cars",
-                                      "Battery plant opens"]
+    assert sorted(got["battery"]) == [
+        "Battery breakthrough for electric cars",
+        "Battery plant opens",
+    ]
     assert got["cars"] == ["Cars sales up"]  # the breakthrough is already under "battery"
-    run = fresh_db.claim_digest_run(TEAM, "C1", "2024-05-02", DUE, owner="me", now=DUE,
-                                 lease=dt.timedelta(minutes=5))["run"]
+    run = fresh_db.claim_digest_run(
+        TEAM, "C1", "2024-05-02", DUE, owner="me", now=DUE, lease=dt.timedelta(minutes=5)
+    )["run"]
     fresh_db.finish_digest_run(run["id"], message_ts="1.0", now=DUE, entries=first.plan())
     # A day later the same stories are still in the 36-hour window, but were delivered.
     add_article(fresh_db, "Cars get cheaper", DUE + dt.timedelta(hours=5))
@@ -98,8 +122,9 @@ def test_hostile_topics_do_not_raise(fresh_db: Store) -> None:
         compose_digest(fresh_db, TEAM, f"C{n}", DUE)
 
 
-def test_many_delivered_stories_beyond_the_cached_depth(fresh_db: Store,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_many_delivered_stories_beyond_the_cached_depth(
+    fresh_db: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(digest_mod, "CACHE_DEPTH", 3)
     subscribe(fresh_db, "C1", "market")
     subscribe(fresh_db, "C2", "market")
@@ -107,10 +132,12 @@ def test_many_delivered_stories_beyond_the_cached_depth(fresh_db: Store,
     composer = Composer(fresh_db)
     assert len(composer.compose(TEAM, "C2", DUE).entries) == 5
     # C1 already had the five freshest: the cached top 3 are all delivered, so it ranks more.
-    run = fresh_db.claim_digest_run(TEAM, "C1", "2024-05-01", DUE, owner="me", now=DUE,
-                                 lease=dt.timedelta(minutes=5))["run"]
-    fresh_db.finish_digest_run(run["id"], message_ts="1.0", now=DUE,
-                            entries=[(i, i, "market") for i in ids[:5]])
+    run = fresh_db.claim_digest_run(
+        TEAM, "C1", "2024-05-01", DUE, owner="me", now=DUE, lease=dt.timedelta(minutes=5)
+    )["run"]
+    fresh_db.finish_digest_run(
+        run["id"], message_ts="1.0", now=DUE, entries=[(i, i, "market") for i in ids[:5]]
+    )
     got = composer.compose(TEAM, "C1", DUE)
     assert [e.story_id for e in got.entries] == ids[5:10]
 

@@ -54,14 +54,16 @@ def news(fresh_db: Store) -> None:
 def killed_mid_post(store: Store, fake: FakeSlack, clock: FixedClock, *, stored: bool) -> None:
     """A process in another container posts C1's digest, the answer is lost (stored in Slack
     or not), and it is killed while waiting to retry: its run is left 'posting'."""
+
     def die(_: float) -> None:
         raise Killed
 
     old = make_runner(store, fake, clock, Sleeps())
     old.owner = OLD_HOST
     old.sleep = die
-    fake.script("chat.postMessage",
-                Fail(drop_after_store=True) if stored else Fail(drop_before_store=True))
+    fake.script(
+        "chat.postMessage", Fail(drop_after_store=True) if stored else Fail(drop_before_store=True)
+    )
     with pytest.raises(Killed):
         old.run_channel(TEAM, "C1")
     run = store.digest_run(TEAM, "C1", "2024-05-02")
@@ -77,7 +79,8 @@ def new_runner(store: Store, fake: FakeSlack, clock: FixedClock) -> DigestRunner
 
 @pytest.mark.parametrize("stored", [True, False], ids=["post-stored", "post-lost"])
 def test_restart_in_a_new_container_retries_when_the_old_lease_ends(
-        fresh_db: Store, fake: FakeSlack, clock: FixedClock, stored: bool) -> None:
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock, stored: bool
+) -> None:
     """Failure 2: the restarted bot's catch-up found the run busy and nothing retried."""
     killed_mid_post(fresh_db, fake, clock, stored=stored)
     clock.set(DUE + dt.timedelta(minutes=3))  # the container is back 3 minutes later
@@ -89,8 +92,9 @@ def test_restart_in_a_new_container_retries_when_the_old_lease_ends(
         assert result.status == "busy", result
         job = digests.scheduler.get_job(retry_job_id(TEAM, "C1"))
         assert job is not None, "the catch-up path must retry when the lease ends"
-        lease_end = dt.datetime.fromisoformat(fresh_db.digest_run(TEAM, "C1", "2024-05-02")
-                                              ["claimed_until"])
+        lease_end = dt.datetime.fromisoformat(
+            fresh_db.digest_run(TEAM, "C1", "2024-05-02")["claimed_until"]
+        )
         assert lease_end < job.next_run_time <= lease_end + dt.timedelta(seconds=10)
         clock.set(job.next_run_time)
         assert digests.run_job(TEAM, "C1").status == ("adopted" if stored else "posted")
@@ -102,7 +106,8 @@ def test_restart_in_a_new_container_retries_when_the_old_lease_ends(
 
 
 def test_a_stale_posting_run_is_adopted_before_the_next_days_digest(
-        fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     """Failure 3: a 'posting' run past its grace was never looked at again; when its post had
     reached Slack, the next day's digest repeated its stories."""
     killed_mid_post(fresh_db, fake, clock, stored=True)
@@ -120,7 +125,8 @@ def test_a_stale_posting_run_is_adopted_before_the_next_days_digest(
 
 
 def test_a_stale_run_whose_post_never_arrived_is_skipped_and_logged_once(
-        fresh_db: Store, fake: FakeSlack, clock: FixedClock, caplog: pytest.LogCaptureFixture) -> None:
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
     killed_mid_post(fresh_db, fake, clock, stored=False)
     clock.set(DUE + dt.timedelta(hours=5))  # past the grace, the same day
     runner = new_runner(fresh_db, fake, clock)
@@ -143,7 +149,8 @@ def test_a_stale_run_whose_post_never_arrived_is_skipped_and_logged_once(
 
 
 def test_a_process_frozen_past_its_lease_in_a_retry_after_wait_does_not_post(
-        fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     """Failure 4: frozen inside slack_sdk's Retry-After wait past its 10-minute lease, a process
     woke and posted after another had taken over and posted: two digests on one date."""
     other = new_runner(fresh_db, fake, clock)
@@ -167,31 +174,37 @@ def test_a_process_frozen_past_its_lease_in_a_retry_after_wait_does_not_post(
     assert run["state"] == "done" and run["claimed_by"] == NEW_HOST
 
 
-def test_a_live_lease_is_never_lengthened_by_a_liveness_check(fresh_db: Store, fake: FakeSlack,
-                                                              clock: FixedClock) -> None:
+def test_a_live_lease_is_never_lengthened_by_a_liveness_check(
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     """A holder on this very machine whose PID is alive: its lease still ends by time."""
     import os
 
     mine = f"{os.uname().nodename}|x|{os.getpid()}|zz"
-    fresh_db.claim_digest_run(TEAM, "C1", "2024-05-02", DUE, owner=mine, now=clock(),
-                           lease=dt.timedelta(minutes=10))
+    fresh_db.claim_digest_run(
+        TEAM, "C1", "2024-05-02", DUE, owner=mine, now=clock(), lease=dt.timedelta(minutes=10)
+    )
     runner = new_runner(fresh_db, fake, clock)
     assert runner.run_channel(TEAM, "C1").status == "busy"
     clock.advance(minutes=10)
     assert runner.run_channel(TEAM, "C1").status == "posted"
 
 
-def test_a_pause_notice_that_fails_is_kept_and_sent_later(fresh_db: Store, fake: FakeSlack,
-                                                          clock: FixedClock) -> None:
+def test_a_pause_notice_that_fails_is_kept_and_sent_later(
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     """Failure 5: the 'your subscription was paused' DM was lost after a single 5xx."""
     subscribe(fresh_db, "C1", "wind", user="U2")
     runner = make_runner(fresh_db, fake, clock, Sleeps(clock))
-    fake.script("chat.postMessage", Fail(error="not_in_channel"), Fail(500),
-                Fail(drop_before_store=True))
+    fake.script(
+        "chat.postMessage", Fail(error="not_in_channel"), Fail(500), Fail(drop_before_store=True)
+    )
     assert runner.run_channel(TEAM, "C1").status == "paused"
     pending = fresh_db.notices(TEAM)
     assert [(n["user_id"], n["sent_at"], n["attempts"]) for n in pending] == [
-        ("U1", None, 1), ("U2", None, 1)]
+        ("U1", None, 1),
+        ("U2", None, 1),
+    ]
     assert fake.posts("U1") == [] and fake.posts("U2") == []
     # Not yet due: nothing is tried.
     assert runner.send_notices() == []
@@ -210,7 +223,9 @@ def test_a_pause_notice_that_fails_is_kept_and_sent_later(fresh_db: Store, fake:
     assert last["sent_at"] == "never" and last["last_error"] == "user_not_found"
 
 
-def test_the_scheduler_sends_pending_notices(fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
+def test_the_scheduler_sends_pending_notices(
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     digests = DigestScheduler(make_runner(fresh_db, fake, clock))
     digests.build(catch_up=False)
     fresh_db.pause_channel_for(TEAM, "C1", "is_archived", clock(), notice=lambda u: f"hi {u}")
@@ -221,12 +236,18 @@ def test_the_scheduler_sends_pending_notices(fresh_db: Store, fake: FakeSlack, c
 
 
 def test_a_busy_database_is_a_transient_error_retried_within_grace(
-        fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     """Failure 5: 'database is locked' after the busy timeout ended the run 'error', never
     retried: that channel lost its day."""
     busy = Store(fresh_db.path, busy_seconds=0.05)
-    runner = DigestRunner(busy, digest_client(fake.bot_token, fake.base_url, timeout=5),
-                          DigestSettings(), clock=clock, sleep=Sleeps(clock))
+    runner = DigestRunner(
+        busy,
+        digest_client(fake.bot_token, fake.base_url, timeout=5),
+        DigestSettings(),
+        clock=clock,
+        sleep=Sleeps(clock),
+    )
     digests = DigestScheduler(runner)
     holder = sqlite3.connect(fresh_db.path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # a long write elsewhere (a load, another bot)
@@ -243,8 +264,9 @@ def test_a_busy_database_is_a_transient_error_retried_within_grace(
     busy.close()
 
 
-def test_a_load_leaves_turns_to_other_writers(fresh_db: Store, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_load_leaves_turns_to_other_writers(
+    fresh_db: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Failure 5: the loader held the write lock for 1,000-file transactions and took it back
     at once. A writer that starts waiting while a load is under way gets in before it ends."""
     from bot.core import loader as loader_module
@@ -277,7 +299,8 @@ def test_a_load_leaves_turns_to_other_writers(fresh_db: Store, tmp_path: Path,
 
 
 def test_an_unknown_zone_in_the_database_pauses_that_channel_only(
-        fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     """Failure 6: a zone stored by an older version (or lost from the machine's zoneinfo)
     crashed every start of serve, shell and digest."""
     subscribe(fresh_db, "C7", "mars news", user="U7", tz="Mars/Base")
@@ -289,7 +312,9 @@ def test_an_unknown_zone_in_the_database_pauses_that_channel_only(
     assert {j.id for j in digests.jobs()} == {"digest:T1:C1"}
     (c7,) = fresh_db.subscriptions(TEAM, "C7")
     assert c7["paused_reason"] == "unknown time zone 'Mars/Base'"
-    assert fresh_db.subscriptions(TEAM, "U8")[0]["paused_reason"] == "unknown time zone 'Moon/Crater'"
+    assert (
+        fresh_db.subscriptions(TEAM, "U8")[0]["paused_reason"] == "unknown time zone 'Moon/Crater'"
+    )
     assert "Mars/Base" in fake.posts("U7")[0]["text"]
     assert [r.status for r in digests.catch_up()] == ["posted"]
     # `/news list` in that channel shows why.
@@ -309,8 +334,13 @@ def test_newsbot_digest_says_a_digest_is_not_posted_yet(fresh_db: Store, fake: F
     from bot.config import load_config
     from bot.digests.cli import cmd_digest
 
-    config = load_config(env={"SLACK_BOT_TOKEN": fake.bot_token, "SLACK_API_URL": fake.base_url,
-                              "NEWSBOT_DIGEST_RETRY_INLINE_SECONDS": "0"})
+    config = load_config(
+        env={
+            "SLACK_BOT_TOKEN": fake.bot_token,
+            "SLACK_API_URL": fake.base_url,
+            "NEWSBOT_DIGEST_RETRY_INLINE_SECONDS": "0",
+        }
+    )
     fake.script("chat.postMessage", Fail(503))
     args = argparse.Namespace(at="2024-05-02T08:00:30+00:00", channel=None, dry_run=False)
     out = io.StringIO()
@@ -326,7 +356,8 @@ def test_newsbot_digest_says_a_digest_is_not_posted_yet(fresh_db: Store, fake: F
 
 
 def test_a_post_still_on_its_way_when_its_process_died_is_waited_for(
-        fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     """Found by the fault campaign (seed 31, trials 14 and 143): a process killed while its
     post was in flight; the next process, seeing it dead, took over at once, found nothing in
     the history, and posted; Slack then stored the first post too. Two digests."""
@@ -346,10 +377,17 @@ def test_a_post_still_on_its_way_when_its_process_died_is_waited_for(
     run = fresh_db.digest_run(TEAM, "C1", "2024-05-02")
 
     def slack_stores_it_late(_: float) -> None:  # the first post lands while we wait
-        fake.messages["C1"].append({
-            "ts": f"{clock().timestamp():.6f}", "text": "late", "blocks": [],
-            "metadata": {"event_type": "news_digest",
-                         "event_payload": {"date": "2024-05-02", "run_id": run["id"]}}})
+        fake.messages["C1"].append(
+            {
+                "ts": f"{clock().timestamp():.6f}",
+                "text": "late",
+                "blocks": [],
+                "metadata": {
+                    "event_type": "news_digest",
+                    "event_payload": {"date": "2024-05-02", "run_id": run["id"]},
+                },
+            }
+        )
 
     sleeps = Sleeps(clock)
     sleeps.hooks.append(slack_stores_it_late)
@@ -362,8 +400,9 @@ def test_a_post_still_on_its_way_when_its_process_died_is_waited_for(
 
 
 @pytest.mark.parametrize("answer", ["answered", "lost"])
-def test_a_post_sent_after_losing_the_lease_is_withdrawn(fresh_db: Store, fake: FakeSlack,
-                                                         clock: FixedClock, answer: str) -> None:
+def test_a_post_sent_after_losing_the_lease_is_withdrawn(
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock, answer: str
+) -> None:
     """Found by the fault campaign: a process frozen between the fence (the lease checked and
     the post recorded) and the send itself, past its lease. Nothing can fence that gap (Slack
     takes no token), so the late post, once answered, is withdrawn when the run turned out to
@@ -397,17 +436,24 @@ def test_a_post_sent_after_losing_the_lease_is_withdrawn(fresh_db: Store, fake: 
     assert withdrawn["ts"] != kept["ts"]
 
 
-
 def test_a_holder_settling_its_own_post_prefers_it_to_a_late_one(
-        fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     """Found by the fault campaign (seed 61, trial 193): the holder's post lost its answer,
     a frozen process's late post of the same date landed beside it, and the holder adopted
     that one by its date, leaving its own as a second digest. One history call, ours first."""
     for ts, mark in ((clock().timestamp() + 1, "late-one"), (clock().timestamp() + 2, "mine")):
-        fake.messages["C1"].append({
-            "ts": f"{ts:.6f}", "text": "", "blocks": [], "metadata": {
-                "event_type": "news_digest",
-                "event_payload": {"date": "2024-05-02", "run_id": 1, "post": mark}}})
+        fake.messages["C1"].append(
+            {
+                "ts": f"{ts:.6f}",
+                "text": "",
+                "blocks": [],
+                "metadata": {
+                    "event_type": "news_digest",
+                    "event_payload": {"date": "2024-05-02", "run_id": 1, "post": mark},
+                },
+            }
+        )
     fake.messages["C1"].sort(key=lambda m: float(m["ts"]))
     runner = make_runner(fresh_db, fake, clock)
     run = {"post_started_at": None, "scheduled_for": DUE.isoformat()}

@@ -43,15 +43,22 @@ def client(fake: FakeSlack) -> WebClient:
 # -- the fake's faults ------------------------------------------------------------------------
 
 # kind -> (the client sees, Slack stored the post)
-SEEN = {"429": ("429", False), "5xx": ("5xx", False), "outage": ("503", False),
-        "drop_before": ("dropped", False), "drop_after": ("dropped", True),
-        "hang": ("ok", True), "hang_drop": ("dropped", True)}
+SEEN = {
+    "429": ("429", False),
+    "5xx": ("5xx", False),
+    "outage": ("503", False),
+    "drop_before": ("dropped", False),
+    "drop_after": ("dropped", True),
+    "hang": ("ok", True),
+    "hang_drop": ("dropped", True),
+}
 
 
 @pytest.mark.parametrize("kind", FAULT_KINDS)
 def test_each_fault_kind(kind: str) -> None:
-    fake = FakeSlack(faults=Faults({"chat.postMessage": {kind: 1.0}}, hang_seconds=(0.05, 0.1),
-                                   statuses=(502,)))
+    fake = FakeSlack(
+        faults=Faults({"chat.postMessage": {kind: 1.0}}, hang_seconds=(0.05, 0.1), statuses=(502,))
+    )
     try:
         try:
             response = client(fake).chat_postMessage(channel="C1", text="hello")
@@ -73,8 +80,10 @@ def test_each_fault_kind(kind: str) -> None:
 
 
 def test_faults_are_seeded_counted_and_per_method(bare: FakeSlack) -> None:
-    rates = {"chat.postMessage": {"5xx": 0.3, "429": 0.2},
-             "conversations.history": {"drop_before": 0.5}}
+    rates = {
+        "chat.postMessage": {"5xx": 0.3, "429": 0.2},
+        "conversations.history": {"drop_before": 0.5},
+    }
     twins = [Faults(rates, seed=7), Faults(rates, seed=7)]
     draws = [[f.draw("chat.postMessage") for _ in range(50)] for f in twins]
     assert draws[0] == draws[1] and {d[0] for d in draws[0] if d} == {"5xx", "429"}
@@ -165,12 +174,18 @@ def test_the_oracle_finds_each_kind_of_failure(tmp_path: Path) -> None:
         c = client(fake)
 
         def post(conv: F.Conversation, day: dt.date, story_url: str) -> None:
-            blocks = [{"type": "section", "text": {"type": "mrkdwn",
-                                                   "text": f"• <{story_url}|A story>"}}]
-            c.chat_postMessage(channel=conv.post_to, text="digest", blocks=blocks,
-                               metadata={"event_type": "news_digest",
-                                         "event_payload": {"date": day.isoformat(),
-                                                           "run_id": 1}})
+            blocks = [
+                {"type": "section", "text": {"type": "mrkdwn", "text": f"• <{story_url}|A story>"}}
+            ]
+            c.chat_postMessage(
+                channel=conv.post_to,
+                text="digest",
+                blocks=blocks,
+                metadata={
+                    "event_type": "news_digest",
+                    "event_payload": {"date": day.isoformat(), "run_id": 1},
+                },
+            )
 
         e = {x.conv.channel_id: x for x in exps}
         a, b, dup, rep, skip, dm = convs
@@ -188,25 +203,38 @@ def test_the_oracle_finds_each_kind_of_failure(tmp_path: Path) -> None:
         F.check(result, fake, db, exps, [], {1: moment.timestamp()})
     finally:
         fake.close()
-    assert (result.duplicates, result.missing, result.unexpected, result.repeated,
-            result.skips_unlogged, result.integrity) == (1, 1, 2, 1, 1, "ok")
+    assert (
+        result.duplicates,
+        result.missing,
+        result.unexpected,
+        result.repeated,
+        result.skips_unlogged,
+        result.integrity,
+    ) == (1, 1, 2, 1, 1, "ok")
     assert not result.ok and not result.errors
     flagged = {s.split(" ", 1)[0] for s in result.signatures}
     assert flagged == {b.channel_id, dup.channel_id, rep.channel_id, skip.channel_id}
     # logged and recorded, the skip passes
     conn = F.sqlite3.connect(db)
     with conn:
-        conn.execute("INSERT INTO digest_runs (team_id, channel_id, local_date, scheduled_for, "
-                     "state, attempts, post_attempts, created_at, updated_at) VALUES "
-                     "(?, ?, ?, ?, 'skipped', 0, 0, '', '')",
-                     (F.TEAM, skip.channel_id, e[skip.channel_id].local_date.isoformat(),
-                      e[skip.channel_id].due.isoformat()))
+        conn.execute(
+            "INSERT INTO digest_runs (team_id, channel_id, local_date, scheduled_for, "
+            "state, attempts, post_attempts, created_at, updated_at) VALUES "
+            "(?, ?, ?, ?, 'skipped', 0, 0, '', '')",
+            (
+                F.TEAM,
+                skip.channel_id,
+                e[skip.channel_id].local_date.isoformat(),
+                e[skip.channel_id].due.isoformat(),
+            ),
+        )
     conn.close()
     fake = FakeSlack()
     try:
         again = F.TrialResult(0, 0, moment)
-        line = F.SKIP_LINE.format(date=e[skip.channel_id].local_date, team=F.TEAM,
-                                  channel=skip.channel_id)
+        line = F.SKIP_LINE.format(
+            date=e[skip.channel_id].local_date, team=F.TEAM, channel=skip.channel_id
+        )
         F.check(again, fake, db, [e[skip.channel_id]], [], {1: moment.timestamp()}, logs=line)
     finally:
         fake.close()
@@ -216,8 +244,9 @@ def test_the_oracle_finds_each_kind_of_failure(tmp_path: Path) -> None:
 def test_a_trial_finds_stories_repeated_when_deliveries_are_forgotten() -> None:
     """The whole chain: with newsbot's delivery records wiped after day 1, day 2 repeats
     stories still in the 36 h window, and the oracle sees it in Slack's messages."""
-    result = F.run_trial(0, SEED, F.Knobs(outage_chance=0.0, fault_rates=(0.0,)),
-                         sabotage="forget-deliveries")
+    result = F.run_trial(
+        0, SEED, F.Knobs(outage_chance=0.0, fault_rates=(0.0,)), sabotage="forget-deliveries"
+    )
     assert result.repeated > 0 and not result.ok, result.line()
     assert (result.duplicates, result.missing, result.unexpected) == (0, 0, 0), result.line()
 
@@ -235,8 +264,13 @@ def test_conversations_cover_the_odd_zones_dms_and_every_category() -> None:
             seen_zones.add(c.tz)
             seen.add(c.category)
             for day in (1, 2):  # the same category both days
-                exp = F.expectation(c, day, moment + dt.timedelta(days=day - 1),
-                                    knobs.grace_hours, dt.timedelta(minutes=15))
+                exp = F.expectation(
+                    c,
+                    day,
+                    moment + dt.timedelta(days=day - 1),
+                    knobs.grace_hours,
+                    dt.timedelta(minutes=15),
+                )
                 assert exp.post == (c.category == "due")
     assert seen == {"due", "not_yet", "missed"} and seen_zones == set(F.ALL_ZONES)
 
@@ -275,6 +309,10 @@ def test_faults_cli_help() -> None:
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, str(F.REPO / "bench" / "faults.py"), "--help"],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, str(F.REPO / "bench" / "faults.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0 and "--serve-trials" in out.stdout

@@ -25,30 +25,48 @@ from tests.fakeslack import Fail, FakeSlack
 
 UTC = dt.UTC
 DAY = dt.date(2024, 5, 2)
-MESSAGE = digest_message(Digest("T1", "C1", DAY, dt.datetime(2024, 5, 2, 8, tzinfo=UTC), "UTC",
-                                []))
+MESSAGE = digest_message(Digest("T1", "C1", DAY, dt.datetime(2024, 5, 2, 8, tzinfo=UTC), "UTC", []))
 PAYLOAD = {"date": DAY.isoformat(), "run_id": 1, "post": "mark"}
 
 
 def post(fake: FakeSlack) -> Outcome:
-    return post_digest(digest_client(fake.bot_token, fake.base_url, timeout=5), "C1", MESSAGE,
-                       PAYLOAD)
+    return post_digest(
+        digest_client(fake.bot_token, fake.base_url, timeout=5), "C1", MESSAGE, PAYLOAD
+    )
 
 
-@pytest.mark.parametrize(("answer", "kind", "error", "answered", "stored"), [
-    (Fail(status=429, headers={"Retry-After": "7"}), "transient", "HTTP 429 scripted", False,
-     0),
-    (Fail(error="ratelimited"), "transient", "HTTP 429 ratelimited", False, 0),
-    (Fail(status=503), "unknown", "HTTP 503 scripted", True, 0),
-    (Fail(error="internal_error"), "unknown", "HTTP 200 internal_error", True, 0),
-    (Fail(drop_after_store=True), "unknown", "RemoteDisconnected", False, 1),
-    (Fail(drop_before_store=True), "unknown", "RemoteDisconnected", False, 0),
-    (Fail(error="is_archived"), "gone", "is_archived", False, 0),
-    (Fail(error="msg_blocked"), "refused", "Slack refused: msg_blocked", False, 0),
-], ids=["429", "ratelimited", "5xx", "internal_error", "drop-after", "drop-before", "gone",
-        "refused"])
-def test_each_answer_to_a_post_has_its_outcome(fake: FakeSlack, answer: Fail, kind: str,
-                                               error: str, answered: bool, stored: int) -> None:
+@pytest.mark.parametrize(
+    ("answer", "kind", "error", "answered", "stored"),
+    [
+        (
+            Fail(status=429, headers={"Retry-After": "7"}),
+            "transient",
+            "HTTP 429 scripted",
+            False,
+            0,
+        ),
+        (Fail(error="ratelimited"), "transient", "HTTP 429 ratelimited", False, 0),
+        (Fail(status=503), "unknown", "HTTP 503 scripted", True, 0),
+        (Fail(error="internal_error"), "unknown", "HTTP 200 internal_error", True, 0),
+        (Fail(drop_after_store=True), "unknown", "RemoteDisconnected", False, 1),
+        (Fail(drop_before_store=True), "unknown", "RemoteDisconnected", False, 0),
+        (Fail(error="is_archived"), "gone", "is_archived", False, 0),
+        (Fail(error="msg_blocked"), "refused", "Slack refused: msg_blocked", False, 0),
+    ],
+    ids=[
+        "429",
+        "ratelimited",
+        "5xx",
+        "internal_error",
+        "drop-after",
+        "drop-before",
+        "gone",
+        "refused",
+    ],
+)
+def test_each_answer_to_a_post_has_its_outcome(
+    fake: FakeSlack, answer: Fail, kind: str, error: str, answered: bool, stored: int
+) -> None:
     fake.script("chat.postMessage", answer)
     outcome = post(fake)
     assert (outcome.kind, outcome.answered, outcome.ts) == (kind, answered, None)
@@ -76,30 +94,44 @@ def test_a_post_that_never_left_is_transient() -> None:
 
 def test_other_calls_fail_gone_or_transient(fake: FakeSlack) -> None:
     client = digest_client(fake.bot_token, fake.base_url, timeout=5)
-    fake.script("conversations.open", Fail(error="account_inactive"),
-                Fail(status=429, headers={"Retry-After": "3"}), Fail(status=502))
+    fake.script(
+        "conversations.open",
+        Fail(error="account_inactive"),
+        Fail(status=429, headers={"Retry-After": "3"}),
+        Fail(status=502),
+    )
     outcomes = []
     for _ in range(3):
         with pytest.raises(SlackApiError) as raised:
             client.conversations_open(users="U1")
         outcomes.append(call_failed(raised.value))
-    assert outcomes == [Outcome("gone", "account_inactive"),
-                        Outcome("transient", "HTTP 429 scripted", retry_after=3.0),
-                        Outcome("transient", "HTTP 502 scripted")]
-    assert call_failed(TimeoutError("timed out")) == Outcome("transient",
-                                                             "TimeoutError: timed out")
+    assert outcomes == [
+        Outcome("gone", "account_inactive"),
+        Outcome("transient", "HTTP 429 scripted", retry_after=3.0),
+        Outcome("transient", "HTTP 502 scripted"),
+    ]
+    assert call_failed(TimeoutError("timed out")) == Outcome("transient", "TimeoutError: timed out")
 
 
 def digest(fake: FakeSlack, ts: float, mark: str, day: dt.date = DAY) -> None:
-    fake.messages["C1"].append({"ts": f"{ts:.6f}", "text": "", "blocks": [], "metadata": {
-        "event_type": "news_digest",
-        "event_payload": {"date": day.isoformat(), "run_id": 1, "post": mark}}})
+    fake.messages["C1"].append(
+        {
+            "ts": f"{ts:.6f}",
+            "text": "",
+            "blocks": [],
+            "metadata": {
+                "event_type": "news_digest",
+                "event_payload": {"date": day.isoformat(), "run_id": 1, "post": mark},
+            },
+        }
+    )
 
 
 def chatter(fake: FakeSlack, start: float, count: int) -> None:
     for n in range(count):
-        fake.messages["C1"].append({"ts": f"{start + n / 1000:.6f}", "text": "hi",
-                                    "blocks": [], "metadata": None})
+        fake.messages["C1"].append(
+            {"ts": f"{start + n / 1000:.6f}", "text": "hi", "blocks": [], "metadata": None}
+        )
 
 
 def search(fake: FakeSlack, **kw: str) -> str | None:
@@ -118,8 +150,9 @@ def test_the_search_pages_through_the_history_newest_first(fake: FakeSlack) -> N
     assert [c.params.get("cursor") for c in pages] == [None, "50", "100"]
 
 
-def test_the_search_reads_a_few_pages_at_most(fake: FakeSlack,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_the_search_reads_a_few_pages_at_most(
+    fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
     t = fake.clock()
     digest(fake, t - 100, "old-one")
     chatter(fake, t - 50, HISTORY_PAGES * HISTORY_LIMIT + 1)
@@ -147,10 +180,16 @@ def test_a_failed_further_page_raises_as_the_first_would(fake: FakeSlack) -> Non
     retry handler on the digest client, so a 429 on page 2 reaches the caller."""
     t = fake.clock()
     chatter(fake, t - 50, HISTORY_LIMIT + 5)
-    fake.script("conversations.history",
-                {"ok": True, "messages": [], "has_more": True,
-                 "response_metadata": {"next_cursor": str(HISTORY_LIMIT)}},
-                Fail(status=429, headers={"Retry-After": "2"}))
+    fake.script(
+        "conversations.history",
+        {
+            "ok": True,
+            "messages": [],
+            "has_more": True,
+            "response_metadata": {"next_cursor": str(HISTORY_LIMIT)},
+        },
+        Fail(status=429, headers={"Retry-After": "2"}),
+    )
     with pytest.raises(SlackApiError) as raised:
         search(fake)
     assert raised.value.response.status_code == 429

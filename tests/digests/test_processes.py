@@ -35,8 +35,9 @@ class GatedSlack(FakeSlack):
     """The fake Slack, where a post to ``gate`` waits until released (then is stored, or not:
     ``store_gated``), and every post can take ``delay`` seconds (server-side latency)."""
 
-    def __init__(self, gate: str | None = None, store_gated: bool = True,
-                 delay: float = 0.0) -> None:
+    def __init__(
+        self, gate: str | None = None, store_gated: bool = True, delay: float = 0.0
+    ) -> None:
         super().__init__(clock=SLACK_CLOCK)  # Slack's clock agrees with the bot's --now
         self.gate, self.store_gated, self.delay = gate, store_gated, delay
         self.arrived, self.release, self.finished = (threading.Event() for _ in range(3))
@@ -58,13 +59,22 @@ class GatedSlack(FakeSlack):
 
 
 def newsbot_digest(db: Path, fake: FakeSlack, cwd: Path, *extra: str) -> subprocess.Popen:
-    env = {**os.environ, "SLACK_BOT_TOKEN": fake.bot_token, "SLACK_API_URL": fake.base_url,
-           "NEWSBOT_DB": str(db), "PYTHONPATH": str(REPO),
-           "NEWSBOT_DIGEST_POST_SETTLE_SECONDS": "0.5"}  # the fake stores nothing late
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": fake.bot_token,
+        "SLACK_API_URL": fake.base_url,
+        "NEWSBOT_DB": str(db),
+        "PYTHONPATH": str(REPO),
+        "NEWSBOT_DIGEST_POST_SETTLE_SECONDS": "0.5",
+    }  # the fake stores nothing late
     env.pop("NEWSBOT_CONFIG", None)
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "--now", NOW, "digest", *extra],
-        env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -118,8 +128,11 @@ def test_sigkill_between_two_posts_then_rerun(db: Path, tmp_path: Path, stored: 
         fake.close()
     store = Store(db)
     runs = store.digest_runs(TEAM)
-    assert [(r["channel_id"], r["state"]) for r in runs] == [("C1", "done"), ("C2", "done"),
-                                                             ("C3", "done")]
+    assert [(r["channel_id"], r["state"]) for r in runs] == [
+        ("C1", "done"),
+        ("C2", "done"),
+        ("C3", "done"),
+    ]
     for channel in ("C1", "C2", "C3"):
         assert len(store.deliveries(TEAM, channel)) == 2
     store.close()
@@ -153,10 +166,23 @@ def test_dry_run_prints_and_changes_nothing(db: Path, tmp_path: Path) -> None:
         assert "Solar farm opens" in out
         # Too late for any digest that day: still nothing recorded.
         late = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "--now", "2024-05-02T13:00:00+00:00",
-             "digest", "--dry-run", "--channel", "C1"],
-            env={**os.environ, "NEWSBOT_DB": str(db), "PYTHONPATH": str(REPO)}, cwd=tmp_path,
-            capture_output=True, text=True, timeout=60)
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "--now",
+                "2024-05-02T13:00:00+00:00",
+                "digest",
+                "--dry-run",
+                "--channel",
+                "C1",
+            ],
+            env={**os.environ, "NEWSBOT_DB": str(db), "PYTHONPATH": str(REPO)},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert late.returncode == 0 and "C1 2024-05-02: skipped" in late.stdout, late
         assert fake.calls == []
     finally:

@@ -34,8 +34,9 @@ def news(fresh_db: Store) -> None:
     add_article(fresh_db, "Wind turbines <!channel> record", DUE - dt.timedelta(hours=5))
 
 
-def test_posts_once_with_metadata_and_records_deliveries(runner: DigestRunner, fake: FakeSlack,
-                                                         fresh_db: Store, clock: FixedClock) -> None:
+def test_posts_once_with_metadata_and_records_deliveries(
+    runner: DigestRunner, fake: FakeSlack, fresh_db: Store, clock: FixedClock
+) -> None:
     result = runner.run_channel(TEAM, "C1")
     assert result.status == "posted", result
     (post,) = fake.posts("C1")
@@ -57,8 +58,9 @@ def test_posts_once_with_metadata_and_records_deliveries(runner: DigestRunner, f
     assert fake.calls_to("conversations.history") == []
 
 
-def test_next_day_posts_only_new_stories(runner: DigestRunner, fake: FakeSlack, fresh_db: Store,
-                                         clock: FixedClock) -> None:
+def test_next_day_posts_only_new_stories(
+    runner: DigestRunner, fake: FakeSlack, fresh_db: Store, clock: FixedClock
+) -> None:
     runner.run_channel(TEAM, "C1")
     add_article(fresh_db, "Solar panels cheaper", DUE + dt.timedelta(hours=6))
     clock.set(DUE + dt.timedelta(days=1, seconds=5))
@@ -81,7 +83,8 @@ def test_post_when_empty(fresh_db: Store, fake: FakeSlack, clock: FixedClock) ->
 
 
 def test_429_waits_retry_after_in_the_runner_and_needs_no_history(
-        runner: DigestRunner, fake: FakeSlack, fresh_db: Store, sleeps: Sleeps) -> None:
+    runner: DigestRunner, fake: FakeSlack, fresh_db: Store, sleeps: Sleeps
+) -> None:
     fake.script("chat.postMessage", Fail(429, headers={"Retry-After": "7"}))
     assert runner.run_channel(TEAM, "C1").status == "posted"
     assert len(fake.calls_to("chat.postMessage")) == 2
@@ -93,8 +96,9 @@ def test_429_waits_retry_after_in_the_runner_and_needs_no_history(
     assert fresh_db.digest_run(TEAM, "C1", "2024-05-02")["post_attempts"] == 2
 
 
-def test_timeout_after_slack_stored_the_post(runner: DigestRunner, fake: FakeSlack,
-                                             fresh_db: Store, sleeps: Sleeps) -> None:
+def test_timeout_after_slack_stored_the_post(
+    runner: DigestRunner, fake: FakeSlack, fresh_db: Store, sleeps: Sleeps
+) -> None:
     fake.script("chat.postMessage", Fail(drop_after_store=True))
     result = runner.run_channel(TEAM, "C1")
     assert result.status == "adopted", result
@@ -109,8 +113,9 @@ def test_timeout_after_slack_stored_the_post(runner: DigestRunner, fake: FakeSla
     assert len(sleeps) == 1
 
 
-def test_server_errors_retry_with_backoff_then_succeed(runner: DigestRunner, fake: FakeSlack,
-                                                       sleeps: Sleeps) -> None:
+def test_server_errors_retry_with_backoff_then_succeed(
+    runner: DigestRunner, fake: FakeSlack, sleeps: Sleeps
+) -> None:
     fake.script("chat.postMessage", Fail(500), Fail(503))
     assert runner.run_channel(TEAM, "C1").status == "posted"
     assert len(digest_posts(fake, "C1")) == 1
@@ -126,7 +131,8 @@ def test_server_errors_retry_with_backoff_then_succeed(runner: DigestRunner, fak
 
 
 def test_a_short_outage_at_the_due_time_does_not_lose_the_day(
-        runner: DigestRunner, fake: FakeSlack, fresh_db: Store, sleeps: Sleeps) -> None:
+    runner: DigestRunner, fake: FakeSlack, fresh_db: Store, sleeps: Sleeps
+) -> None:
     """Failure 1 of issue 8: Slack answering 503 for ~35 s from the due moment ended the run
     'failed' after 4 attempts, and nothing tried again though the grace is 2 hours."""
     fake.script("chat.postMessage", *[Fail(503)] * 4)  # down from 08:00:05 to 08:00:30
@@ -138,8 +144,8 @@ def test_a_short_outage_at_the_due_time_does_not_lose_the_day(
 
 
 def test_a_longer_outage_hands_the_retry_on_then_posts(
-        runner: DigestRunner, fake: FakeSlack, fresh_db: Store, clock: FixedClock,
-        sleeps: Sleeps) -> None:
+    runner: DigestRunner, fake: FakeSlack, fresh_db: Store, clock: FixedClock, sleeps: Sleeps
+) -> None:
     fake.script("chat.postMessage", *[Fail(502)] * 5)
     result = runner.run_channel(TEAM, "C1")
     # Tries at 0, 2, 6, 14 and 30 s; the next, 32 s later, would pass the 60 s of inline
@@ -154,7 +160,8 @@ def test_a_longer_outage_hands_the_retry_on_then_posts(
 
 
 def test_an_outage_past_the_grace_records_the_skip_once(
-        fresh_db: Store, fake: FakeSlack, clock: FixedClock, caplog: pytest.LogCaptureFixture) -> None:
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
     sleeps = Sleeps(clock)
     runner = make_runner(fresh_db, fake, clock, sleeps, grace_hours=0.05)  # 3 minutes
     fake.script("chat.postMessage", *[Fail(500)] * 50)
@@ -176,7 +183,8 @@ def test_an_outage_past_the_grace_records_the_skip_once(
 
 
 def test_a_post_stored_during_an_outage_is_adopted_at_the_grace_end(
-        fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     sleeps = Sleeps(clock)
     runner = make_runner(fresh_db, fake, clock, sleeps, grace_hours=0.01)  # 36 s
     # Stored, answer lost; then every look in the history fails too until the grace ends.
@@ -191,10 +199,12 @@ def test_a_post_stored_during_an_outage_is_adopted_at_the_grace_end(
     assert len(fresh_db.deliveries(TEAM, "C1")) == 2
 
 
-@pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found", "is_archived",
-                                   "account_inactive"])
+@pytest.mark.parametrize(
+    "error", ["not_in_channel", "channel_not_found", "is_archived", "account_inactive"]
+)
 def test_channel_gone_pauses_and_tells_the_subscribers_once(
-        runner: DigestRunner, fake: FakeSlack, fresh_db: Store, clock: FixedClock, error: str) -> None:
+    runner: DigestRunner, fake: FakeSlack, fresh_db: Store, clock: FixedClock, error: str
+) -> None:
     fake.script("chat.postMessage", Fail(error=error))
     result = runner.run_channel(TEAM, "C1")
     assert result.status == "paused" and result.error == error
@@ -217,9 +227,9 @@ def test_channel_gone_pauses_and_tells_the_subscribers_once(
     assert runner.run_channel(TEAM, "C1").status == "posted"
 
 
-def test_other_slack_refusals_fail_the_run_without_retrying(runner: DigestRunner,
-                                                            fake: FakeSlack, sleeps: Sleeps
-                                                            ) -> None:
+def test_other_slack_refusals_fail_the_run_without_retrying(
+    runner: DigestRunner, fake: FakeSlack, sleeps: Sleeps
+) -> None:
     fake.script("chat.postMessage", Fail(error="invalid_auth"))
     result = runner.run_channel(TEAM, "C1")
     assert result.status == "failed" and "invalid_auth" in result.error
@@ -237,8 +247,9 @@ def test_unreachable_slack_never_raises(fresh_db: Store, clock: FixedClock, slee
     assert fresh_db.digest_run(TEAM, "C1", "2024-05-02")["post_unknown"] == 0
 
 
-def test_unexpected_errors_never_escape(runner: DigestRunner, monkeypatch: pytest.MonkeyPatch
-                                        ) -> None:
+def test_unexpected_errors_never_escape(
+    runner: DigestRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(*a: object, **k: object) -> None:
         raise RuntimeError("disk on fire")
 
@@ -247,22 +258,26 @@ def test_unexpected_errors_never_escape(runner: DigestRunner, monkeypatch: pytes
     assert result.status == "error" and "disk on fire" in result.error
 
 
-def test_dm_subscriptions_post_in_the_dm(fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
+def test_dm_subscriptions_post_in_the_dm(
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     subscribe(fresh_db, "U9", "solar", user="U9", kind="dm")
     runner = make_runner(fresh_db, fake, clock)
     assert runner.run_channel(TEAM, "U9").status == "posted"
     assert len(digest_posts(fake, "DU9")) == 1
 
 
-def test_catch_up_within_grace_and_skip_beyond(fresh_db: Store, fake: FakeSlack, clock: FixedClock,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_catch_up_within_grace_and_skip_beyond(
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
     subscribe(fresh_db, "C2", "solar", hour=7, tz="Europe/London")  # 06:00 UTC in May
     runner = make_runner(fresh_db, fake, clock, grace_hours=2)
     clock.set(DUE + dt.timedelta(hours=1, minutes=30))  # 09:30 UTC: C1 90 min late, C2 3.5 h
     with caplog.at_level(logging.WARNING, logger="newsbot.digests"):
         assert [r.line() for r in runner.missed_channels()] == [
             "C2 2024-05-02: skipped: missed: due 2024-05-02T06:00:00+00:00, 3.5 h ago, "
-            "beyond the grace period of 2 h"]
+            "beyond the grace period of 2 h"
+        ]
         results = runner.run_due()
     assert [(r.channel_id, r.status) for r in results] == [("C1", "posted")]
     assert "skipping the 2024-05-02 digest of T1/C2" in caplog.text
@@ -274,8 +289,9 @@ def test_catch_up_within_grace_and_skip_beyond(fresh_db: Store, fake: FakeSlack,
     assert runner.run_channel(TEAM, "C2").status == "posted"
 
 
-def test_a_channel_subscribed_after_its_time_waits_for_tomorrow(fresh_db: Store, fake: FakeSlack,
-                                                                clock: FixedClock) -> None:
+def test_a_channel_subscribed_after_its_time_waits_for_tomorrow(
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     subscribe(fresh_db, "C3", "solar", at=DUE + dt.timedelta(minutes=10))
     clock.set(DUE + dt.timedelta(minutes=30))
     runner = make_runner(fresh_db, fake, clock)
@@ -284,8 +300,9 @@ def test_a_channel_subscribed_after_its_time_waits_for_tomorrow(fresh_db: Store,
     assert fake.posts("C3") == []
 
 
-def test_two_runners_on_one_database_at_once(tmp_path: Path, fake: FakeSlack, fresh_db: Store
-                                             ) -> None:
+def test_two_runners_on_one_database_at_once(
+    tmp_path: Path, fake: FakeSlack, fresh_db: Store
+) -> None:
     """Two processes' worth of connections, threads released together: one post each."""
     for n in range(2, 12):
         subscribe(fresh_db, f"C{n}", "solar")
@@ -314,10 +331,19 @@ def test_two_runners_on_one_database_at_once(tmp_path: Path, fake: FakeSlack, fr
         s.close()
 
 
-def test_a_dead_runs_lease_is_taken_over(fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
+def test_a_dead_runs_lease_is_taken_over(
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     # A run claimed by a process elsewhere, which never came back.
-    claim = fresh_db.claim_digest_run(TEAM, "C1", "2024-05-02", DUE, owner="elsewhere|ns|42|x",
-                                   now=clock(), lease=dt.timedelta(minutes=10))
+    claim = fresh_db.claim_digest_run(
+        TEAM,
+        "C1",
+        "2024-05-02",
+        DUE,
+        owner="elsewhere|ns|42|x",
+        now=clock(),
+        lease=dt.timedelta(minutes=10),
+    )
     assert claim["status"] == "claimed"
     runner = make_runner(fresh_db, fake, clock)
     busy = runner.run_channel(TEAM, "C1")

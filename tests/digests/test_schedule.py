@@ -65,8 +65,10 @@ def test_last_and_next_due() -> None:
     assert schedule.last_due(utc(2024, 3, 31, 7), 8, 0, LONDON)[0] == dt.date(2024, 3, 31)
     # In the repeated hour, after the first 01:30 and before the second: today's is done.
     now = utc(2024, 10, 27, 1, 10)  # 01:10 GMT, the second pass through 01:xx
-    assert schedule.last_due(now, 1, 30, LONDON) == (dt.date(2024, 10, 27),
-                                                     utc(2024, 10, 27, 0, 30))
+    assert schedule.last_due(now, 1, 30, LONDON) == (
+        dt.date(2024, 10, 27),
+        utc(2024, 10, 27, 0, 30),
+    )
     assert schedule.next_due(now, 1, 30, LONDON)[0] == dt.date(2024, 10, 28)
     # New York's evening is London's next day: dates are the channel's own.
     assert schedule.last_due(utc(2024, 7, 16, 2), 21, 0, NEW_YORK)[0] == dt.date(2024, 7, 15)
@@ -88,15 +90,18 @@ def test_naive_moments_and_unknown_zones_are_refused() -> None:
 
 
 @pytest.mark.parametrize("tz", [LONDON, NEW_YORK])
-@pytest.mark.parametrize(("hour", "minute"), [(0, 0), (0, 30), (1, 0), (1, 30), (2, 0), (2, 30),
-                                              (3, 0), (8, 0), (23, 30)])
+@pytest.mark.parametrize(
+    ("hour", "minute"),
+    [(0, 0), (0, 30), (1, 0), (1, 30), (2, 0), (2, 30), (3, 0), (8, 0), (23, 30)],
+)
 def test_the_job_fires_once_a_day_when_the_digest_is_due(tz: str, hour: int, minute: int) -> None:
     """Every day of 2024 (both changes included), fire after fire as a running scheduler
     asks, and also for a job added a minute before: exactly the day's due instant."""
     trigger = trigger_for(hour, minute, tz)
     day = dt.date(2024, 1, 1)
-    fire = trigger.get_next_fire_time(None, schedule.due_at(day, hour, minute, tz)
-                                      - dt.timedelta(minutes=1))
+    fire = trigger.get_next_fire_time(
+        None, schedule.due_at(day, hour, minute, tz) - dt.timedelta(minutes=1)
+    )
     while day.year == 2024:
         due = schedule.due_at(day, hour, minute, tz)
         assert fire.timestamp() == due.timestamp(), (day, fire, due)

@@ -50,8 +50,9 @@ def test_build_makes_one_job_per_active_channel(digests: DigestScheduler) -> Non
     assert {j.id for j in digests.jobs()} == set(jobs)
 
 
-def test_sync_follows_subscription_changes(digests: DigestScheduler, fresh_db: Store,
-                                           clock: FixedClock) -> None:
+def test_sync_follows_subscription_changes(
+    digests: DigestScheduler, fresh_db: Store, clock: FixedClock
+) -> None:
     digests.build(catch_up=False)
     digests.start(paused=True)
     # A new channel.
@@ -73,8 +74,9 @@ def test_sync_follows_subscription_changes(digests: DigestScheduler, fresh_db: S
     assert digests.sync_channel(TEAM, "C3") == "digest:T1:C3"
 
 
-def test_the_job_posts_when_called_at_its_time(digests: DigestScheduler, fresh_db: Store,
-                                               fake: FakeSlack, clock: FixedClock) -> None:
+def test_the_job_posts_when_called_at_its_time(
+    digests: DigestScheduler, fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     digests.build(catch_up=False)
     add_article(fresh_db, "Solar output peaks", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
     clock.set(dt.datetime(2024, 7, 1, 7, 0, 1, tzinfo=UTC))  # 08:00:01 BST
@@ -84,7 +86,9 @@ def test_the_job_posts_when_called_at_its_time(digests: DigestScheduler, fresh_d
     assert len(digest_posts(fake, "C1")) == 1
 
 
-def test_autumn_repeated_hour_posts_once(fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
+def test_autumn_repeated_hour_posts_once(
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     """A 01:30 London digest on 27 Oct 2024: due at the first 01:30 (BST); had the job fired
     at the second 01:30 (GMT) too, nothing more is posted."""
     subscribe(fresh_db, "C9", "solar", hour=1, minute=30, tz="Europe/London")
@@ -103,7 +107,9 @@ def test_autumn_repeated_hour_posts_once(fresh_db: Store, fake: FakeSlack, clock
     assert nxt.astimezone(UTC) == dt.datetime(2024, 10, 28, 1, 30, tzinfo=UTC)  # GMT now
 
 
-def test_spring_gap_still_posts_that_day(fresh_db: Store, fake: FakeSlack, clock: FixedClock) -> None:
+def test_spring_gap_still_posts_that_day(
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     """A 02:30 New York digest on 10 Mar 2024 (02:00 -> 03:00): posted at 03:30 EDT."""
     subscribe(fresh_db, "C8", "wind", hour=2, minute=30, tz="America/New_York")
     add_article(fresh_db, "Wind picks up", dt.datetime(2024, 3, 10, 5, tzinfo=UTC))
@@ -117,8 +123,9 @@ def test_spring_gap_still_posts_that_day(fresh_db: Store, fake: FakeSlack, clock
     assert result.status == "posted" and result.local_date == dt.date(2024, 3, 10)
 
 
-def test_catch_up_at_start(digests: DigestScheduler, fresh_db: Store, fake: FakeSlack,
-                           clock: FixedClock) -> None:
+def test_catch_up_at_start(
+    digests: DigestScheduler, fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
     add_article(fresh_db, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
     add_article(fresh_db, "Wind news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
     # Back at 12:45 UTC: C1's 08:00 BST (07:00 UTC) is 5.75 h late, beyond the 2 h grace;
@@ -133,22 +140,30 @@ def test_catch_up_at_start(digests: DigestScheduler, fresh_db: Store, fake: Fake
     assert digests.catch_up() == []
 
 
-def test_a_busy_run_is_retried_when_the_lease_ends(digests: DigestScheduler, fresh_db: Store,
-                                                   clock: FixedClock) -> None:
+def test_a_busy_run_is_retried_when_the_lease_ends(
+    digests: DigestScheduler, fresh_db: Store, clock: FixedClock
+) -> None:
     digests.build(catch_up=False)
     digests.start(paused=True)
     clock.set(dt.datetime(2024, 7, 1, 7, 0, 1, tzinfo=UTC))
-    fresh_db.claim_digest_run(TEAM, "C1", "2024-07-01", dt.datetime(2024, 7, 1, 7, tzinfo=UTC),
-                           owner="other-host|ns|7|t", now=clock(),
-                           lease=dt.timedelta(minutes=10))
+    fresh_db.claim_digest_run(
+        TEAM,
+        "C1",
+        "2024-07-01",
+        dt.datetime(2024, 7, 1, 7, tzinfo=UTC),
+        owner="other-host|ns|7|t",
+        now=clock(),
+        lease=dt.timedelta(minutes=10),
+    )
     assert digests.run_job(TEAM, "C1").status == "busy"
     retry = digests.scheduler.get_job(retry_job_id(TEAM, "C1"))
     assert retry is not None
     assert retry.next_run_time == dt.datetime(2024, 7, 1, 7, 10, 6, tzinfo=UTC)
 
 
-def test_paused_by_slack_removes_the_job(digests: DigestScheduler, fake: FakeSlack,
-                                         fresh_db: Store, clock: FixedClock) -> None:
+def test_paused_by_slack_removes_the_job(
+    digests: DigestScheduler, fake: FakeSlack, fresh_db: Store, clock: FixedClock
+) -> None:
     from tests.fakeslack import Fail
 
     digests.build(catch_up=False)
@@ -166,8 +181,7 @@ def test_start_digests_from_config(fresh_db: Store, fake: FakeSlack, clock: Fixe
 
     subscribe(fresh_db, "C5", "solar", hour=7, tz="UTC")
     add_article(fresh_db, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
-    config = load_config(env={"SLACK_BOT_TOKEN": fake.bot_token,
-                              "SLACK_API_URL": fake.base_url})
+    config = load_config(env={"SLACK_BOT_TOKEN": fake.bot_token, "SLACK_API_URL": fake.base_url})
     clock.set(dt.datetime(2024, 7, 1, 8, 0, tzinfo=UTC))
     d = start_digests(fresh_db, config, clock=clock, start=False)
     try:
@@ -188,8 +202,13 @@ def test_without_a_token_digests_go_to_the_local_sink(fresh_db: Store, clock: Fi
     subscribe(fresh_db, "shell", "solar", hour=7, tz="UTC")
     add_article(fresh_db, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))
     printed: list[str] = []
-    d = start_digests(fresh_db, load_config(env={}), clock=clock, start=False,
-                      local_sink=lambda digest: printed.append(digest_text(digest)))
+    d = start_digests(
+        fresh_db,
+        load_config(env={}),
+        clock=clock,
+        start=False,
+        local_sink=lambda digest: printed.append(digest_text(digest)),
+    )
     clock.set(dt.datetime(2024, 7, 1, 7, 0, 1, tzinfo=UTC))
     assert d.run_job(TEAM, "shell").status == "posted"
     assert "Solar news" in printed[0]

@@ -16,8 +16,9 @@ LEASE = dt.timedelta(minutes=10)
 
 
 def claim(store: Store, owner: str, now: dt.datetime = DUE, gone=lambda o: False) -> dict:
-    return store.claim_digest_run(TEAM, "C1", "2024-05-02", DUE, owner=owner, now=now,
-                                  lease=LEASE, owner_gone=gone)
+    return store.claim_digest_run(
+        TEAM, "C1", "2024-05-02", DUE, owner=owner, now=now, lease=LEASE, owner_gone=gone
+    )
 
 
 def test_claim_busy_take_over_and_finish(fresh_db: Store) -> None:
@@ -33,15 +34,18 @@ def test_claim_busy_take_over_and_finish(fresh_db: Store) -> None:
     assert taken["status"] == "taken_over" and taken["run"]["claimed_by"] == "c"
     run_id = taken["run"]["id"]
     assert not fresh_db.begin_digest_post(run_id, owner="b", now=later, lease=LEASE, plan=[])
-    assert fresh_db.begin_digest_post(run_id, owner="c", now=later, lease=LEASE,
-                                   plan=[(7, 7, "solar"), (9, 8, "wind")])
+    assert fresh_db.begin_digest_post(
+        run_id, owner="c", now=later, lease=LEASE, plan=[(7, 7, "solar"), (9, 8, "wind")]
+    )
     assert fresh_db.digest_run_by_id(run_id)["post_attempts"] == 1
     # Found in Slack after a crash: the stored plan becomes the deliveries.
     fresh_db.finish_digest_run(run_id, message_ts="123.4", now=later)
     run = fresh_db.digest_run_by_id(run_id)
     assert (run["state"], run["message_ts"], run["claimed_until"]) == ("done", "123.4", None)
     assert [(d["story_id"], d["article_id"]) for d in fresh_db.deliveries(TEAM, "C1")] == [
-        (7, 7), (9, 8)]
+        (7, 7),
+        (9, 8),
+    ]
     assert claim(fresh_db, "d", now=later)["status"] == "finished"
     assert fresh_db.delivered_story_ids(TEAM, "C1", [7, 8, 9]) == {7, 9}
 
@@ -55,8 +59,12 @@ def test_failed_and_skipped_runs_can_be_claimed_again(fresh_db: Store) -> None:
     assert again["status"] == "claimed" and again["run"]["state"] == "posting"
     assert fresh_db.mark_digest_skipped(TEAM, "C2", "2024-05-02", DUE, now=DUE, reason="late")
     assert not fresh_db.mark_digest_skipped(TEAM, "C2", "2024-05-02", DUE, now=DUE, reason="late")
-    assert fresh_db.claim_digest_run(TEAM, "C2", "2024-05-02", DUE, owner="a", now=DUE,
-                                  lease=LEASE)["status"] == "claimed"
+    assert (
+        fresh_db.claim_digest_run(TEAM, "C2", "2024-05-02", DUE, owner="a", now=DUE, lease=LEASE)[
+            "status"
+        ]
+        == "claimed"
+    )
 
 
 def test_end_needs_the_lease(fresh_db: Store) -> None:
@@ -71,7 +79,9 @@ def test_one_row_per_channel_and_date(fresh_db: Store) -> None:
     with pytest.raises(sqlite3.IntegrityError), fresh_db.transaction():
         fresh_db._write(
             "INSERT INTO digest_runs (team_id, channel_id, local_date, scheduled_for, state) "
-            "VALUES (?, 'C1', '2024-05-02', 'x', 'running')", (TEAM,))
+            "VALUES (?, 'C1', '2024-05-02', 'x', 'running')",
+            (TEAM,),
+        )
 
 
 def test_pause_channel_for_names_the_subscribers_once(fresh_db: Store) -> None:

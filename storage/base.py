@@ -53,8 +53,7 @@ class StoreBase:
     _lock: threading.RLock
     _depth: int  # savepoints open (see transaction())
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_seconds: float = BUSY_SECONDS
-                 ) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, busy_seconds: float = BUSY_SECONDS) -> None:
         self.path = str(path)
         self.busy_seconds = busy_seconds
         if self.path != ":memory:":
@@ -62,8 +61,9 @@ class StoreBase:
         # Autocommit mode: a statement outside transaction() commits at once (Python's implicit
         # BEGIN would otherwise leave a transaction open after a lone write), and
         # transaction() issues BEGIN itself.
-        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=0.005,
-                               isolation_level=None)
+        conn = sqlite3.connect(
+            self.path, check_same_thread=False, timeout=0.005, isolation_level=None
+        )
         self.db = Database(conn)
         self._lock = threading.RLock()
         self._depth = 0
@@ -139,8 +139,7 @@ class StoreBase:
             try:
                 return step()
             except sqlite3.OperationalError as exc:
-                if (not is_busy(exc) or self.db.conn.in_transaction
-                        or time.monotonic() >= deadline):
+                if not is_busy(exc) or self.db.conn.in_transaction or time.monotonic() >= deadline:
                     raise
             time.sleep(BUSY_POLL)
 

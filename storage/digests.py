@@ -69,7 +69,11 @@ class DigestsMixin(SubscriptionsMixin):
         )
 
     def pause_channel_for(
-        self, team_id: str, channel_id: str, reason: str, now: dt.datetime,
+        self,
+        team_id: str,
+        channel_id: str,
+        reason: str,
+        now: dt.datetime,
         notice: Callable[[str], str] | None = None,
     ) -> list[str]:
         """Pause a channel's active subscriptions; returns who subscribed the ones paused now
@@ -77,12 +81,15 @@ class DigestsMixin(SubscriptionsMixin):
         of them, queued in the same transaction (see :meth:`pending_notices`), so a Slack
         outage cannot lose it."""
         with self.immediate():
-            users = [u["subscribed_by"] for u in self._rows(
-                "SELECT DISTINCT subscribed_by FROM subscriptions WHERE team_id = ? AND "
-                "channel_id = ? AND paused_reason IS NULL AND subscribed_by IS NOT NULL "
-                "ORDER BY subscribed_by",
-                (team_id, channel_id),
-            )]
+            users = [
+                u["subscribed_by"]
+                for u in self._rows(
+                    "SELECT DISTINCT subscribed_by FROM subscriptions WHERE team_id = ? AND "
+                    "channel_id = ? AND paused_reason IS NULL AND subscribed_by IS NOT NULL "
+                    "ORDER BY subscribed_by",
+                    (team_id, channel_id),
+                )
+            ]
             self.pause_channel(team_id, channel_id, reason, now)
             if notice is not None:
                 for user in users:
@@ -105,24 +112,28 @@ class DigestsMixin(SubscriptionsMixin):
 
     def notices(self, team_id: str | None = None) -> list[dict[str, Any]]:
         where, params = ("WHERE team_id = ? ", (team_id,)) if team_id else ("", ())
-        return self._rows(
-            f"SELECT {NOTICE_COLUMNS} FROM notices {where}ORDER BY id", params
-        )
+        return self._rows(f"SELECT {NOTICE_COLUMNS} FROM notices {where}ORDER BY id", params)
 
     def notice_sent(self, notice_id: int, now: dt.datetime) -> None:
         self._write(
             "UPDATE notices SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
-            "WHERE id = ?", (_iso(now), notice_id),
+            "WHERE id = ?",
+            (_iso(now), notice_id),
         )
 
-    def notice_failed(self, notice_id: int, now: dt.datetime, error: str,
-                      retry_at: dt.datetime | None) -> None:
+    def notice_failed(
+        self, notice_id: int, now: dt.datetime, error: str, retry_at: dt.datetime | None
+    ) -> None:
         """A try failed: try again at ``retry_at`` (None: never; Slack refused for good)."""
         self._write(
             "UPDATE notices SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
             "sent_at = CASE WHEN ? IS NULL THEN 'never' ELSE NULL END WHERE id = ?",
-            (error[:500], _iso(retry_at) if retry_at else None,
-             _iso(retry_at) if retry_at else None, notice_id),
+            (
+                error[:500],
+                _iso(retry_at) if retry_at else None,
+                _iso(retry_at) if retry_at else None,
+                notice_id,
+            ),
         )
 
     # -- runs --------------------------------------------------------------------------------
@@ -135,12 +146,11 @@ class DigestsMixin(SubscriptionsMixin):
         )
 
     def digest_run_by_id(self, run_id: int) -> dict[str, Any] | None:
-        return self._one(
-            f"SELECT {RUN_COLUMNS} FROM digest_runs WHERE id = ?", (run_id,)
-        )
+        return self._one(f"SELECT {RUN_COLUMNS} FROM digest_runs WHERE id = ?", (run_id,))
 
-    def digest_runs(self, team_id: str | None = None, channel_id: str | None = None
-                    ) -> list[dict[str, Any]]:
+    def digest_runs(
+        self, team_id: str | None = None, channel_id: str | None = None
+    ) -> list[dict[str, Any]]:
         where, params = [], []
         if team_id is not None:
             where.append("team_id = ?")
@@ -185,8 +195,16 @@ class DigestsMixin(SubscriptionsMixin):
                     "INSERT INTO digest_runs (team_id, channel_id, local_date, scheduled_for, "
                     "state, claimed_by, claimed_until, attempts, post_attempts, created_at, "
                     "updated_at) VALUES (?, ?, ?, ?, 'running', ?, ?, 1, 0, ?, ?)",
-                    (team_id, channel_id, local_date, _iso(scheduled_for), owner, until, stamp,
-                     stamp),
+                    (
+                        team_id,
+                        channel_id,
+                        local_date,
+                        _iso(scheduled_for),
+                        owner,
+                        until,
+                        stamp,
+                        stamp,
+                    ),
                 )
                 status = "claimed"
             elif run["state"] in TERMINAL_STATES:
@@ -212,8 +230,14 @@ class DigestsMixin(SubscriptionsMixin):
         return {"status": status, "run": fresh}
 
     def begin_digest_post(
-        self, run_id: int, *, owner: str, now: dt.datetime, lease: dt.timedelta,
-        plan: Sequence[PlanEntry], conversation: str | None = None,
+        self,
+        run_id: int,
+        *,
+        owner: str,
+        now: dt.datetime,
+        lease: dt.timedelta,
+        plan: Sequence[PlanEntry],
+        conversation: str | None = None,
     ) -> bool:
         """About to call chat.postMessage: the fence. Checks the run is still ours (no other
         process took it over), extends the lease, and records that a post may reach Slack
@@ -227,8 +251,16 @@ class DigestsMixin(SubscriptionsMixin):
                 "post_last_at = ?, conversation = coalesce(?, conversation), plan = ?, "
                 "claimed_until = ?, updated_at = ? "
                 "WHERE id = ? AND claimed_by = ? AND state IN ('running', 'posting')",
-                (stamp, stamp, conversation, json.dumps([list(e) for e in plan]),
-                 _iso(now + lease), stamp, run_id, owner),
+                (
+                    stamp,
+                    stamp,
+                    conversation,
+                    json.dumps([list(e) for e in plan]),
+                    _iso(now + lease),
+                    stamp,
+                    run_id,
+                    owner,
+                ),
             ).rowcount
         return changed == 1
 
@@ -239,30 +271,39 @@ class DigestsMixin(SubscriptionsMixin):
             (run_id, owner),
         )
 
-    def renew_digest_run(self, run_id: int, *, owner: str, now: dt.datetime,
-                         lease: dt.timedelta) -> bool:
+    def renew_digest_run(
+        self, run_id: int, *, owner: str, now: dt.datetime, lease: dt.timedelta
+    ) -> bool:
         with self.immediate():
-            return self._write(
-                "UPDATE digest_runs SET claimed_until = ?, updated_at = ? WHERE id = ? AND "
-                "claimed_by = ? AND state IN ('running', 'posting')",
-                (_iso(now + lease), _iso(now), run_id, owner),
-            ).rowcount == 1
+            return (
+                self._write(
+                    "UPDATE digest_runs SET claimed_until = ?, updated_at = ? WHERE id = ? AND "
+                    "claimed_by = ? AND state IN ('running', 'posting')",
+                    (_iso(now + lease), _iso(now), run_id, owner),
+                ).rowcount
+                == 1
+            )
 
-    def release_digest_run(self, run_id: int, *, owner: str, now: dt.datetime,
-                           retry_at: dt.datetime, error: str) -> bool:
+    def release_digest_run(
+        self, run_id: int, *, owner: str, now: dt.datetime, retry_at: dt.datetime, error: str
+    ) -> bool:
         """A transient failure: give the run up for now (state ``waiting``, no lease), to be
         tried again at ``retry_at`` by whichever process comes first."""
         stamp = _iso(now)
         with self.immediate():
-            return self._write(
-                "UPDATE digest_runs SET state = 'waiting', claimed_until = NULL, retry_at = ?, "
-                "error = ?, updated_at = ? WHERE id = ? AND claimed_by = ? "
-                "AND state IN ('running', 'posting')",
-                (_iso(retry_at), error[:500], stamp, run_id, owner),
-            ).rowcount == 1
+            return (
+                self._write(
+                    "UPDATE digest_runs SET state = 'waiting', claimed_until = NULL, retry_at = ?, "
+                    "error = ?, updated_at = ? WHERE id = ? AND claimed_by = ? "
+                    "AND state IN ('running', 'posting')",
+                    (_iso(retry_at), error[:500], stamp, run_id, owner),
+                ).rowcount
+                == 1
+            )
 
-    def unsettled_runs(self, team_id: str | None = None, channel_id: str | None = None,
-                       before: str | None = None) -> list[dict[str, Any]]:
+    def unsettled_runs(
+        self, team_id: str | None = None, channel_id: str | None = None, before: str | None = None
+    ) -> list[dict[str, Any]]:
         """Runs neither finished nor given up (running, posting, waiting), oldest first;
         ``before``: only local dates before it."""
         where = ["state IN ('running', 'posting', 'waiting')"]
@@ -281,8 +322,13 @@ class DigestsMixin(SubscriptionsMixin):
         )
 
     def finish_digest_run(
-        self, run_id: int, *, message_ts: str | None, now: dt.datetime,
-        entries: Iterable[PlanEntry] | None = None, owner: str | None = None,
+        self,
+        run_id: int,
+        *,
+        message_ts: str | None,
+        now: dt.datetime,
+        entries: Iterable[PlanEntry] | None = None,
+        owner: str | None = None,
     ) -> bool:
         """The digest is in Slack: record its deliveries and its message in one transaction.
         ``entries`` default to the run's recorded plan (a post found in Slack after a crash).
@@ -293,8 +339,9 @@ class DigestsMixin(SubscriptionsMixin):
             run = self.digest_run_by_id(run_id)
             if run is None:
                 raise KeyError(run_id)
-            if owner is not None and (run["claimed_by"] != owner
-                                      or run["state"] not in OPEN_STATES):
+            if owner is not None and (
+                run["claimed_by"] != owner or run["state"] not in OPEN_STATES
+            ):
                 return False
             if entries is None:
                 entries = [tuple(e) for e in json.loads(run["plan"] or "[]")]
@@ -312,36 +359,52 @@ class DigestsMixin(SubscriptionsMixin):
             )
         return True
 
-    def end_digest_run(self, run_id: int, *, owner: str, state: str, now: dt.datetime,
-                       error: str | None = None) -> bool:
+    def end_digest_run(
+        self, run_id: int, *, owner: str, state: str, now: dt.datetime, error: str | None = None
+    ) -> bool:
         """Close a run we hold as ``empty``, ``paused``, ``failed`` or ``skipped`` (given up at
         the grace's end), releasing the lease."""
         assert state in ("empty", "paused", "failed", "skipped"), state
         stamp = _iso(now)
         with self.immediate():
-            return self._write(
-                "UPDATE digest_runs SET state = ?, error = ?, claimed_until = NULL, "
-                "retry_at = NULL, finished_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? "
-                "AND state IN ('running', 'posting')",
-                (state, error, stamp, stamp, run_id, owner),
-            ).rowcount == 1
+            return (
+                self._write(
+                    "UPDATE digest_runs SET state = ?, error = ?, claimed_until = NULL, "
+                    "retry_at = NULL, finished_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? "
+                    "AND state IN ('running', 'posting')",
+                    (state, error, stamp, stamp, run_id, owner),
+                ).rowcount
+                == 1
+            )
 
-    def mark_digest_skipped(self, team_id: str, channel_id: str, local_date: str,
-                            scheduled_for: dt.datetime, *, now: dt.datetime, reason: str) -> bool:
+    def mark_digest_skipped(
+        self,
+        team_id: str,
+        channel_id: str,
+        local_date: str,
+        scheduled_for: dt.datetime,
+        *,
+        now: dt.datetime,
+        reason: str,
+    ) -> bool:
         """Note a digest missed beyond the grace period (unless its date already has a run)."""
         stamp = _iso(now)
         with self.immediate():
-            return self._write(
-                "INSERT OR IGNORE INTO digest_runs (team_id, channel_id, local_date, "
-                "scheduled_for, state, error, attempts, post_attempts, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, 'skipped', ?, 0, 0, ?, ?)",
-                (team_id, channel_id, local_date, _iso(scheduled_for), reason, stamp, stamp),
-            ).rowcount == 1
+            return (
+                self._write(
+                    "INSERT OR IGNORE INTO digest_runs (team_id, channel_id, local_date, "
+                    "scheduled_for, state, error, attempts, post_attempts, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, 'skipped', ?, 0, 0, ?, ?)",
+                    (team_id, channel_id, local_date, _iso(scheduled_for), reason, stamp, stamp),
+                ).rowcount
+                == 1
+            )
 
     # -- deliveries --------------------------------------------------------------------------
 
-    def delivered_story_ids(self, team_id: str, channel_id: str, story_ids: Iterable[int]
-                            ) -> set[int]:
+    def delivered_story_ids(
+        self, team_id: str, channel_id: str, story_ids: Iterable[int]
+    ) -> set[int]:
         """Which of these stories a channel has already had."""
         ids = list(dict.fromkeys(story_ids))
         found: set[int] = set()

@@ -21,7 +21,6 @@ migrations = Migrations("newsbot")
 FTS_COLUMNS = ("title", "excerpt", "provider", "topics")
 
 
-
 @migrations()
 def m001_articles(db: Database) -> None:
     # ``id`` is a time key (see storage.store.time_key): rowid order is publication order, so
@@ -147,20 +146,40 @@ def m003_digests(db: Database) -> None:
 def m004_preferences(db: Database) -> None:
     # Per-user and per-channel settings (absent row: defaults) and muted outlets.
     db.table("user_settings").create(
-        {"team_id": str, "user_id": str, "items": int, "hour": int, "minute": int,
-         "skip_weekends": int, "tz": str, "updated_at": str},
+        {
+            "team_id": str,
+            "user_id": str,
+            "items": int,
+            "hour": int,
+            "minute": int,
+            "skip_weekends": int,
+            "tz": str,
+            "updated_at": str,
+        },
         pk=("team_id", "user_id"),
     )
     db.table("channel_settings").create(
-        {"team_id": str, "channel_id": str, "items_per_topic": int, "skip_weekends": int,
-         "updated_at": str},
+        {
+            "team_id": str,
+            "channel_id": str,
+            "items_per_topic": int,
+            "skip_weekends": int,
+            "updated_at": str,
+        },
         pk=("team_id", "channel_id"),
     )
     # scope 'user' (owner: a user id; their searches and DM digests) or 'channel' (owner: a
     # channel id; its digests). Outlets are kept by web domain, sub-domains included.
     db.table("mutes").create(
-        {"team_id": str, "scope": str, "owner_id": str, "domain": str, "label": str,
-         "muted_by": str, "muted_at": str},
+        {
+            "team_id": str,
+            "scope": str,
+            "owner_id": str,
+            "domain": str,
+            "label": str,
+            "muted_by": str,
+            "muted_at": str,
+        },
         pk=("team_id", "scope", "owner_id", "domain"),
     )
     db.table("articles").create_index(["domain"])
@@ -175,6 +194,8 @@ def m004_preferences(db: Database) -> None:
 # never edit it. The loader keeps writing keys with the live function; a change to the keys'
 # definition is a new migration that rebuilds the table.
 
+# A frozen copy, kept as compact as it was written.
+# fmt: off
 _M005_STOP_WORDS = frozenset([
     "a", "an", "the", "and", "or", "but", "nor", "of", "to", "in", "on", "at", "by", "for", "from",
     "with", "without", "into", "onto", "over", "under", "about", "after", "before", "as", "is",
@@ -185,6 +206,7 @@ _M005_STOP_WORDS = frozenset([
     "just", "more", "most", "says", "say", "said", "how", "why", "what", "when", "where", "who",
     "which", "while", "amid",
 ])
+# fmt: on
 _M005_KEY_WORD = re.compile(r"[^\W\d_]\w{2,}")  # a letter, then two or more word characters
 _M005_MAX_KEYS = 4
 
@@ -236,8 +258,10 @@ def m006_digest_delivery(db: Database) -> None:
     runs.add_column("conversation", str)
     # Runs written before this version that tried a post and did not finish: the outcome of
     # that post is unknown.
-    db.execute("UPDATE digest_runs SET post_unknown = 1 WHERE post_attempts > 0 "
-               "AND state IN ('running', 'posting', 'failed')")
+    db.execute(
+        "UPDATE digest_runs SET post_unknown = 1 WHERE post_attempts > 0 "
+        "AND state IN ('running', 'posting', 'failed')"
+    )
     # Messages to people that must not be lost to a Slack outage ("your subscription was
     # paused"): kept until sent.
     db.table("notices").create(

@@ -26,7 +26,9 @@ class PreferencesMixin(StoreBase):
         )
         return {**USER_DEFAULTS, **(rows[0] if rows else {})}
 
-    def set_user_settings(self, team_id: str, user_id: str, now: dt.datetime, **values: Any) -> None:
+    def set_user_settings(
+        self, team_id: str, user_id: str, now: dt.datetime, **values: Any
+    ) -> None:
         unknown = set(values) - USER_KEYS
         if unknown:
             raise ValueError(f"unknown user settings: {sorted(unknown)}")
@@ -39,8 +41,16 @@ class PreferencesMixin(StoreBase):
                 " SET items = excluded.items, hour = excluded.hour, minute = excluded.minute,"
                 " skip_weekends = excluded.skip_weekends, tz = excluded.tz,"
                 " updated_at = excluded.updated_at",
-                (team_id, user_id, merged["items"], merged["hour"], merged["minute"],
-                 int(bool(merged["skip_weekends"])), merged["tz"], now.isoformat()),
+                (
+                    team_id,
+                    user_id,
+                    merged["items"],
+                    merged["hour"],
+                    merged["minute"],
+                    int(bool(merged["skip_weekends"])),
+                    merged["tz"],
+                    now.isoformat(),
+                ),
             )
 
     def channel_settings(self, team_id: str, channel_id: str) -> dict[str, Any]:
@@ -51,8 +61,9 @@ class PreferencesMixin(StoreBase):
         )
         return {**CHANNEL_DEFAULTS, **(rows[0] if rows else {})}
 
-    def set_channel_settings(self, team_id: str, channel_id: str, now: dt.datetime,
-                             **values: Any) -> None:
+    def set_channel_settings(
+        self, team_id: str, channel_id: str, now: dt.datetime, **values: Any
+    ) -> None:
         unknown = set(values) - CHANNEL_KEYS
         if unknown:
             raise ValueError(f"unknown channel settings: {sorted(unknown)}")
@@ -63,12 +74,24 @@ class PreferencesMixin(StoreBase):
                 " updated_at) VALUES (?,?,?,?,?) ON CONFLICT (team_id, channel_id) DO UPDATE SET"
                 " items_per_topic = excluded.items_per_topic,"
                 " skip_weekends = excluded.skip_weekends, updated_at = excluded.updated_at",
-                (team_id, channel_id, merged["items_per_topic"], int(bool(merged["skip_weekends"])),
-                 now.isoformat()),
+                (
+                    team_id,
+                    channel_id,
+                    merged["items_per_topic"],
+                    int(bool(merged["skip_weekends"])),
+                    now.isoformat(),
+                ),
             )
 
-    def move_dm_schedule(self, team_id: str, user_id: str, *, hour: int | None = None,
-                         minute: int | None = None, tz: str | None = None) -> int:
+    def move_dm_schedule(
+        self,
+        team_id: str,
+        user_id: str,
+        *,
+        hour: int | None = None,
+        minute: int | None = None,
+        tz: str | None = None,
+    ) -> int:
         """Change the time or zone of a user's follows (their DM digest); returns rows changed."""
         sets, params = [], []
         for column, value in (("hour", hour), ("minute", minute), ("tz", tz)):
@@ -90,7 +113,9 @@ class PreferencesMixin(StoreBase):
             "WHERE kind = 'dm' GROUP BY team_id, channel_id"
         )
 
-    def subscriptions_by(self, team_id: str, user_id: str, kind: str = "channel") -> list[dict[str, Any]]:
+    def subscriptions_by(
+        self, team_id: str, user_id: str, kind: str = "channel"
+    ) -> list[dict[str, Any]]:
         """Subscriptions a user made (kind 'channel': in channels; 'dm': their follows)."""
         column = "subscribed_by" if kind == "channel" else "channel_id"
         return self._rows(
@@ -102,19 +127,33 @@ class PreferencesMixin(StoreBase):
 
     # -- muted outlets -----------------------------------------------------------------------
 
-    def mute(self, team_id: str, scope: str, owner_id: str, domain: str, label: str,
-             by: str, now: dt.datetime) -> bool:
-        return self._write(
-            "INSERT OR IGNORE INTO mutes (team_id, scope, owner_id, domain, label, muted_by,"
-            " muted_at) VALUES (?,?,?,?,?,?,?)",
-            (team_id, scope, owner_id, domain, label, by, now.isoformat()),
-        ).rowcount == 1
+    def mute(
+        self,
+        team_id: str,
+        scope: str,
+        owner_id: str,
+        domain: str,
+        label: str,
+        by: str,
+        now: dt.datetime,
+    ) -> bool:
+        return (
+            self._write(
+                "INSERT OR IGNORE INTO mutes (team_id, scope, owner_id, domain, label, muted_by,"
+                " muted_at) VALUES (?,?,?,?,?,?,?)",
+                (team_id, scope, owner_id, domain, label, by, now.isoformat()),
+            ).rowcount
+            == 1
+        )
 
     def unmute(self, team_id: str, scope: str, owner_id: str, domain: str) -> bool:
-        return self._write(
-            "DELETE FROM mutes WHERE team_id = ? AND scope = ? AND owner_id = ? AND domain = ?",
-            (team_id, scope, owner_id, domain),
-        ).rowcount > 0
+        return (
+            self._write(
+                "DELETE FROM mutes WHERE team_id = ? AND scope = ? AND owner_id = ? AND domain = ?",
+                (team_id, scope, owner_id, domain),
+            ).rowcount
+            > 0
+        )
 
     def mutes(self, team_id: str, scope: str, owner_id: str) -> list[dict[str, Any]]:
         return self._rows(

@@ -25,8 +25,22 @@ SEQ_SPAN = 1 << 12
 BM25_WEIGHTS = (4.0, 1.0, 0.5, 2.0)
 
 ARTICLE_COLUMNS = (
-    "id", "url", "web_url", "title", "excerpt", "provider", "domain", "published",
-    "published_ts", "category", "type", "quality", "heat", "topics", "parent_id", "story_id",
+    "id",
+    "url",
+    "web_url",
+    "title",
+    "excerpt",
+    "provider",
+    "domain",
+    "published",
+    "published_ts",
+    "category",
+    "type",
+    "quality",
+    "heat",
+    "topics",
+    "parent_id",
+    "story_id",
 )
 
 
@@ -45,8 +59,7 @@ class Store(DigestsMixin, SubscriptionsMixin, PreferencesMixin):
     :class:`storage.base.StoreBase`'s; the mixins add the SQL of each part of the schema.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_seconds: float = BUSY_SECONDS
-                 ) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, busy_seconds: float = BUSY_SECONDS) -> None:
         super().__init__(path, busy_seconds=busy_seconds)
         with self._lock:
             self._retrying(lambda: self._migrate())
@@ -119,9 +132,7 @@ class Store(DigestsMixin, SubscriptionsMixin, PreferencesMixin):
     def update_article(self, article_id: int, row: dict[str, Any]) -> bool:
         """Update changed fields only; returns whether anything changed."""
         cols = [c for c in row if c != "id"]
-        current = self._rows(
-            f"SELECT {', '.join(cols)} FROM articles WHERE id = ?", (article_id,)
-        )
+        current = self._rows(f"SELECT {', '.join(cols)} FROM articles WHERE id = ?", (article_id,))
         if current and all(current[0][c] == row[c] for c in cols):
             return False
         changed = [c for c in cols if not current or current[0][c] != row[c]]
@@ -245,5 +256,3 @@ class Store(DigestsMixin, SubscriptionsMixin, PreferencesMixin):
         with self._lock:
             self.db.conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('optimize')")
             self.db.conn.commit()
-
-

@@ -36,12 +36,25 @@ class SubscriptionsMixin(StoreBase):
         """Add a topic (True) or, if there, leave it (False). Either way the channel's digest
         time becomes ``hour:minute`` in ``tz`` for all its topics."""
         with self.transaction():
-            created = self._write(
-                "INSERT OR IGNORE INTO subscriptions (team_id, channel_id, kind, topic, topic_key,"
-                " subscribed_by, subscribed_at, hour, minute, tz) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (team_id, channel_id, kind, topic, topic_key(topic), user_id, now.isoformat(),
-                 hour, minute, tz),
-            ).rowcount == 1
+            created = (
+                self._write(
+                    "INSERT OR IGNORE INTO subscriptions (team_id, channel_id, kind, topic, topic_key,"
+                    " subscribed_by, subscribed_at, hour, minute, tz) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        team_id,
+                        channel_id,
+                        kind,
+                        topic,
+                        topic_key(topic),
+                        user_id,
+                        now.isoformat(),
+                        hour,
+                        minute,
+                        tz,
+                    ),
+                ).rowcount
+                == 1
+            )
             self._write(
                 "UPDATE subscriptions SET hour = ?, minute = ?, tz = ? "
                 "WHERE team_id = ? AND channel_id = ?",
@@ -50,10 +63,13 @@ class SubscriptionsMixin(StoreBase):
         return created
 
     def unsubscribe(self, team_id: str, channel_id: str, topic: str) -> bool:
-        return self._write(
-            "DELETE FROM subscriptions WHERE team_id = ? AND channel_id = ? AND topic_key = ?",
-            (team_id, channel_id, topic_key(topic)),
-        ).rowcount > 0
+        return (
+            self._write(
+                "DELETE FROM subscriptions WHERE team_id = ? AND channel_id = ? AND topic_key = ?",
+                (team_id, channel_id, topic_key(topic)),
+            ).rowcount
+            > 0
+        )
 
     def subscriptions(self, team_id: str, channel_id: str) -> list[dict[str, Any]]:
         return self._rows(
@@ -63,7 +79,9 @@ class SubscriptionsMixin(StoreBase):
         )
 
     def all_subscriptions(self) -> list[dict[str, Any]]:
-        return self._rows(f"SELECT {SUB_COLUMNS} FROM subscriptions ORDER BY team_id, channel_id, topic_key")
+        return self._rows(
+            f"SELECT {SUB_COLUMNS} FROM subscriptions ORDER BY team_id, channel_id, topic_key"
+        )
 
     def channel_schedule(self, team_id: str, channel_id: str) -> dict[str, Any] | None:
         """The channel's digest time and zone, or None when it has no subscription."""
@@ -82,8 +100,11 @@ class SubscriptionsMixin(StoreBase):
         ).rowcount
 
     def resume(self, team_id: str, channel_id: str, topic: str) -> bool:
-        return self._write(
-            "UPDATE subscriptions SET paused_reason = NULL, paused_at = NULL "
-            "WHERE team_id = ? AND channel_id = ? AND topic_key = ? AND paused_reason IS NOT NULL",
-            (team_id, channel_id, topic_key(topic)),
-        ).rowcount > 0
+        return (
+            self._write(
+                "UPDATE subscriptions SET paused_reason = NULL, paused_at = NULL "
+                "WHERE team_id = ? AND channel_id = ? AND topic_key = ? AND paused_reason IS NOT NULL",
+                (team_id, channel_id, topic_key(topic)),
+            ).rowcount
+            > 0
+        )

@@ -27,66 +27,175 @@ NAMES = [m.name for m in migrations.pending(Database(memory=True))]
 ROWS: dict[str, dict[str, list[dict[str, Any]]]] = {
     "m001_articles": {
         "articles": [
-            {"id": A1, "url": "https://a.example/1", "web_url": "https://a.example/1?x=1",
-             "title": "Contoso launches quantum cloud service", "excerpt": "A first look.",
-             "provider": "Alpha", "domain": "a.example", "published_ts": T, "quality": 3,
-             "topics": '["cloud"]', "story_id": A1},
-            {"id": A2, "url": "https://b.example/2", "web_url": "https://b.example/2",
-             "title": "Contoso's quantum cloud services launch in Europe", "excerpt": "",
-             "provider": "Beta", "domain": "b.example", "published_ts": T, "quality": 1,
-             "topics": "[]", "story_id": A1},
-            {"id": A3, "url": "https://c.example/3", "web_url": "https://c.example/3",
-             "title": "Fabrikam wins rowing regatta", "excerpt": "On the river.",
-             "provider": "Gamma", "domain": "c.example", "published_ts": T + 3600, "quality": 2,
-             "topics": "[]", "story_id": A3},
+            {
+                "id": A1,
+                "url": "https://a.example/1",
+                "web_url": "https://a.example/1?x=1",
+                "title": "Contoso launches quantum cloud service",
+                "excerpt": "A first look.",
+                "provider": "Alpha",
+                "domain": "a.example",
+                "published_ts": T,
+                "quality": 3,
+                "topics": '["cloud"]',
+                "story_id": A1,
+            },
+            {
+                "id": A2,
+                "url": "https://b.example/2",
+                "web_url": "https://b.example/2",
+                "title": "Contoso's quantum cloud services launch in Europe",
+                "excerpt": "",
+                "provider": "Beta",
+                "domain": "b.example",
+                "published_ts": T,
+                "quality": 1,
+                "topics": "[]",
+                "story_id": A1,
+            },
+            {
+                "id": A3,
+                "url": "https://c.example/3",
+                "web_url": "https://c.example/3",
+                "title": "Fabrikam wins rowing regatta",
+                "excerpt": "On the river.",
+                "provider": "Gamma",
+                "domain": "c.example",
+                "published_ts": T + 3600,
+                "quality": 2,
+                "topics": "[]",
+                "story_id": A3,
+            },
         ],
         "url_aliases": [{"alias": "https://a.example/one", "article_id": A1}],
     },
     "m002_subscriptions": {
         "subscriptions": [
-            {"id": 1, "team_id": "T1", "channel_id": "C1", "kind": "channel", "topic": "Cloud",
-             "topic_key": "cloud", "subscribed_by": "U1", "subscribed_at": "2020-01-25T08:00:00",
-             "hour": 8, "minute": 30, "tz": "Europe/Paris"},
-            {"id": 2, "team_id": "T1", "channel_id": "C2", "kind": "channel", "topic": "Rowing",
-             "topic_key": "rowing", "subscribed_by": "U2", "subscribed_at": "2020-01-25T09:00:00",
-             "hour": 9, "minute": 0, "tz": "UTC", "paused_reason": "channel_not_found",
-             "paused_at": "2020-01-26T09:00:00"},
+            {
+                "id": 1,
+                "team_id": "T1",
+                "channel_id": "C1",
+                "kind": "channel",
+                "topic": "Cloud",
+                "topic_key": "cloud",
+                "subscribed_by": "U1",
+                "subscribed_at": "2020-01-25T08:00:00",
+                "hour": 8,
+                "minute": 30,
+                "tz": "Europe/Paris",
+            },
+            {
+                "id": 2,
+                "team_id": "T1",
+                "channel_id": "C2",
+                "kind": "channel",
+                "topic": "Rowing",
+                "topic_key": "rowing",
+                "subscribed_by": "U2",
+                "subscribed_at": "2020-01-25T09:00:00",
+                "hour": 9,
+                "minute": 0,
+                "tz": "UTC",
+                "paused_reason": "channel_not_found",
+                "paused_at": "2020-01-26T09:00:00",
+            },
         ],
     },
     "m003_digests": {
         "digest_runs": [
-            {"id": 1, "team_id": "T1", "channel_id": "C1", "local_date": "2020-01-26",
-             "scheduled_for": "2020-01-26T07:30:00+00:00", "state": "done", "attempts": 1,
-             "post_attempts": 1, "message_ts": "1580023800.000100",
-             "plan": f'[[{A1}, {A1}, "cloud"]]', "finished_at": "2020-01-26T07:30:01+00:00"},
-            {"id": 2, "team_id": "T1", "channel_id": "C1", "local_date": "2020-01-27",
-             "scheduled_for": "2020-01-27T07:30:00+00:00", "state": "posting",
-             "claimed_by": "h|ns|42|tok", "claimed_until": "2020-01-27T07:35:00+00:00",
-             "attempts": 1, "post_attempts": 1},
-            {"id": 3, "team_id": "T1", "channel_id": "C3", "local_date": "2020-01-27",
-             "scheduled_for": "2020-01-27T07:30:00+00:00", "state": "running",
-             "claimed_by": "h|ns|43|tok", "attempts": 1, "post_attempts": 0},
-            {"id": 4, "team_id": "T1", "channel_id": "C4", "local_date": "2020-01-27",
-             "scheduled_for": "2020-01-27T07:30:00+00:00", "state": "failed", "attempts": 2,
-             "post_attempts": 2, "error": "ratelimited"},
+            {
+                "id": 1,
+                "team_id": "T1",
+                "channel_id": "C1",
+                "local_date": "2020-01-26",
+                "scheduled_for": "2020-01-26T07:30:00+00:00",
+                "state": "done",
+                "attempts": 1,
+                "post_attempts": 1,
+                "message_ts": "1580023800.000100",
+                "plan": f'[[{A1}, {A1}, "cloud"]]',
+                "finished_at": "2020-01-26T07:30:01+00:00",
+            },
+            {
+                "id": 2,
+                "team_id": "T1",
+                "channel_id": "C1",
+                "local_date": "2020-01-27",
+                "scheduled_for": "2020-01-27T07:30:00+00:00",
+                "state": "posting",
+                "claimed_by": "h|ns|42|tok",
+                "claimed_until": "2020-01-27T07:35:00+00:00",
+                "attempts": 1,
+                "post_attempts": 1,
+            },
+            {
+                "id": 3,
+                "team_id": "T1",
+                "channel_id": "C3",
+                "local_date": "2020-01-27",
+                "scheduled_for": "2020-01-27T07:30:00+00:00",
+                "state": "running",
+                "claimed_by": "h|ns|43|tok",
+                "attempts": 1,
+                "post_attempts": 0,
+            },
+            {
+                "id": 4,
+                "team_id": "T1",
+                "channel_id": "C4",
+                "local_date": "2020-01-27",
+                "scheduled_for": "2020-01-27T07:30:00+00:00",
+                "state": "failed",
+                "attempts": 2,
+                "post_attempts": 2,
+                "error": "ratelimited",
+            },
         ],
         "deliveries": [
-            {"id": 1, "team_id": "T1", "channel_id": "C1", "story_id": A1, "article_id": A1,
-             "topic_key": "cloud", "run_id": 1, "delivered_at": "2020-01-26T07:30:01+00:00"},
+            {
+                "id": 1,
+                "team_id": "T1",
+                "channel_id": "C1",
+                "story_id": A1,
+                "article_id": A1,
+                "topic_key": "cloud",
+                "run_id": 1,
+                "delivered_at": "2020-01-26T07:30:01+00:00",
+            },
         ],
     },
     "m004_preferences": {
         "user_settings": [
-            {"team_id": "T1", "user_id": "U1", "items": 7, "hour": 6, "minute": 15,
-             "skip_weekends": 1, "tz": "Europe/Paris", "updated_at": "2020-01-25T10:00:00"},
+            {
+                "team_id": "T1",
+                "user_id": "U1",
+                "items": 7,
+                "hour": 6,
+                "minute": 15,
+                "skip_weekends": 1,
+                "tz": "Europe/Paris",
+                "updated_at": "2020-01-25T10:00:00",
+            },
         ],
         "channel_settings": [
-            {"team_id": "T1", "channel_id": "C1", "items_per_topic": 3, "skip_weekends": 0,
-             "updated_at": "2020-01-25T10:00:00"},
+            {
+                "team_id": "T1",
+                "channel_id": "C1",
+                "items_per_topic": 3,
+                "skip_weekends": 0,
+                "updated_at": "2020-01-25T10:00:00",
+            },
         ],
         "mutes": [
-            {"team_id": "T1", "scope": "channel", "owner_id": "C1", "domain": "b.example",
-             "label": "Beta", "muted_by": "U1", "muted_at": "2020-01-25T10:00:00"},
+            {
+                "team_id": "T1",
+                "scope": "channel",
+                "owner_id": "C1",
+                "domain": "b.example",
+                "label": "Beta",
+                "muted_by": "U1",
+                "muted_at": "2020-01-25T10:00:00",
+            },
         ],
     },
 }
@@ -154,11 +263,14 @@ def check_migrated_data(store: Store, applied: list[str]) -> None:
     assert store.article_id_for_urls(["https://a.example/one"]) == A1
     assert [i for i, _ in store.match_newest('"quantum"', 10)] == [A2, A1]
     keys = store._rows("SELECT key, article_id FROM title_keys ORDER BY article_id, key")
-    assert keys == [{"key": k, "article_id": a["id"]}
-                    for a in ROWS["m001_articles"]["articles"]
-                    for k in sorted(_m005_title_keys(a["title"]))]
-    found = store.story_candidates(_m005_title_keys(ROWS["m001_articles"]["articles"][0]["title"]),
-                                   A1, A3)
+    assert keys == [
+        {"key": k, "article_id": a["id"]}
+        for a in ROWS["m001_articles"]["articles"]
+        for k in sorted(_m005_title_keys(a["title"]))
+    ]
+    found = store.story_candidates(
+        _m005_title_keys(ROWS["m001_articles"]["articles"][0]["title"]), A1, A3
+    )
     assert sorted(r["id"] for r in found) == [A1, A2]
     if "m003_digests" in applied:
         runs = {r["id"]: r["post_unknown"] for r in store.digest_runs("T1")}
@@ -171,25 +283,40 @@ def check_migrated_data(store: Store, applied: list[str]) -> None:
 
 def test_each_migration_is_recorded_once_under_its_name(fresh_db):
     # The names are in every database's _sqlite_migrations: renaming one would run it again.
-    assert NAMES == ["m001_articles", "m002_subscriptions", "m003_digests", "m004_preferences",
-                     "m005_title_keys", "m006_digest_delivery"]
+    assert NAMES == [
+        "m001_articles",
+        "m002_subscriptions",
+        "m003_digests",
+        "m004_preferences",
+        "m005_title_keys",
+        "m006_digest_delivery",
+    ]
     recorded = fresh_db._rows("SELECT migration_set, name FROM _sqlite_migrations ORDER BY id")
     assert recorded == [{"migration_set": "newsbot", "name": n} for n in NAMES]
 
 
-@pytest.mark.parametrize(("title", "keys"), [
-    ("Contoso launches quantum cloud service", ["contoso", "quantum", "service", "launch"]),
-    ("Contoso's quantum cloud services launch in Europe",
-     ["contoso", "quantum", "europe", "launch"]),
-    ("RE-TRANSMISSION: Acme now available in the Contoso Marketplace",
-     ["transmission", "marketplace", "available", "contoso"]),
-    ("Stories of the Companies: $5bn deal, 2024 plans", ["company", "story", "deal", "plan"]),
-    ("Ärzte warnen vor Hitzewelle in Süddeutschland",
-     ["süddeutschland", "hitzewelle", "warnen", "ärzte"]),
-    ("Processes, classes and analyses", ["process", "analys", "class"]),
-    ("The new AI", []),
-    ("", []),
-])
+@pytest.mark.parametrize(
+    ("title", "keys"),
+    [
+        ("Contoso launches quantum cloud service", ["contoso", "quantum", "service", "launch"]),
+        (
+            "Contoso's quantum cloud services launch in Europe",
+            ["contoso", "quantum", "europe", "launch"],
+        ),
+        (
+            "RE-TRANSMISSION: Acme now available in the Contoso Marketplace",
+            ["transmission", "marketplace", "available", "contoso"],
+        ),
+        ("Stories of the Companies: $5bn deal, 2024 plans", ["company", "story", "deal", "plan"]),
+        (
+            "Ärzte warnen vor Hitzewelle in Süddeutschland",
+            ["süddeutschland", "hitzewelle", "warnen", "ärzte"],
+        ),
+        ("Processes, classes and analyses", ["process", "analys", "class"]),
+        ("The new AI", []),
+        ("", []),
+    ],
+)
 def test_m005s_title_keys_are_frozen(title, keys):
     # Pinned values, not a comparison with bot.core.stories: the live function may change,
     # m005's copy must not (databases migrated before and after must agree).

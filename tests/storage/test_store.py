@@ -15,9 +15,19 @@ T = 1_580_036_220  # 2020-01-26T10:57:00Z
 
 
 def row(article_id: int, url: str, title: str, **more) -> dict:
-    return {"id": article_id, "url": url, "web_url": url, "title": title, "excerpt": "",
-            "provider": "P", "domain": "p.example", "published_ts": article_id // SEQ_SPAN,
-            "topics": "[]", "story_id": article_id, **more}
+    return {
+        "id": article_id,
+        "url": url,
+        "web_url": url,
+        "title": title,
+        "excerpt": "",
+        "provider": "P",
+        "domain": "p.example",
+        "published_ts": article_id // SEQ_SPAN,
+        "topics": "[]",
+        "story_id": article_id,
+        **more,
+    }
 
 
 def test_a_new_database_has_the_schema(fresh_db):
@@ -74,17 +84,31 @@ def test_full_text_index_follows_inserts_updates_and_deletes(fresh_db):
 def test_match_newest_walks_newest_first_and_stops_at_the_window(fresh_db):
     with fresh_db.transaction():
         for i in range(10):
-            fresh_db.insert_article(row(time_key(T + i * 60), f"https://a.example/{i}", f"Story {i}"))
+            fresh_db.insert_article(
+                row(time_key(T + i * 60), f"https://a.example/{i}", f"Story {i}")
+            )
     ids = [i for i, _ in fresh_db.match_newest('"story"', 3)]
     assert ids == [time_key(T + 9 * 60), time_key(T + 8 * 60), time_key(T + 7 * 60)]
 
 
 def test_a_headline_word_weighs_more_than_an_excerpt_word(fresh_db):
     with fresh_db.transaction():
-        fresh_db.insert_article(row(time_key(T), "https://a.example/1", "Moscow cameras",
-                                    excerpt="A long piece about surveillance"))
-        fresh_db.insert_article(row(time_key(T + 1), "https://a.example/2", "Surveillance cameras",
-                                    excerpt="A long piece about Moscow"))
+        fresh_db.insert_article(
+            row(
+                time_key(T),
+                "https://a.example/1",
+                "Moscow cameras",
+                excerpt="A long piece about surveillance",
+            )
+        )
+        fresh_db.insert_article(
+            row(
+                time_key(T + 1),
+                "https://a.example/2",
+                "Surveillance cameras",
+                excerpt="A long piece about Moscow",
+            )
+        )
     scores = dict(fresh_db.match_newest('"moscow"', 10))
     assert scores[time_key(T)] < scores[time_key(T + 1)]  # bm25: lower is better
 
@@ -105,7 +129,8 @@ def test_a_nested_transaction_is_a_savepoint(fresh_db):
             fresh_db.insert_article(row(time_key(T) + 2, "https://a.example/1", "Same url"))
         fresh_db.insert_article(row(time_key(T) + 3, "https://a.example/3", "Also kept"))
     assert {r["title"] for r in fresh_db.articles([time_key(T) + i for i in range(4)])} == {
-        "Kept", "Also kept"
+        "Kept",
+        "Also kept",
     }
 
 
@@ -114,7 +139,9 @@ def test_addresses_and_aliases(fresh_db):
     with fresh_db.transaction():
         fresh_db.insert_article(row(a, "https://a.example/x", "X"))
         fresh_db.add_aliases(a, ["https://a.example/x.amp", "https://a.example/x.amp"])
-    assert fresh_db.article_id_for_urls(["https://nowhere.example/", "https://a.example/x.amp"]) == a
+    assert (
+        fresh_db.article_id_for_urls(["https://nowhere.example/", "https://a.example/x.amp"]) == a
+    )
     assert fresh_db.article_by_url("https://a.example/x")["title"] == "X"
     assert fresh_db.article_by_url("https://nowhere.example/") is None
     assert fresh_db._scalar("SELECT count(*) FROM url_aliases") == 1

@@ -94,12 +94,12 @@ def load_corpus(folder: Path) -> Corpus:
 def cached_corpus(folder: Path, cache: Path | None) -> Corpus:
     if cache is not None and cache.exists():
         with cache.open("rb") as fh:
-            corpus: Corpus = pickle.load(fh)
-        return corpus
+            items, main_of_file, bad = pickle.load(fh)  # plain values: any script can read it
+        return Corpus(items, main_of_file, bad)
     corpus = load_corpus(folder)
     if cache is not None:
         with cache.open("wb") as fh:
-            pickle.dump(corpus, fh)
+            pickle.dump((corpus.items, corpus.main_of_file, corpus.bad), fh)
     return corpus
 
 

@@ -34,13 +34,14 @@ from dataclasses import dataclass, field
 from bot.core.grouping.evidence import Evidence, evidence
 from bot.core.grouping.model import Doc, Item
 from bot.core.grouping.stats import CorpusStats
-from bot.core.grouping.vetoes import veto
+from bot.core.grouping.vetoes import unlinked_substitution, veto
 
 HOUR = 3600
 WINDOW = 72 * HOUR
 LONG_WINDOW = 6 * 24 * HOUR
 MAX_SPAN = 6 * 24 * HOUR
 REPUBLISHED_WINDOW = 60 * 24 * HOUR
+UNLINKED_SHARE = 0.25  # more than a quarter of the cross pairs unlinked: two events
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,15 @@ class _Postings:
 
 @dataclass(frozen=True)
 class Link:
-    """An accepted pair: the article it leads to, and the evidence for it."""
+    """A pair with evidence enough to join (``accepted``) or only to corroborate another
+    link to the same story: the article it leads to, and the evidence for it."""
 
     key: str
     evidence: Evidence
+
+    @property
+    def accepted(self) -> bool:
+        return self.evidence.accepted
 
 
 class Grouper:
@@ -101,6 +107,7 @@ class Grouper:
         self._text_index: dict[str, _Postings] = {}
         self._published: dict[tuple[str, str], list[str]] = {}  # (domain, text) -> keys
         self._vetoes: dict[tuple[str, str], str | None] = {}
+        self._unlinked: dict[tuple[str, str], bool] = {}
         self.comparisons = 0  # evidence worked out (a measure of cost)
 
     # -- queries --------------------------------------------------------------------------------
@@ -150,13 +157,14 @@ class Grouper:
         return found
 
     def links(self, doc: Doc) -> list[Link]:
-        """Accepted, unvetoed pairs of ``doc`` with earlier articles, best first."""
+        """Unvetoed pairs of ``doc`` with earlier articles that join or corroborate, best
+        first."""
         out = []
         for key in self.candidates(doc):
             other = self.docs[key]
             self.comparisons += 1
             ev = evidence(doc, other, self.stats)
-            if not ev.accepted:
+            if not ev.supports:
                 continue
             if abs(doc.ts - other.ts) > WINDOW and not ev.far:
                 continue
@@ -172,6 +180,16 @@ class Grouper:
         if pair not in self._vetoes:
             self._vetoes[pair] = veto(a, b, self.stats)
         return self._vetoes[pair]
+
+    def _unlinked_pair(self, a: Doc, b: Doc) -> bool:
+        """Without evidence of their own, a substitution of rare words (see
+        vetoes.unlinked_substitution)."""
+        pair = (a.key, b.key) if a.key < b.key else (b.key, a.key)
+        if pair not in self._unlinked:
+            self._unlinked[pair] = unlinked_substitution(a, b, self.stats) and not evidence(
+                a, b, self.stats
+            ).supports
+        return self._unlinked[pair]
 
     def _join(self, doc: Doc, links: list[Link]) -> int:
         by_story: dict[int, list[Link]] = {}
@@ -211,10 +229,16 @@ class Grouper:
         first, last = min(into.first_ts, other.first_ts), max(into.last_ts, other.last_ts)
         if check_span and last - first > MAX_SPAN:
             return False
+        both_stories = len(into.keys) > 1 and len(other.keys) > 1
+        unlinked = 0
         for a in into.keys:
             for b in other.keys:
                 if self._veto(self.docs[a], self.docs[b]) is not None:
                     return False
+                if both_stories and self._unlinked_pair(self.docs[a], self.docs[b]):
+                    unlinked += 1
+        if unlinked > UNLINKED_SHARE * len(into.keys) * len(other.keys):
+            return False
         if len(into.keys) < len(other.keys):  # keep the larger story's id
             into, other = other, into
         into.keys.extend(other.keys)
@@ -234,7 +258,11 @@ class Grouper:
 
 
 def _enough(links: list[Link], story_size: int) -> bool:
-    """Whether these links of a new article to one story's members may bring it in."""
+    """Whether these links of a new article to one story's members (best first) may bring it
+    in: an accepted link, and for a story of several members a strong one or another member's
+    corroboration (a weaker link)."""
+    if not links[0].accepted:
+        return False
     if story_size <= 1:
         return True
     return links[0].evidence.strong or len(links) >= 2

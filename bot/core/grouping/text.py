@@ -229,6 +229,7 @@ class Features:
     lower: tuple[str, ...]  # stems seen in lower case
     has_excerpt: bool
     text_key: str  # normalised headline + excerpt: word-for-word syndication has the same one
+    lead: str  # the headline's first word (its subject, as a rule), "" for none
 
     @property
     def word_count(self) -> int:
@@ -266,4 +267,5 @@ def features(title: str, excerpt: str) -> Features:
         lower=tuple(lower),
         has_excerpt=bool(excerpt_tokens),
         text_key=" ".join(key_words),
+        lead=title_tokens[0].stem if title_tokens else "",
     )

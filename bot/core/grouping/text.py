@@ -64,7 +64,7 @@ STAGE_PREVIEW = "preview"
 STAGE_GA = "ga"
 _PREVIEW = re.compile(r"\b(?:preview|beta)\b", re.IGNORECASE)
 _GA = re.compile(
-    r"\b(?:generally available|general availability|GA|now available in all regions)\b"
+    r"\b(?:(?i:generally available|general availability|now available in all regions)|GA)\b"
 )
 _LISTED = r"(?:announcements|things|stories|features|updates|takeaways|highlights|news)"
 _ROUNDUP = re.compile(

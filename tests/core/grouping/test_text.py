@@ -1,0 +1,77 @@
+"""Words, numbers and amounts as grouping reads them (bot.core.grouping.text)."""
+
+from __future__ import annotations
+
+from bot.core.grouping.text import STAGE_GA, STAGE_PREVIEW, features, is_roundup, money, stage
+
+
+def test_entities_unescaped_and_possessives_dropped() -> None:
+    f = features("Microsoft’s deal with AT&amp;T", "")
+    assert {"microsoft", "att", "deal"} <= f.title_words
+    assert "amp" not in f.title_words
+
+
+def test_joined_words_split_and_kept_whole() -> None:
+    joined = features("Microsoft targets health-care industry", "").title_words
+    whole = features("Microsoft Cloud for Healthcare", "").title_words
+    assert {"health", "care"} <= joined
+    assert joined & whole == {"microsoft", "healthcar"}
+
+
+def test_stop_words_out_and_stems_meet() -> None:
+    a = features("Microsoft launches the Azure regions", "").title_words
+    b = features("Microsoft launched an Azure region", "").title_words
+    assert a == b
+    assert "the" not in a
+
+
+def test_money_read_as_values() -> None:
+    assert money("earn up to $100k") == money("offers $100,000 to hack") == {100000.0}
+    assert money("$38 billion in Q4") == {38e9}
+    assert money("$35.7 billion") != money("$38 billion")
+
+
+def test_numbers_are_digits_only() -> None:
+    f = features("Azure Sphere OS version 20.08 is now available, Q4 results, AZ-300", "")
+    assert {"20.08", "q4", "300"} <= f.title_numbers
+    assert features("Microsoft had a stellar three months", "").title_numbers == frozenset()
+
+
+def test_joined_word_with_digits_is_no_number() -> None:
+    f = features("Microsoft Azure launches Nvidia A100-powered instances", "")
+    assert f.title_numbers == {"a100"}
+    assert "a100powered" in f.title_words
+
+
+def test_release_stage() -> None:
+    assert stage("Azure Arc enabled servers are now generally available") == STAGE_GA
+    assert stage("Azure Arc enabled data services now in preview") == STAGE_PREVIEW
+    assert stage("General availability: Azure Communication Services") == STAGE_GA
+    assert stage("Microsoft previews Azure Maps Creator") is None  # a verb, not a stage
+    assert stage("Preview features reach general availability") is None  # both: no stage
+
+
+def test_roundups() -> None:
+    assert is_roundup("The top Azure announcements from Microsoft Build 2020")
+    assert is_roundup("11 Top Azure Announcements From Microsoft Inspire 2021")
+    assert is_roundup("Microsoft Updates Teams Video Conferencing, Verizon Buys BlueJeans, More News")
+    assert is_roundup("Azure week in review")
+    assert not is_roundup(
+        "Microsoft builds OpenAI’s ‘dream system,’ an Azure supercomputer that ranks among top 5"
+    )
+    assert not is_roundup("Microsoft Azure outage: key takeaways")
+
+
+def test_case_seen_mid_sentence_only() -> None:
+    f = features(
+        "Datadog pops after Microsoft Azure strategic partnership",  # sentence case: read too
+        "Shares of Datadog rose. The deal gives Azure customers a monitoring tablet.",
+    )
+    assert "datadog" in f.capitals and "azur" in f.capitals
+    assert "tablet" in f.lower
+    assert "share" not in f.capitals  # the first word of a sentence says nothing
+
+
+def test_title_case_headline_says_nothing_of_names_but_shapes_do() -> None:
+    f = features("DataVisor Now Available In The Microsoft Azure Marketplace From AMERGINT", "")
+    assert set(f.capitals) == {"datavisor", "amergint"}

@@ -165,8 +165,7 @@ def words_of(text: str | None) -> str:
         text = text[5:].strip()
     if len(text) > MAX_QUERY_CHARS:
         raise CommandError(
-            f"That is {len(text):,} characters; a command or search is at most "
-            f"{MAX_QUERY_CHARS:,}."
+            f"That is {len(text):,} characters; a command or search is at most {MAX_QUERY_CHARS:,}."
         )
     return text
 

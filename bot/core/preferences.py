@@ -68,7 +68,9 @@ def parse_setting(name: str, value: str | None, *, is_dm: bool) -> SettingChange
         lo, hi = ITEMS_RANGE
         # str.isdigit() is true of "²" and "①", which int() refuses: ASCII digits only
         if not _WHOLE.fullmatch(value) or not lo <= int(value) <= hi:
-            raise CommandError(f"Items must be a whole number from {lo} to {hi}, not “{value[:20]}”.")
+            raise CommandError(
+                f"Items must be a whole number from {lo} to {hi}, not “{value[:20]}”."
+            )
         column = "items" if is_dm else "items_per_topic"
         per = "per digest" if is_dm else "per topic"
         return SettingChange(column, int(value), f"{int(value)} items {per}")
@@ -79,7 +81,9 @@ def parse_setting(name: str, value: str | None, *, is_dm: bool) -> SettingChange
     if word not in _YES | _NO:
         raise CommandError("Weekends: `skip` (no digest on Saturday and Sunday) or `send`.")
     skip = word in _YES
-    return SettingChange("skip_weekends", skip, "no digest at weekends" if skip else "a digest every day")
+    return SettingChange(
+        "skip_weekends", skip, "no digest at weekends" if skip else "a digest every day"
+    )
 
 
 def _example(key: str) -> str:

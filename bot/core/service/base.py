@@ -88,20 +88,25 @@ def checked_zone(hour: int, minute: int, tz: str) -> str:
         raise CommandError(f"{hour}:{minute:02d} is not a time of day: hours 00-23, minutes 00-59.")
     name = known_zone(tz)
     if name is None:
-        raise CommandError(f"“{str(tz)[:60]}” is not a time zone I know: use an Area/City name "
-                           "such as Europe/London.")
+        raise CommandError(
+            f"“{str(tz)[:60]}” is not a time zone I know: use an Area/City name "
+            "such as Europe/London."
+        )
     return name
 
 
-def unknown_slack_zone(ctx: Context, hour: int, minute: int, tz: str, why: str,
-                       whose: str = "your digest") -> str:
+def unknown_slack_zone(
+    ctx: Context, hour: int, minute: int, tz: str, why: str, whose: str = "your digest"
+) -> str:
     """What to say when Slack gave the user a zone zoneinfo does not know ("" when it did not):
     ``whose`` is at ``hour:minute`` in ``tz`` instead, for the reason ``why``."""
     if not ctx.user_tz or known_zone(ctx.user_tz):
         return ""
     shown = re.sub(r"[^\w+\-/]", "?", ctx.user_tz)[:60]  # a zone's alphabet, no markup
-    return (f" Slack gave your time zone as {shown}, which I do not know, so {whose} is at "
-            f"{hour:02d}:{minute:02d} in {tz}, {why}.")
+    return (
+        f" Slack gave your time zone as {shown}, which I do not know, so {whose} is at "
+        f"{hour:02d}:{minute:02d} in {tz}, {why}."
+    )
 
 
 # -- declaring a subcommand ------------------------------------------------------------------------
@@ -139,17 +144,30 @@ _DECLARED: dict[Callable[..., Any], Subcommand] = {}  # declared in a class body
 H = TypeVar("H", bound=Callable[..., Answer])
 
 
-def subcommand(name: str, usage: str, help_line: str, *, read: Reader,
-               words: tuple[str, ...] | None = None, changes_channel: Predicate = never,
-               needs_user_info: Predicate = never) -> Callable[[H], H]:
+def subcommand(
+    name: str,
+    usage: str,
+    help_line: str,
+    *,
+    read: Reader,
+    words: tuple[str, ...] | None = None,
+    changes_channel: Predicate = never,
+    needs_user_info: Predicate = never,
+) -> Callable[[H], H]:
     """Declare the ``/news`` subcommand the decorated :class:`Area` method carries out (it
     takes the parsed Command and the Context); ``words`` default to the name alone. The method
     stays an ordinary method; its class lists the declaration in ``subcommands``."""
 
     def declare(handler: H) -> H:
         _DECLARED[handler] = Subcommand(
-            name, usage, help_line, read, (name,) if words is None else words, changes_channel,
-            needs_user_info, handler,
+            name,
+            usage,
+            help_line,
+            read,
+            (name,) if words is None else words,
+            changes_channel,
+            needs_user_info,
+            handler,
         )
         return handler
 

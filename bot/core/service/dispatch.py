@@ -91,11 +91,14 @@ def parse(text: str) -> Command:
 
 Run = Callable[[Command, Context], Answer]
 
-NOT_ADMIN = ("Only workspace admins and owners can change this channel's subscriptions and "
-             "settings here.")
-ADMIN_UNKNOWN = ("Only workspace admins and owners can change this channel's subscriptions and "
-                 "settings here, and I could not check with Slack whether you are one. Nothing "
-                 "changed; please try again in a moment.")
+NOT_ADMIN = (
+    "Only workspace admins and owners can change this channel's subscriptions and settings here."
+)
+ADMIN_UNKNOWN = (
+    "Only workspace admins and owners can change this channel's subscriptions and "
+    "settings here, and I could not check with Slack whether you are one. Nothing "
+    "changed; please try again in a moment."
+)
 
 
 @dataclass
@@ -120,10 +123,17 @@ class NewsService:
         self.follows = Follows(self)
         self.preferences = Preferences(self, self.follows)
         self.homes = Home(self, self.follows, self.preferences)
-        areas = (self.searches, self.subscriptions, self.follows, self.preferences, self.homes,
-                 Help(self))
-        self._runs = {s.name: partial(s.handler, area)
-                      for area in areas for s in type(area).subcommands}
+        areas = (
+            self.searches,
+            self.subscriptions,
+            self.follows,
+            self.preferences,
+            self.homes,
+            Help(self),
+        )
+        self._runs = {
+            s.name: partial(s.handler, area) for area in areas for s in type(area).subcommands
+        }
 
     # -- entry points ----------------------------------------------------------------------------
 
@@ -138,7 +148,11 @@ class NewsService:
         declared = BY_NAME.get(command.name)
         if declared is None:
             return HelpAnswer(f"Unknown command “{command.name}”.")
-        if self.options.admins_only and not ctx.is_admin and changes_channel(declared, command, ctx):
+        if (
+            self.options.admins_only
+            and not ctx.is_admin
+            and changes_channel(declared, command, ctx)
+        ):
             # a failed look-up (None) says so, not "you are no admin"
             return MessageAnswer(ADMIN_UNKNOWN if ctx.is_admin is None else NOT_ADMIN, ok=False)
         try:

@@ -28,8 +28,13 @@ def as_dm(ctx: Context) -> Context:
 
 
 class Follows(Area):
-    @subcommand("follow", "/news follow <topic> [at HH:MM]", "a daily digest of <topic> by DM",
-                read=timed_topic, needs_user_info=always)
+    @subcommand(
+        "follow",
+        "/news follow <topic> [at HH:MM]",
+        "a daily digest of <topic> by DM",
+        read=timed_topic,
+        needs_user_info=always,
+    )
     def follow(self, command: Command, ctx: Context) -> MessageAnswer:
         self.refresh_user_zone(ctx)
         prefs = self.store.user_settings(ctx.team_id, ctx.user_id)
@@ -44,19 +49,28 @@ class Follows(Area):
         slack_tz, kept_tz = known_zone(ctx.user_tz), known_zone(prefs["tz"])
         tz = checked_zone(hour, minute, slack_tz or kept_tz or self.options.default_tz)
         if command.hour is not None:
-            self.store.set_user_settings(ctx.team_id, ctx.user_id, self.clock(), hour=hour,
-                                         minute=minute)
+            self.store.set_user_settings(
+                ctx.team_id, ctx.user_id, self.clock(), hour=hour, minute=minute
+            )
         dm = as_dm(ctx)
         created = self.store.subscribe(
-            ctx.team_id, ctx.user_id, command.text, user_id=ctx.user_id, hour=hour,
-            minute=minute, tz=tz, now=self.clock(), kind="dm",
+            ctx.team_id,
+            ctx.user_id,
+            command.text,
+            user_id=ctx.user_id,
+            hour=hour,
+            minute=minute,
+            tz=tz,
+            now=self.clock(),
+            kind="dm",
         )
         self.changed(dm)
         first = "Following" if created else "Already following"
         moved = before and (before["hour"], before["minute"]) != (hour, minute)
         also = " The time applies to all your follows." if moved else ""
-        note = unknown_slack_zone(ctx, hour, minute, tz,
-                                  "the zone you had" if kept_tz else "the default")
+        note = unknown_slack_zone(
+            ctx, hour, minute, tz, "the zone you had" if kept_tz else "the default"
+        )
         if note:
             zone = ""
         elif slack_tz or kept_tz:
@@ -68,8 +82,7 @@ class Follows(Area):
             f"({tz}{zone}).{also} {code(f'/news unfollow {command.text}')} stops it.{note}"
         )
 
-    @subcommand("unfollow", "/news unfollow <topic>", "stop your DM digest of <topic>",
-                read=topic)
+    @subcommand("unfollow", "/news unfollow <topic>", "stop your DM digest of <topic>", read=topic)
     def unfollow(self, command: Command, ctx: Context) -> MessageAnswer:
         if self.store.unsubscribe(ctx.team_id, ctx.user_id, command.text):
             self.changed(as_dm(ctx))
@@ -89,8 +102,12 @@ class Follows(Area):
         tz = known_zone(ctx.user_tz)
         if not tz:
             if ctx.user_tz:
-                log.warning("Slack gave %s the time zone %r, which zoneinfo does not know: "
-                            "their follows stay in the zone they have", ctx.user_id, ctx.user_tz)
+                log.warning(
+                    "Slack gave %s the time zone %r, which zoneinfo does not know: "
+                    "their follows stay in the zone they have",
+                    ctx.user_id,
+                    ctx.user_tz,
+                )
             return False
         prefs = self.store.user_settings(ctx.team_id, ctx.user_id)
         schedule = self.store.channel_schedule(ctx.team_id, ctx.user_id)

@@ -26,5 +26,12 @@ class Home(Area):
         page = min(max(0, page), pages - 1)
         shown = follows[page * HOME_PAGE : (page + 1) * HOME_PAGE]
         channel_subs = self.store.subscriptions_by(ctx.team_id, ctx.user_id, kind="channel")
-        return HomeAnswer(shown, len(follows), page, pages, self.preferences.settings_answer(dm),
-                          channel_subs[:HOME_CHANNEL_SUBS], channel_subs[HOME_CHANNEL_SUBS:])
+        return HomeAnswer(
+            shown,
+            len(follows),
+            page,
+            pages,
+            self.preferences.settings_answer(dm),
+            channel_subs[:HOME_CHANNEL_SUBS],
+            channel_subs[HOME_CHANNEL_SUBS:],
+        )

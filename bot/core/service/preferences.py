@@ -35,13 +35,20 @@ class Preferences(Area):
 
     # -- muted outlets ---------------------------------------------------------------------------
 
-    @subcommand("mute", "/news mute <outlet or domain>", "hide an outlet from your results",
-                read=outlet, changes_channel=names_here)
+    @subcommand(
+        "mute",
+        "/news mute <outlet or domain>",
+        "hide an outlet from your results",
+        read=outlet,
+        changes_channel=names_here,
+    )
     def mute(self, command: Command, ctx: Context) -> MessageAnswer:
         scope, owner, text, where = self._mute_scope(command, ctx)
         outlets = self.resolve_outlets(text)
-        new = [self.store.mute(ctx.team_id, scope, owner, o.domain, o.label, ctx.user_id,
-                               self.clock()) for o in outlets]
+        new = [
+            self.store.mute(ctx.team_id, scope, owner, o.domain, o.label, ctx.user_id, self.clock())
+            for o in outlets
+        ]
         here = HERE if scope == "channel" else ""
         name = f"{outlets[0].label} ({', '.join(o.domain for o in outlets)})"
         again = outlets[0].domain if len(outlets) == 1 else outlets[0].label
@@ -50,8 +57,13 @@ class Preferences(Area):
             return MessageAnswer(f"{name} was already muted in {where}. {undo}")
         return MessageAnswer(f"Muted {name} in {where}. {undo}")
 
-    @subcommand("unmute", "/news unmute <outlet or domain>", "show a muted outlet again",
-                read=outlet, changes_channel=names_here)
+    @subcommand(
+        "unmute",
+        "/news unmute <outlet or domain>",
+        "show a muted outlet again",
+        read=outlet,
+        changes_channel=names_here,
+    )
     def unmute(self, command: Command, ctx: Context) -> MessageAnswer:
         scope, owner, text, where = self._mute_scope(command, ctx)
         matches = self._matching_mutes(text, self.store.mutes(ctx.team_id, scope, owner))
@@ -61,11 +73,13 @@ class Preferences(Area):
             again = done[0]["domain"] if len(done) == 1 else done[0]["label"]
             return MessageAnswer(
                 f"Unmuted {done[0]['label']} ({', '.join(m['domain'] for m in done)}) in {where}. "
-                f"{code(f'/news mute {again}{here}')} mutes it again.")
+                f"{code(f'/news mute {again}{here}')} mutes it again."
+            )
         if scope == "channel":
             hint = "`/news settings` here lists this channel's mutes."
         elif not ctx.is_dm and self._matching_mutes(
-                text, self.store.mutes(ctx.team_id, "channel", ctx.channel_id)):
+            text, self.store.mutes(ctx.team_id, "channel", ctx.channel_id)
+        ):
             hint = f"This channel's digests mute it: {code(f'/news unmute {text}{HERE}')}."
         else:
             hint = "`/news settings` in your DM with me lists your mutes."
@@ -82,8 +96,11 @@ class Preferences(Area):
         if rows:
             domains = [r["domain"] for r in rows]
             label = rows[0]["provider"]
-            return [Outlet(d, label) for d in domains
-                    if not any(d.endswith("." + other) for other in domains)]
+            return [
+                Outlet(d, label)
+                for d in domains
+                if not any(d.endswith("." + other) for other in domains)
+            ]
         raise CommandError(
             f"I don't know an outlet called “{text[:60]}”. Give its web address instead, "
             "e.g. `/news mute reuters.com`."
@@ -102,8 +119,9 @@ class Preferences(Area):
         """The mutes ``text`` names: by domain, by label, else by the outlet it resolves to."""
         domain = domain_of(text)
         wanted = text.strip().lower()
-        matches = ([m for m in mutes if m["domain"] == domain]
-                   or [m for m in mutes if m["label"].lower() == wanted])
+        matches = [m for m in mutes if m["domain"] == domain] or [
+            m for m in mutes if m["label"].lower() == wanted
+        ]
         if not matches:
             try:
                 known = {o.domain for o in self.resolve_outlets(text)}
@@ -114,8 +132,14 @@ class Preferences(Area):
 
     # -- settings --------------------------------------------------------------------------------
 
-    @subcommand("settings", "/news settings [<name> <value>]", "show or change your settings",
-                read=setting, changes_channel=sets_a_value, needs_user_info=always)
+    @subcommand(
+        "settings",
+        "/news settings [<name> <value>]",
+        "show or change your settings",
+        read=setting,
+        changes_channel=sets_a_value,
+        needs_user_info=always,
+    )
     def settings(self, command: Command, ctx: Context) -> Answer:
         if ctx.is_dm:
             self.follows.refresh_user_zone(ctx)
@@ -126,42 +150,71 @@ class Preferences(Area):
         if change.key == "time":
             hour, minute = change.value  # type: ignore[misc]
             if ctx.is_dm:
-                self.store.set_user_settings(ctx.team_id, ctx.user_id, now, hour=hour, minute=minute)
+                self.store.set_user_settings(
+                    ctx.team_id, ctx.user_id, now, hour=hour, minute=minute
+                )
                 self.store.move_dm_schedule(ctx.team_id, ctx.user_id, hour=hour, minute=minute)
             else:
                 self._move_channel_digest(ctx, hour, minute, now)
             self.changed(ctx)
         elif ctx.is_dm:
-            self.store.set_user_settings(ctx.team_id, ctx.user_id, now, **{change.key: change.value})
+            self.store.set_user_settings(
+                ctx.team_id, ctx.user_id, now, **{change.key: change.value}
+            )
         else:
-            self.store.set_channel_settings(ctx.team_id, ctx.channel_id, now,
-                                            **{change.key: change.value})
+            self.store.set_channel_settings(
+                ctx.team_id, ctx.channel_id, now, **{change.key: change.value}
+            )
         return MessageAnswer(f"Done: {change.shown} in {ctx.where}. `/news settings` shows all.")
 
-    def _move_channel_digest(self, ctx: Context, hour: int, minute: int,
-                             now: dt.datetime) -> None:
+    def _move_channel_digest(self, ctx: Context, hour: int, minute: int, now: dt.datetime) -> None:
         """Every subscription of the channel to ``hour:minute``, in the channel's zone."""
         schedule = self.store.channel_schedule(ctx.team_id, ctx.channel_id)
         if not schedule:
-            raise CommandError("This channel has no subscription yet: "
-                               "`/news subscribe <topic> at HH:MM` sets its time.")
+            raise CommandError(
+                "This channel has no subscription yet: "
+                "`/news subscribe <topic> at HH:MM` sets its time."
+            )
         tz = checked_zone(hour, minute, known_zone(schedule["tz"]) or self.options.default_tz)
         for sub in self.store.subscriptions(ctx.team_id, ctx.channel_id):
-            self.store.subscribe(ctx.team_id, ctx.channel_id, sub["topic"],
-                                 user_id=sub["subscribed_by"], hour=hour, minute=minute,
-                                 tz=tz, now=now)
+            self.store.subscribe(
+                ctx.team_id,
+                ctx.channel_id,
+                sub["topic"],
+                user_id=sub["subscribed_by"],
+                hour=hour,
+                minute=minute,
+                tz=tz,
+                now=now,
+            )
 
     def settings_answer(self, ctx: Context) -> SettingsAnswer:
         schedule = self.store.channel_schedule(ctx.team_id, ctx.channel_key)
-        shown = f"{schedule['hour']:02d}:{schedule['minute']:02d} ({schedule['tz']})" if schedule else None
+        shown = (
+            f"{schedule['hour']:02d}:{schedule['minute']:02d} ({schedule['tz']})"
+            if schedule
+            else None
+        )
         if ctx.is_dm:
             prefs = self.store.user_settings(ctx.team_id, ctx.user_id)
             if shown is None:
                 tz = known_zone(prefs["tz"]) or known_zone(ctx.user_tz) or self.options.default_tz
                 shown = f"{prefs['hour']:02d}:{prefs['minute']:02d} ({tz})"
-            return SettingsAnswer(ctx.where, True, prefs["items"], bool(prefs["skip_weekends"]),
-                                  shown, self.store.mutes(ctx.team_id, "user", ctx.user_id))
+            return SettingsAnswer(
+                ctx.where,
+                True,
+                prefs["items"],
+                bool(prefs["skip_weekends"]),
+                shown,
+                self.store.mutes(ctx.team_id, "user", ctx.user_id),
+            )
         prefs = self.store.channel_settings(ctx.team_id, ctx.channel_id)
         items = prefs["items_per_topic"] or self.options.items_per_topic
-        return SettingsAnswer(ctx.where, False, items, bool(prefs["skip_weekends"]), shown,
-                              self.store.mutes(ctx.team_id, "channel", ctx.channel_id))
+        return SettingsAnswer(
+            ctx.where,
+            False,
+            items,
+            bool(prefs["skip_weekends"]),
+            shown,
+            self.store.mutes(ctx.team_id, "channel", ctx.channel_id),
+        )

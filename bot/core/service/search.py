@@ -11,15 +11,24 @@ from bot.core.similar import similar
 
 
 class Searches(Area):
-    @subcommand("search", "/news <words>", "the best recent stories on <words>, privately",
-                read=as_typed, words=())
+    @subcommand(
+        "search",
+        "/news <words>",
+        "the best recent stories on <words>, privately",
+        read=as_typed,
+        words=(),
+    )
     def find(self, command: Command, ctx: Context) -> SearchAnswer:
         return self.search(command.text, ctx)
 
     def search(self, query: str, ctx: Context, offset: int = 0) -> SearchAnswer:
         muted = self.store.muted_domains(ctx.team_id, "user", ctx.user_id)
         result = search(
-            self.store, query, limit=self.options.page_size, offset=offset, now=self.clock(),
+            self.store,
+            query,
+            limit=self.options.page_size,
+            offset=offset,
+            now=self.clock(),
             exclude_domains=muted,
         )
         return SearchAnswer(result, ctx.where)
@@ -27,6 +36,11 @@ class Searches(Area):
     def similar(self, article_id: int, ctx: Context) -> SimilarAnswer:
         """The stories nearest to an article ("More like this"), the user's mutes applied."""
         muted = self.store.muted_domains(ctx.team_id, "user", ctx.user_id)
-        result = similar(self.store, article_id, limit=self.options.page_size, now=self.clock(),
-                         exclude_domains=muted)
+        result = similar(
+            self.store,
+            article_id,
+            limit=self.options.page_size,
+            now=self.clock(),
+            exclude_domains=muted,
+        )
         return SimilarAnswer(result.query, result)

@@ -25,9 +25,14 @@ def without_zone(command: Command) -> bool:
 
 
 class Subscriptions(Area):
-    @subcommand("subscribe", "/news subscribe <topic> [at HH:MM] [tz Area/City]",
-                "a daily digest of <topic> in this channel", read=scheduled_topic,
-                changes_channel=always, needs_user_info=without_zone)
+    @subcommand(
+        "subscribe",
+        "/news subscribe <topic> [at HH:MM] [tz Area/City]",
+        "a daily digest of <topic> in this channel",
+        read=scheduled_topic,
+        changes_channel=always,
+        needs_user_info=without_zone,
+    )
     def subscribe(self, command: Command, ctx: Context) -> MessageAnswer:
         if ctx.is_dm and command.tz:
             # as a follow: the DM digest is kept in the user's own Slack zone (refresh_user_zone)
@@ -36,8 +41,15 @@ class Subscriptions(Area):
         tz = checked_zone(hour, minute, tz)
         before = self.store.channel_schedule(ctx.team_id, ctx.channel_key)
         created = self.store.subscribe(
-            ctx.team_id, ctx.channel_key, command.text, user_id=ctx.user_id, hour=hour,
-            minute=minute, tz=tz, now=self.clock(), kind=ctx.kind,
+            ctx.team_id,
+            ctx.channel_key,
+            command.text,
+            user_id=ctx.user_id,
+            hour=hour,
+            minute=minute,
+            tz=tz,
+            now=self.clock(),
+            kind=ctx.kind,
         )
         self.changed(ctx)
         when = f"every day at {hour:02d}:{minute:02d} ({tz})"
@@ -49,10 +61,16 @@ class Subscriptions(Area):
         if moved:
             text += " The digest time applies to all of its topics."
         return MessageAnswer(
-            text + f" {code(f'/news unsubscribe {command.text}')} stops it." + note)
+            text + f" {code(f'/news unsubscribe {command.text}')} stops it." + note
+        )
 
-    @subcommand("unsubscribe", "/news unsubscribe <topic>",
-                "stop this channel's digest of <topic>", read=topic, changes_channel=always)
+    @subcommand(
+        "unsubscribe",
+        "/news unsubscribe <topic>",
+        "stop this channel's digest of <topic>",
+        read=topic,
+        changes_channel=always,
+    )
     def unsubscribe(self, command: Command, ctx: Context) -> MessageAnswer:
         if self.store.unsubscribe(ctx.team_id, ctx.channel_key, command.text):
             self.changed(ctx)
@@ -63,20 +81,28 @@ class Subscriptions(Area):
             ok=False,
         )
 
-    @subcommand("list", "/news list", "this channel's subscriptions (in a DM: your follows)",
-                read=nothing)
+    @subcommand(
+        "list", "/news list", "this channel's subscriptions (in a DM: your follows)", read=nothing
+    )
     def list_subscriptions(self, command: Command, ctx: Context) -> ListAnswer:
         return ListAnswer(self.store.subscriptions(ctx.team_id, ctx.channel_key), ctx.where)
 
-    @subcommand("preview", "/news preview", "this channel's next digest, privately, now",
-                read=nothing)
+    @subcommand(
+        "preview", "/news preview", "this channel's next digest, privately, now", read=nothing
+    )
     def preview(self, command: Command, ctx: Context) -> PreviewAnswer:
-        digest = preview_digest(self.store, ctx.team_id, ctx.channel_key, self.clock(),
-                                self.core.digest_settings)
+        digest = preview_digest(
+            self.store, ctx.team_id, ctx.channel_key, self.clock(), self.core.digest_settings
+        )
         return PreviewAnswer(digest, ctx.where)
 
-    @subcommand("resume", "/news resume <topic>", "resume a paused subscription", read=topic,
-                changes_channel=always)
+    @subcommand(
+        "resume",
+        "/news resume <topic>",
+        "resume a paused subscription",
+        read=topic,
+        changes_channel=always,
+    )
     def resume(self, command: Command, ctx: Context) -> MessageAnswer:
         if self.store.resume(ctx.team_id, ctx.channel_key, command.text):
             self.changed(ctx)
@@ -99,8 +125,7 @@ class Subscriptions(Area):
             hour, minute = current["hour"], current["minute"]
         else:
             hour, minute = default_hour, default_minute
-        tz = (command.tz or known_zone(current["tz"] if current else None)
-              or known_zone(ctx.user_tz))
+        tz = command.tz or known_zone(current["tz"] if current else None) or known_zone(ctx.user_tz)
         if tz:
             return hour, minute, tz, ""
         tz = self.options.default_tz

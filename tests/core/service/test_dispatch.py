@@ -23,8 +23,12 @@ from tests.core.service.conftest import channel, dm
 # Each subcommand, in an order where each leaves what the next needs, with what only its own
 # handler answers.
 EVERY = [
-    ("subscribe ai at 7pm tz Europe/London", "subscribe", MessageAnswer,
-     "Subscribed this channel to *ai*"),
+    (
+        "subscribe ai at 7pm tz Europe/London",
+        "subscribe",
+        MessageAnswer,
+        "Subscribed this channel to *ai*",
+    ),
     ("list", "list", ListAnswer, None),
     ("preview", "preview", PreviewAnswer, None),
     ("resume ai", "resume", MessageAnswer, "No paused subscription to *ai*"),
@@ -74,13 +78,15 @@ def test_help_and_its_hints(service):
 
 
 def test_what_a_person_cannot_do_is_a_polite_refusal_not_an_exception(seeded, service):
-    for text, says in [("mute nowhere in particular", "I don't know an outlet"),
-                       ("settings items 99", "from 1 to 10"),
-                       ("settings colour blue", "There is no setting"),
-                       ("mute reuters.com here", "`here` is for channels"),
-                       ("subscribe ai tz Europe/Paris", "leave out `tz`"),
-                       ("subscribe ai at 25:00", "25:00"),
-                       ("x" * 2001, "at most 2,000")]:
+    for text, says in [
+        ("mute nowhere in particular", "I don't know an outlet"),
+        ("settings items 99", "from 1 to 10"),
+        ("settings colour blue", "There is no setting"),
+        ("mute reuters.com here", "`here` is for channels"),
+        ("subscribe ai tz Europe/Paris", "leave out `tz`"),
+        ("subscribe ai at 25:00", "25:00"),
+        ("x" * 2001, "at most 2,000"),
+    ]:
         answer = service.handle_text(text, dm())
         assert isinstance(answer, MessageAnswer) and not answer.ok, text
         assert says in answer.text, (text, answer.text)
@@ -88,12 +94,22 @@ def test_what_a_person_cannot_do_is_a_polite_refusal_not_an_exception(seeded, se
 
 # (what is typed, whether it changes the channel when typed in one)
 GUARDED = [
-    ("subscribe ai", True), ("unsubscribe ai", True), ("resume ai", True),
-    ("mute reuters.com here", True), ("unmute reuters.com here", True),
-    ("settings items 3", True), ("settings time 7pm", True),
-    ("settings", False), ("mute reuters.com", False), ("unmute reuters.com", False),
-    ("list", False), ("preview", False), ("follow ai", False), ("unfollow ai", False),
-    ("facial recognition", False), ("help", False),
+    ("subscribe ai", True),
+    ("unsubscribe ai", True),
+    ("resume ai", True),
+    ("mute reuters.com here", True),
+    ("unmute reuters.com here", True),
+    ("settings items 3", True),
+    ("settings time 7pm", True),
+    ("settings", False),
+    ("mute reuters.com", False),
+    ("unmute reuters.com", False),
+    ("list", False),
+    ("preview", False),
+    ("follow ai", False),
+    ("unfollow ai", False),
+    ("facial recognition", False),
+    ("help", False),
 ]
 
 
@@ -102,12 +118,16 @@ def test_the_guarded_examples_cover_every_subcommand():
 
 
 @pytest.mark.parametrize(("text", "guarded"), GUARDED)
-def test_admins_only_refuses_exactly_what_changes_a_channel(seeded, fresh_db, make_service, text,
-                                                            guarded):
+def test_admins_only_refuses_exactly_what_changes_a_channel(
+    seeded, fresh_db, make_service, text, guarded
+):
     service = make_service(admins_only=True)
     command = parse(text)
-    before = (fresh_db.all_subscriptions(), fresh_db.channel_settings("T1", "C1"),
-              fresh_db.mutes("T1", "channel", "C1"))
+    before = (
+        fresh_db.all_subscriptions(),
+        fresh_db.channel_settings("T1", "C1"),
+        fresh_db.mutes("T1", "channel", "C1"),
+    )
     refused = service.handle(command, channel(is_admin=False))
     unknown = service.handle(command, channel(is_admin=None))  # the look-up failed
     if guarded:
@@ -115,8 +135,11 @@ def test_admins_only_refuses_exactly_what_changes_a_channel(seeded, fresh_db, ma
         assert refused == MessageAnswer(dispatch.NOT_ADMIN, ok=False)
         assert unknown == MessageAnswer(dispatch.ADMIN_UNKNOWN, ok=False)
         assert "could not check with Slack" in unknown.text and "Nothing changed" in unknown.text
-        assert before == (fresh_db.all_subscriptions(), fresh_db.channel_settings("T1", "C1"),
-                          fresh_db.mutes("T1", "channel", "C1"))
+        assert before == (
+            fresh_db.all_subscriptions(),
+            fresh_db.channel_settings("T1", "C1"),
+            fresh_db.mutes("T1", "channel", "C1"),
+        )
     else:
         assert not refused_text(refused) and not refused_text(unknown)
     # an admin, and anyone in their own DM, is never refused
@@ -133,12 +156,22 @@ def test_without_admins_only_nobody_is_refused_or_looked_up_for_it(seeded, servi
         assert not refused_text(service.handle_text(text, channel(is_admin=False))), text
 
 
-@pytest.mark.parametrize(("text", "needs"), [
-    ("follow ai", True), ("settings", True), ("settings items 3", True),
-    ("subscribe ai", True), ("subscribe ai tz Europe/Paris", False),
-    ("subscribe ai at 9am", True), ("unsubscribe ai", False), ("resume ai", False),
-    ("mute reuters.com here", False), ("list", False), ("facial recognition", False),
-])
+@pytest.mark.parametrize(
+    ("text", "needs"),
+    [
+        ("follow ai", True),
+        ("settings", True),
+        ("settings items 3", True),
+        ("subscribe ai", True),
+        ("subscribe ai tz Europe/Paris", False),
+        ("subscribe ai at 9am", True),
+        ("unsubscribe ai", False),
+        ("resume ai", False),
+        ("mute reuters.com here", False),
+        ("list", False),
+        ("facial recognition", False),
+    ],
+)
 def test_who_must_be_looked_up_first(service, text, needs):
     """A follow and settings live in the user's own zone; a subscription without ``tz`` takes
     the subscriber's; nothing else needs the user unless admins_only guards it."""
@@ -161,8 +194,19 @@ def test_the_hook_hears_each_change_where_it_happened(service, changes):
 
 def test_subcommands_are_listed_in_the_order_of_the_areas_and_their_handlers():
     assert [s.name for s in SUBCOMMANDS] == [
-        "search", "subscribe", "unsubscribe", "list", "preview", "resume", "follow",
-        "unfollow", "mute", "unmute", "settings", "help"]
+        "search",
+        "subscribe",
+        "unsubscribe",
+        "list",
+        "preview",
+        "resume",
+        "follow",
+        "unfollow",
+        "mute",
+        "unmute",
+        "settings",
+        "help",
+    ]
     assert dispatch.SEARCH.name == "search" and dispatch.BY_WORD["?"].name == "help"
     assert "search" not in dispatch.NAMES and "help" in dispatch.NAMES
 
@@ -213,6 +257,5 @@ def test_a_subcommand_declared_outside_an_area_is_refused():
 def test_an_areas_handler_stays_an_ordinary_method(seeded, service):
     answer = service.subscriptions.list_subscriptions(Command("list"), channel())
     assert answer == ListAnswer([], "this channel")
-    assert [s.name for s in type(service.preferences).subcommands] == [
-        "mute", "unmute", "settings"]
+    assert [s.name for s in type(service.preferences).subcommands] == ["mute", "unmute", "settings"]
     assert type(service.homes).subcommands == ()

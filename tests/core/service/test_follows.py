@@ -10,15 +10,18 @@ from tests.core.service.conftest import channel, dm
 
 
 def follows(store, user: str = "U1") -> list[tuple[str, int, int, str]]:
-    return [(s["topic"], s["hour"], s["minute"], s["tz"])
-            for s in store.subscriptions_by("T1", user, kind="dm")]
+    return [
+        (s["topic"], s["hour"], s["minute"], s["tz"])
+        for s in store.subscriptions_by("T1", user, kind="dm")
+    ]
 
 
 def test_a_follow_is_a_dm_digest_in_the_users_slack_zone_wherever_it_is_asked(service, changes):
     answer = service.handle_text("follow ai", channel(user_tz="Europe/Paris"))
     assert answer == MessageAnswer(
         "Following *ai*: a DM digest every day at 08:00 (Europe/Paris, your Slack time zone). "
-        "`/news unfollow ai` stops it.")
+        "`/news unfollow ai` stops it."
+    )
     assert follows(service.store) == [("ai", 8, 0, "Europe/Paris")]
     assert service.store.subscriptions("T1", "C1") == []  # not the channel's
     assert service.store.user_settings("T1", "U1")["tz"] == "Europe/Paris"
@@ -42,16 +45,19 @@ def test_a_follows_time_is_the_users_and_applies_to_all_their_follows(service):
 def test_a_follow_without_a_readable_zone_says_it_uses_the_default(make_service):
     service = make_service(default_tz="America/Chicago")
     answer = service.handle_text("follow ai", dm())
-    assert "(America/Chicago: I could not read your Slack time zone, so this is the default " \
-           "until I can)" in answer.text
+    assert (
+        "(America/Chicago: I could not read your Slack time zone, so this is the default "
+        "until I can)" in answer.text
+    )
     assert follows(service.store) == [("ai", 8, 0, "America/Chicago")]
 
 
 def test_unfollow(service, changes):
     service.handle_text("follow ai", dm(user_tz="UTC"))
     missing = service.handle_text("unfollow robots", dm())
-    assert missing == MessageAnswer("You do not follow *robots*. `/news list` in your DM with "
-                                    "me shows your follows.", ok=False)
+    assert missing == MessageAnswer(
+        "You do not follow *robots*. `/news list` in your DM with me shows your follows.", ok=False
+    )
     done = service.handle_text("unfollow AI", channel())
     assert done == MessageAnswer("No longer following *AI*. `/news follow AI` undoes it.")
     assert follows(service.store) == [] and changes == [("T1", "U1")] * 2
@@ -73,8 +79,10 @@ def test_an_unknown_slack_zone_moves_nothing_and_is_logged(service, changes, cap
         assert service.refresh_user_zone(dm(user_tz="Mars/Olympus_Mons")) is False
     assert "Mars/Olympus_Mons" in caplog.text and "zoneinfo does not know" in caplog.text
     answer = service.handle_text("follow robots", dm(user_tz="Mars/Olympus_Mons"))
-    assert "Slack gave your time zone as Mars/Olympus_Mons, which I do not know, so your " \
-           "digest is at 08:00 in Europe/London, the zone you had." in answer.text
+    assert (
+        "Slack gave your time zone as Mars/Olympus_Mons, which I do not know, so your "
+        "digest is at 08:00 in Europe/London, the zone you had." in answer.text
+    )
     assert {tz for *_, tz in follows(service.store)} == {"Europe/London"}
     assert service.store.user_settings("T1", "U1")["tz"] == "Europe/London"
 

@@ -11,8 +11,9 @@ from tests.core.service.conftest import channel, dm
 
 def follow(store, count: int, user: str = "U1", tz: str = "Europe/Paris") -> None:
     for i in range(count):
-        store.subscribe("T1", user, f"topic {i:03d}", user_id=user, hour=8, minute=0, tz=tz,
-                        now=NOW, kind="dm")
+        store.subscribe(
+            "T1", user, f"topic {i:03d}", user_id=user, hour=8, minute=0, tz=tz, now=NOW, kind="dm"
+        )
 
 
 def test_an_empty_home_is_one_page(service):
@@ -28,11 +29,16 @@ def test_follows_are_paged_and_a_page_out_of_range_is_the_nearest(service):
     follow(service.store, 45)
     first, last = service.home(dm()), service.home(dm(), page=2)
     assert (first.follows_total, first.pages, len(first.follows), len(last.follows)) == (
-        45, 3, 20, 5)
+        45,
+        3,
+        20,
+        5,
+    )
     assert [f["topic"] for f in first.follows][:2] == ["topic 000", "topic 001"]
     assert [f["topic"] for f in last.follows][-1] == "topic 044"
     assert service.home(dm(), page=99).page == 2 and service.home(dm(), page=99).follows == (
-        last.follows)
+        last.follows
+    )
     assert service.home(dm(), page=-1).page == 0
     seen = [f["topic"] for page in range(3) for f in service.home(dm(), page).follows]
     assert seen == [f"topic {i:03d}" for i in range(45)]
@@ -42,14 +48,16 @@ def test_follows_are_paged_and_a_page_out_of_range_is_the_nearest(service):
 
 def test_the_channel_subscriptions_a_user_made_the_first_in_full(service):
     for i in range(HOME_CHANNEL_SUBS + 3):
-        service.store.subscribe("T1", f"C{i:02d}", "ai", user_id="U1", hour=8, minute=0,
-                                tz="UTC", now=NOW)
+        service.store.subscribe(
+            "T1", f"C{i:02d}", "ai", user_id="U1", hour=8, minute=0, tz="UTC", now=NOW
+        )
     service.store.subscribe("T1", "C99", "ai", user_id="U2", hour=8, minute=0, tz="UTC", now=NOW)
     home = service.home(dm())
     assert len(home.channel_subscriptions) == HOME_CHANNEL_SUBS
     assert len(home.more_channel_subscriptions) == 3
-    assert "C99" not in {s["channel_id"] for s in
-                         home.channel_subscriptions + home.more_channel_subscriptions}
+    assert "C99" not in {
+        s["channel_id"] for s in home.channel_subscriptions + home.more_channel_subscriptions
+    }
 
 
 def test_opening_the_home_moves_the_follows_to_the_users_zone(service, changes):

@@ -37,8 +37,6 @@ def test_search_pages(fresh_db, clock):
     assert not {h.story_id for h in first.result.hits} & {h.story_id for h in second.result.hits}
 
 
-
-
 def domains(answer: SearchAnswer | SimilarAnswer) -> set[str]:
     return {h.article["domain"] for h in answer.result.hits}
 

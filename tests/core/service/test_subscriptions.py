@@ -18,10 +18,16 @@ def test_subscribe_takes_the_subscribers_slack_zone_at_the_default_time(service,
     answer = service.handle_text("subscribe facial recognition", channel(user_tz="Asia/Tokyo"))
     assert answer == MessageAnswer(
         "Subscribed this channel to *facial recognition*: a digest every day at 08:00 "
-        "(Asia/Tokyo). `/news unsubscribe facial recognition` stops it.")
+        "(Asia/Tokyo). `/news unsubscribe facial recognition` stops it."
+    )
     (sub,) = service.store.subscriptions("T1", "C1")
     assert (sub["hour"], sub["minute"], sub["tz"], sub["kind"], sub["subscribed_by"]) == (
-        8, 0, "Asia/Tokyo", "channel", "U1")
+        8,
+        0,
+        "Asia/Tokyo",
+        "channel",
+        "U1",
+    )
     assert changes == [("T1", "C1")]
 
 
@@ -48,8 +54,9 @@ def test_in_a_dm_subscribe_is_the_users_dm_digest_and_takes_no_zone(service, cha
     assert not refused.ok and "leave out `tz`" in refused.text
     assert service.store.all_subscriptions() == [] and changes == []
     answer = service.handle_text("subscribe ai at 9am", dm(user_tz="Europe/Paris"))
-    assert answer.text.startswith("Subscribed your DM to *ai*: a digest every day at 09:00 "
-                                  "(Europe/Paris)")
+    assert answer.text.startswith(
+        "Subscribed your DM to *ai*: a digest every day at 09:00 (Europe/Paris)"
+    )
     (sub,) = service.store.all_subscriptions()
     assert (sub["channel_id"], sub["kind"]) == ("U1", "dm")
     assert changes == [("T1", "U1")]
@@ -59,8 +66,10 @@ def test_unsubscribe(service, changes):
     service.handle_text("subscribe ai", channel())
     service.handle_text("subscribe robots", channel())
     missing = service.handle_text("unsubscribe drones", channel())
-    assert missing == MessageAnswer("This channel is not subscribed to *drones*. `/news list` "
-                                    "shows its subscriptions.", ok=False)
+    assert missing == MessageAnswer(
+        "This channel is not subscribed to *drones*. `/news list` shows its subscriptions.",
+        ok=False,
+    )
     assert changes == [("T1", "C1")] * 2
     done = service.handle_text("unsubscribe  AI", channel())
     assert done == MessageAnswer("Unsubscribed this channel from *AI*.")  # as typed
@@ -71,7 +80,8 @@ def test_resume_a_paused_subscription(service, changes):
     service.handle_text("subscribe ai", channel())
     service.store.pause_channel("T1", "C1", "not_in_channel", NOW)
     assert service.handle_text("resume ai", channel()) == MessageAnswer(
-        "Resumed *ai* in this channel.")
+        "Resumed *ai* in this channel."
+    )
     assert service.store.subscriptions("T1", "C1")[0]["paused_reason"] is None
     again = service.handle_text("resume ai", channel())
     assert not again.ok and "No paused subscription to *ai* in this channel" in again.text

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from bot.config import Config
 
 Clock = Callable[[], dt.datetime]
-ChangeHook = Callable[[str, str], None]  # (team_id, channel_key) after a subscription change
+ChangeHook = Callable[[str, str], object]  # (team_id, channel_key) after a change; result unused
 
 PAGE_SIZE = 5
 

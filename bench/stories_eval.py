@@ -39,10 +39,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.core.articles import Article, BadFile, canonical_url, parse_file  # noqa: E402
-from bot.core.grouping import Grouper, Item  # noqa: E402
-from bot.core.grouping.prominence import independent_outlets, lead  # noqa: E402
-from bot.core.stories import WINDOW_SECONDS, StoryText, same_story, title_keys  # noqa: E402
+from bot.core.articles import Article, BadFile, canonical_url, parse_file
+from bot.core.grouping import Grouper, Item
+from bot.core.grouping.prominence import independent_outlets, lead
+from bot.core.stories import WINDOW_SECONDS, StoryText, same_story, title_keys
 
 CORPUS = Path("/work/corpus/azure/_news")
 JUDGED = Path("/work/shared/judged/azure-story-pairs-dev.json")

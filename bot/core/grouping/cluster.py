@@ -239,8 +239,8 @@ class Grouper:
                     unlinked += 1
         if unlinked > UNLINKED_SHARE * len(into.keys) * len(other.keys):
             return False
-        if len(into.keys) < len(other.keys):  # keep the larger story's id
-            into, other = other, into
+        if (len(into.keys), -into.id) < (len(other.keys), -other.id):
+            into, other = other, into  # the larger story keeps its id (of two alike, the older)
         into.keys.extend(other.keys)
         into.first_ts, into.last_ts = first, last
         for key in other.keys:

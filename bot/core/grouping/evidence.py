@@ -16,7 +16,10 @@ in a text or not; headlines and excerpts are too short for counts to mean much):
   post announcing it).
 - ``shared_names``: weight of the rare names both headlines carry ("Kinvolk", "Softomotive").
 
-:func:`score` folds them into one number; :func:`accepts` is the decision for one pair.
+:func:`evidence` folds them into one weighted score: ``accepted`` (joins two articles; within
+one outlet the headlines must be alike too), ``supports`` (corroborates a link to another
+member of a story), ``strong`` (joins a story of several members alone), ``far`` (joins
+articles more than 72 h apart).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from bot.core.grouping.stats import CorpusStats
 ACCEPT = 0.75  # score at which one pair is enough to join two articles
 STRONG = 1.1  # score at which one pair alone may bring an article into a larger story
 SUPPORT = 0.5  # score of a second member's pair that corroborates an accepted one
-FAR = 1.5  # score at which two articles up to cluster.LONG_WINDOW apart may join
+FAR = 1.3  # score at which two articles up to cluster.LONG_WINDOW apart may join
 SAME_OUTLET_TITLE_COSINE = 0.7  # one outlet words one event alike, or it is two events
 SHARED_NAME_SECONDS = 24 * 3600
 RARE_NAME_FRACTION = 0.007  # a name in under 0.7% of the articles ...

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import Stemmer
+import Stemmer  # type: ignore[import-not-found]  # PyStemmer publishes no type information
 
 _STEMMER = Stemmer.Stemmer("english")
 
@@ -40,7 +40,7 @@ STOP_WORDS = frozenset(
     have had having do does did done just more most says say said how why what when where who
     whom which while amid also all any each other some such only own same too very s t don now
     here there again further once both few am isn't aren't wasn't weren't hasn't haven't
-    hadn't doesn't don't didn't won't wouldn't can't couldn't per""".split()
+    hadn't doesn't don't didn't won't wouldn't can't couldn't per""".split()  # noqa: SIM905
 )
 
 _MULTIPLIERS = {

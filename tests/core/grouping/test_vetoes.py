@@ -1,0 +1,110 @@
+"""Each cannot-link rule on the judged near-misses that called for it, and on a same-story
+pair it must let through (bot.core.grouping.vetoes)."""
+
+from __future__ import annotations
+
+from bot.core.grouping.stats import CorpusStats
+from bot.core.grouping.vetoes import (
+    money_disagrees,
+    names_substituted,
+    numbers_substituted,
+    roundup_and_single,
+    same_outlet_substitution,
+    stages_differ,
+    unlinked_substitution,
+    veto,
+)
+from tests.core.grouping.conftest import doc, learn
+
+
+def test_money_in_both_headlines_that_disagrees() -> None:
+    q4 = doc("Microsoft reports $38 billion in Q4 2020 revenue: Azure up 47%")
+    q1 = doc("Microsoft reports $35.7 billion in Q1 2021 revenue: Azure up 48%")
+    assert money_disagrees(q4, q1)
+    zdnet = doc("Microsoft to hackers: Break our Azure Sphere Linux IoT OS and earn up to $100k")
+    verge = doc("Microsoft offers $100,000 to hack its custom Linux OS")
+    assert not money_disagrees(zdnet, verge)
+    assert not money_disagrees(q4, doc("Microsoft just had a stellar three months"))
+
+
+def test_a_number_in_each_headline_the_other_never_mentions() -> None:
+    nc = doc("NC-series Azure Virtual Machines will be retired by 31 August 2022")
+    classic = doc("Cloud Services (classic) deployment model is retiring on 31 August 2024")
+    assert numbers_substituted(nc, classic)
+    assert numbers_substituted(doc("Azure Sphere OS version 20.08 is now available"),
+                               doc("Azure Sphere OS update 20.09 is now available"))
+    # a number on one side only is an addition
+    geekwire = doc("Microsoft signs Coca-Cola to 5-year cloud tech and business software deal")
+    neowin = doc("Coca-Cola partners with Microsoft to use its cloud and AI services")
+    assert not numbers_substituted(geekwire, neowin)
+    # a number the other article mentions in its excerpt is no substitution
+    assert not numbers_substituted(
+        doc("Azure ND A100 v4 instances generally available"),
+        doc("Microsoft Azure launches A100 supercomputing", "Azure ND A100 v4 instances"),
+    )
+
+
+def test_template_press_release(stats: CorpusStats) -> None:
+    datavisor = doc("DataVisor Now Available in the Microsoft Azure Marketplace",
+                    "DataVisor, the leading fraud detection company, announced it.")
+    ebao = doc("eBaoCloud InsureMO is Now Available in the Microsoft Azure Marketplace",
+               "eBaoTech Corporation announced the availability of eBaoCloud InsureMO.")
+    learn(stats, datavisor, ebao)
+    assert names_substituted(datavisor, ebao, stats)
+    assert veto(datavisor, ebao, stats) == "names"
+
+
+def test_two_subjects_opening_their_headlines(stats: CorpusStats) -> None:
+    viasat = doc("Viasat Real-Time Earth Ground Service Available via Microsoft Azure Orbital",
+                 "The company Viasat said its ground service joins Azure Orbital.")
+    ses = doc("SES Becomes Microsoft Azure Orbital Founding Connectivity Partner",
+              "The operator SES joined as partner for Azure Orbital.")
+    learn(stats, viasat, ses)
+    assert names_substituted(viasat, ses, stats)
+
+
+def test_details_named_in_reworded_reports_are_no_template(stats: CorpusStats) -> None:
+    itpro = doc("Microsoft offers hackers $100K to break Azure Sphere",
+                "The company built Sphere for devices; Sphere runs on chips.")
+    cnet = doc("Microsoft offers bug hunters $100K to hack its Linux smart home software",
+               "A custom version of Linux, and Linux powers it.")
+    learn(stats, itpro, cnet)
+    assert stats.is_name("sphere") and stats.is_name("linux")
+    assert not names_substituted(itpro, cnet, stats)
+
+
+def test_preview_and_general_availability() -> None:
+    ga = doc("Azure Arc enabled servers are now generally available")
+    preview = doc("Azure Arc enabled data services now in preview")
+    assert stages_differ(ga, preview)
+    assert not stages_differ(preview, doc("Microsoft debuts Azure Arc data services"))
+
+
+def test_roundup_never_joins_a_single_story() -> None:
+    roundup = doc("The top Azure announcements from Microsoft Build 2020")
+    single = doc("Microsoft Builds Massive Supercomputer For OpenAI")
+    assert roundup_and_single(roundup, single)
+    assert not roundup_and_single(single, doc("Microsoft built a top supercomputer for OpenAI"))
+
+
+def test_one_outlet_two_subjects(stats: CorpusStats) -> None:
+    arc = doc("Microsoft’s Azure Arc multi-cloud platform now supports machine learning",
+              "With Azure Arc, customers run Azure anywhere.", domain="techcrunch.com")
+    cassandra = doc("Microsoft Azure expands its NoSQL portfolio with Apache Cassandra",
+                    "A managed Apache Cassandra, rival to Cassandra vendors.",
+                    domain="techcrunch.com")
+    learn(stats, arc, cassandra)
+    assert same_outlet_substitution(arc, cassandra, stats)
+    elsewhere = doc(cassandra.item.title, cassandra.item.excerpt, domain="zdnet.com")
+    assert not same_outlet_substitution(arc, elsewhere, stats)
+
+
+def test_two_events_of_one_affair_without_evidence_of_their_own(stats: CorpusStats) -> None:
+    watchdog = doc("Pentagon watchdog clears Microsoft’s $10 billion JEDI win over Amazon",
+                   "The Defense Department’s watchdog found no evidence of bias.")
+    judge = doc("U.S. judge puts Amazon challenge to Pentagon JEDI contract on hold",
+                "A U.S. judge on Friday put on hold a suit by Amazon.")
+    learn(stats, watchdog, judge)
+    assert veto(watchdog, judge, stats) is None  # no veto of its own ...
+    assert unlinked_substitution(watchdog, judge, stats)  # ... but a substitution
+    assert not unlinked_substitution(watchdog, doc(watchdog.item.title), stats)

@@ -5,7 +5,8 @@ into articles, main and ``related`` entries alike, one per canonical ``webUrl`` 
 article's own fields win over a related mention's; ``is_main`` if any file has it as its main
 article), feeds them in date order through :class:`bot.core.grouping.Grouper`, and reports
 for a judged file (a JSON list of ``{"a", "b", "same"}``; ``a``/``b`` are file names under
-the corpus, whose main articles are compared, or article addresses):
+the corpus, whose main articles are compared, or article addresses; a pair marked
+``"unsure": true`` is left out):
 
 - grouped: the share of same-story pairs that end in one story;
 - merged: the share of different-story pairs that end in one story;
@@ -197,6 +198,8 @@ class Pair:
 def load_pairs(path: Path, corpus: Corpus, by_key: dict[str, Item]) -> list[Pair]:
     pairs = []
     for entry in json.loads(path.read_text()):
+        if entry.get("unsure"):
+            continue  # a pair its judge could not decide counts for neither figure
         keys = []
         for side in ("a", "b"):
             name = str(entry[side])

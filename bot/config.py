@@ -36,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from bot.core.commands import CommandError, parse_time
+from bot.core.grammar import CommandError, parse_time
 from bot.core.preferences import ITEMS_RANGE
 from bot.core.schedule import known_zone
 from bot.render.blocks import STORIES_PER_MESSAGE

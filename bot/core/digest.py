@@ -266,7 +266,7 @@ class Composer:
     @staticmethod
     def _pick(stories: list[tuple[int, int, float]], delivered: set[int], used: set[int],
               limit: int) -> list[tuple[int, int, float]]:
-        out = []
+        out: list[tuple[int, int, float]] = []
         for story in stories:
             if len(out) >= limit:
                 break

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -99,7 +100,7 @@ def title_similarity(a: Iterable[str], b: Iterable[str], at_least: float = 0.0) 
     return 2 * matched / total
 
 
-def _strangers(title_words: Iterable[str], other_text_words: set[str]) -> int:
+def _strangers(title_words: Iterable[str], other_text_words: AbstractSet[str]) -> int:
     """How many headline words the other article never mentions."""
     return sum(
         1

@@ -243,22 +243,42 @@ def report(
     grouped, merged, missed, wrong = score(result, pairs)
     same_n = sum(p.same for p in pairs)
     print(f"\n== {result.name}")
-    print(f"grouped {grouped:.2f} ({same_n - len(missed)}/{same_n} same pairs in one story)   "
-          f"merged {merged:.2f} ({len(wrong)}/{len(pairs) - same_n} different pairs in one story)")
-    print(f"CPU {1000 * result.cpu_seconds / n:.3f} ms/article ({result.cpu_seconds:.2f} s for "
-          f"{n} articles); {result.comparisons / n:.2f} comparisons/article")
+    print(
+        f"grouped {grouped:.2f} ({same_n - len(missed)}/{same_n} same pairs in one story)   "
+        f"merged {merged:.2f} ({len(wrong)}/{len(pairs) - same_n} different pairs in one story)"
+    )
+    print(
+        f"CPU {1000 * result.cpu_seconds / n:.3f} ms/article ({result.cpu_seconds:.2f} s for "
+        f"{n} articles); {result.comparisons / n:.2f} comparisons/article"
+    )
     sizes = collections.Counter(len(m) for m in result.members.values())
     buckets = {"1": 0, "2": 0, "3-5": 0, "6-10": 0, "11-20": 0, ">20": 0}
     for size, count in sizes.items():
-        label = ("1" if size == 1 else "2" if size == 2 else "3-5" if size <= 5
-                 else "6-10" if size <= 10 else "11-20" if size <= 20 else ">20")
+        label = (
+            "1"
+            if size == 1
+            else "2"
+            if size == 2
+            else "3-5"
+            if size <= 5
+            else "6-10"
+            if size <= 10
+            else "11-20"
+            if size <= 20
+            else ">20"
+        )
         buckets[label] += count
-    print("stories by size: " + ", ".join(f"{k}: {v}" for k, v in buckets.items())
-          + f" ({len(result.members)} stories)")
+    print(
+        "stories by size: "
+        + ", ".join(f"{k}: {v}" for k, v in buckets.items())
+        + f" ({len(result.members)} stories)"
+    )
     if quiet:
         return
-    for title, errors in (("missed (same story, apart)", missed),
-                          ("merged (different stories, together)", wrong)):
+    for title, errors in (
+        ("missed (same story, apart)", missed),
+        ("merged (different stories, together)", wrong),
+    ):
         print(f"-- {title}: {len(errors)}")
         for p in errors:
             print(f"   {p.why}")
@@ -271,8 +291,10 @@ def report(
     for keys in largest:
         items = [by_key[k] for k in keys]
         span = (max(i.published_ts for i in items) - min(i.published_ts for i in items)) / 86400
-        print(f"   {len(items)} articles over {span:.1f} days, "
-              f"{independent_outlets(items)} independent outlets; lead: {lead(items).title}")
+        print(
+            f"   {len(items)} articles over {span:.1f} days, "
+            f"{independent_outlets(items)} independent outlets; lead: {lead(items).title}"
+        )
         for item in sorted(items, key=lambda i: i.published_ts)[:12]:
             print(f"     {_line(item)}")
         if len(items) > 12:
@@ -287,24 +309,32 @@ def explainer(grouper: Grouper) -> Callable[[Pair], str]:
     def explain(p: Pair) -> str:
         a, b = grouper.docs[p.a], grouper.docs[p.b]
         ev = evidence(a, b, grouper.stats)
-        line = (f"title {ev.title_cosine:.2f} cover {ev.cover_a:.2f}/{ev.cover_b:.2f} "
-                f"text {ev.text_cosine:.2f} name {int(ev.shared_name)} score {ev.score:.2f}; "
-                f"veto {veto(a, b, grouper.stats)}; "
-                f"{abs(a.ts - b.ts) / 3600:.0f} h apart")
+        line = (
+            f"title {ev.title_cosine:.2f} cover {ev.cover_a:.2f}/{ev.cover_b:.2f} "
+            f"text {ev.text_cosine:.2f} name {int(ev.shared_name)} score {ev.score:.2f}; "
+            f"veto {veto(a, b, grouper.stats)}; "
+            f"{abs(a.ts - b.ts) / 3600:.0f} h apart"
+        )
         sa, sb = grouper.story_of(p.a), grouper.story_of(p.b)
         if sa == sb:
             return line
         ka, kb = grouper.story(sa).keys, grouper.story(sb).keys
         cross = [
-            (reason, x, y) for x in ka for y in kb
+            (reason, x, y)
+            for x in ka
+            for y in kb
             if (reason := veto(grouper.docs[x], grouper.docs[y], grouper.stats)) is not None
         ]
         stamps = [grouper.docs[k].ts for k in ka + kb]
-        line += (f"; stories of {len(ka)} and {len(kb)}, together over "
-                 f"{(max(stamps) - min(stamps)) / 86400:.1f} days, {len(cross)} cross vetoes")
+        line += (
+            f"; stories of {len(ka)} and {len(kb)}, together over "
+            f"{(max(stamps) - min(stamps)) / 86400:.1f} days, {len(cross)} cross vetoes"
+        )
         for reason, x, y in cross[:2]:
-            line += (f"\n       {reason}: {grouper.docs[x].item.title[:70]!r} / "
-                     f"{grouper.docs[y].item.title[:70]!r}")
+            line += (
+                f"\n       {reason}: {grouper.docs[x].item.title[:70]!r} / "
+                f"{grouper.docs[y].item.title[:70]!r}"
+            )
         return line
 
     return explain
@@ -314,8 +344,9 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--judged", type=Path, default=JUDGED)
-    parser.add_argument("--cache", type=Path, default=None,
-                        help="pickle of the parsed corpus (made if missing)")
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="pickle of the parsed corpus (made if missing)"
+    )
     parser.add_argument("--top", type=int, default=15, help="largest stories shown")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="figures only")
@@ -326,9 +357,11 @@ def main(argv: Iterable[str] | None = None) -> int:
     parse_cpu = time.process_time() - start
     by_key = {item.key: item for item in corpus.items}
     pairs = load_pairs(args.judged, corpus, by_key)
-    print(f"{len(corpus.items)} articles ({sum(i.is_main for i in corpus.items)} main) from "
-          f"{len(corpus.main_of_file)} files ({corpus.bad} bad), parsed in {parse_cpu:.1f} s "
-          f"CPU; {len(pairs)} judged pairs from {args.judged}")
+    print(
+        f"{len(corpus.items)} articles ({sum(i.is_main for i in corpus.items)} main) from "
+        f"{len(corpus.main_of_file)} files ({corpus.bad} bad), parsed in {parse_cpu:.1f} s "
+        f"CPU; {len(pairs)} judged pairs from {args.judged}"
+    )
     result, grouper = run_grouper(corpus.items)
     report(result, pairs, by_key, args.top, args.quiet, explainer(grouper))
     if not args.no_baseline:

@@ -186,9 +186,9 @@ class Grouper:
         vetoes.unlinked_substitution)."""
         pair = (a.key, b.key) if a.key < b.key else (b.key, a.key)
         if pair not in self._unlinked:
-            self._unlinked[pair] = unlinked_substitution(a, b, self.stats) and not evidence(
-                a, b, self.stats
-            ).supports
+            self._unlinked[pair] = (
+                unlinked_substitution(a, b, self.stats) and not evidence(a, b, self.stats).supports
+            )
         return self._unlinked[pair]
 
     def _join(self, doc: Doc, links: list[Link]) -> int:

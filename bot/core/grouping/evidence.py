@@ -88,8 +88,7 @@ def shares_rare_name(a: Doc, b: Doc, stats: CorpusStats) -> bool:
         return False
     limit = max(RARE_NAME_MIN_DF, RARE_NAME_FRACTION * stats.n)
     return any(
-        stats.df.get(w, 0) <= limit and stats.is_name(w)
-        for w in a.f.title_words & b.f.title_words
+        stats.df.get(w, 0) <= limit and stats.is_name(w) for w in a.f.title_words & b.f.title_words
     )
 
 

@@ -44,12 +44,25 @@ STOP_WORDS = frozenset(
 )
 
 _MULTIPLIERS = {
-    "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "million": 1e6, "b": 1e9,
-    "bn": 1e9, "billion": 1e9, "t": 1e12, "tn": 1e12, "trillion": 1e12,
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "mln": 1e6,
+    "million": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "billion": 1e9,
+    "t": 1e12,
+    "tn": 1e12,
+    "trillion": 1e12,
 }
 # A word: letters and digits, possibly joined by - & / . + (AT&T, health-care, 20.08, AZ-300);
 # an apostrophe inside (possessive, don't) is dealt with after.
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)+(?![\w.,-]\w)|\w+(?:['’][a-zA-Z]+)?(?:[-&/.+]\w+(?:['’][a-zA-Z]+)?)*", re.UNICODE)
+_TOKEN = re.compile(
+    r"\d+(?:[.,]\d+)+(?![\w.,-]\w)|\w+(?:['’][a-zA-Z]+)?(?:[-&/.+]\w+(?:['’][a-zA-Z]+)?)*",
+    re.UNICODE,
+)
 _JOINERS = re.compile(r"[-&/.+]")
 _NUMERIC = re.compile(r"^\d+(?:[.,]\d+)*$")
 _MONEY = re.compile(
@@ -93,8 +106,9 @@ def _number(token: str) -> str | None:
             token = "".join(parts)
         else:
             token = token.replace(",", ".")  # a decimal comma
-    if token.count(".") > 1 or (token.count(".") == 1 and len(token.split(".")[1]) == 2
-                                 and len(token.split(".")[0]) == 2):
+    if token.count(".") > 1 or (
+        token.count(".") == 1 and len(token.split(".")[1]) == 2 and len(token.split(".")[0]) == 2
+    ):
         return token  # a version or a date (20.08, 1.2.3): kept as written
     return _format(float(token))
 
@@ -128,7 +142,7 @@ def tokens(text: str) -> Iterator[Token]:
     start = True
     for match in _TOKEN.finditer(text):
         raw = match.group(0)
-        end_of_sentence = bool(_SENTENCE_END.search(text[match.end(): match.end() + 1]))
+        end_of_sentence = bool(_SENTENCE_END.search(text[match.end() : match.end() + 1]))
         capitalised = raw[0].isupper() or any(c.isupper() for c in raw[1:])  # eBaoCloud
         raw = re.sub(r"['’]s$", "", raw)  # possessive
         raw = raw.replace("'", "").replace("’", "")
@@ -165,7 +179,9 @@ def _word(word: str, capitalised: bool, start: bool) -> Iterator[Token]:
     yield Token(stem(lower), False, capitalised, start)
 
 
-_SHAPED = re.compile(r"\b(?:[A-Z]{2,}|[A-Za-z][a-z]+[A-Z]\w*)\b")  # NBA, AMERGINT; DataVisor, eBaoCloud
+_SHAPED = re.compile(
+    r"\b(?:[A-Z]{2,}|[A-Za-z][a-z]+[A-Z]\w*)\b"
+)  # NBA, AMERGINT; DataVisor, eBaoCloud
 
 
 def _shaped_names(title: str) -> list[str]:

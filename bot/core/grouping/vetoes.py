@@ -37,10 +37,7 @@ def numbers_substituted(a: Doc, b: Doc) -> bool:
 
 def foreign_names(a: Doc, b: Doc, stats: CorpusStats) -> list[str]:
     """Rare name-like words of ``a``'s headline that ``b`` never mentions."""
-    return [
-        w for w in a.f.title_words - b.f.words
-        if stats.is_rare(w) and stats.is_name(w)
-    ]
+    return [w for w in a.f.title_words - b.f.words if stats.is_rare(w) and stats.is_name(w)]
 
 
 TEMPLATE_REST = 0.6  # headlines alike beyond their names: one template

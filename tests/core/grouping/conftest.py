@@ -54,8 +54,13 @@ def fixture_articles(*folders: Path) -> Iterator[Article]:
 def as_item(article: Article, is_main: bool = True) -> Item:
     assert article.published_ts is not None
     return Item(
-        article.url, article.title, article.excerpt, article.domain, article.published_ts,
-        article.quality, is_main,
+        article.url,
+        article.title,
+        article.excerpt,
+        article.domain,
+        article.published_ts,
+        article.quality,
+        is_main,
     )
 
 

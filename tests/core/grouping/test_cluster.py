@@ -39,8 +39,9 @@ def seed() -> Grouper:
 
 def test_seed_ny_bill_is_one_story(seed: Grouper) -> None:
     [ny] = _by_title(seed, "NY Senate bill would ban police facial recognition technology")
-    [proposed] = _by_title(seed, "Proposed bill would ban police from using facial recognition "
-                                 "technology")
+    [proposed] = _by_title(
+        seed, "Proposed bill would ban police from using facial recognition technology"
+    )
     assert seed.story_of(ny) == seed.story_of(proposed)
 
 
@@ -67,38 +68,63 @@ def test_seed_other_stories_stay_apart(seed: Grouper) -> None:
 # -- chaining -----------------------------------------------------------------------------------
 
 WATCHDOG = [
-    ("Pentagon watchdog clears Microsoft’s $10 billion JEDI win over Amazon", "stripes.com",
-     "The Defense Department’s watchdog found no evidence that the Pentagon’s decision to award "
-     "a $10 billion cloud-computing contract to Microsoft was improper."),
-    ("DoD watchdog clears Microsoft JEDI win, but admits it was blocked from investigating "
-     "Trump interference claims", "datacenterdynamics.com",
-     "The Department of Defense Inspector General cleared the military's decision to award a "
-     "contentious major cloud contract to Microsoft."),
-    ("Watchdog Finds Few Problems in Pentagon Award of JEDI Contract to Microsoft Over Amazon",
-     "wsj.com", "The Pentagon watchdog’s report concluded few actual problems occurred in "
-     "awarding the hotly disputed JEDI cloud-computing contract, in a victory for Microsoft."),
+    (
+        "Pentagon watchdog clears Microsoft’s $10 billion JEDI win over Amazon",
+        "stripes.com",
+        "The Defense Department’s watchdog found no evidence that the Pentagon’s decision to award "
+        "a $10 billion cloud-computing contract to Microsoft was improper.",
+    ),
+    (
+        "DoD watchdog clears Microsoft JEDI win, but admits it was blocked from investigating "
+        "Trump interference claims",
+        "datacenterdynamics.com",
+        "The Department of Defense Inspector General cleared the military's decision to award a "
+        "contentious major cloud contract to Microsoft.",
+    ),
+    (
+        "Watchdog Finds Few Problems in Pentagon Award of JEDI Contract to Microsoft Over Amazon",
+        "wsj.com",
+        "The Pentagon watchdog’s report concluded few actual problems occurred in "
+        "awarding the hotly disputed JEDI cloud-computing contract, in a victory for Microsoft.",
+    ),
 ]
 JUDGE = [
-    ("U.S. judge puts Amazon challenge to Pentagon JEDI contract on hold", "reuters.com",
-     "A U.S. judge on Friday put on hold a suit by Amazon challenging the Pentagon’s decision "
-     "to award a $10 billion contract to Microsoft."),
-    ("Judge puts Amazon challenge to Pentagon JEDI contract on hold", "foxbusiness.com",
-     "Known as Joint Enterprise Defense Infrastructure, or JEDI, the cloud computing contract "
-     "was put on hold by a federal judge."),
-    ("Amazon's JEDI lawsuit is on hold until mid-August", "engadget.com",
-     "US federal judge Patricia Campbell-Smith has put Amazon's JEDI case on hold."),
+    (
+        "U.S. judge puts Amazon challenge to Pentagon JEDI contract on hold",
+        "reuters.com",
+        "A U.S. judge on Friday put on hold a suit by Amazon challenging the Pentagon’s decision "
+        "to award a $10 billion contract to Microsoft.",
+    ),
+    (
+        "Judge puts Amazon challenge to Pentagon JEDI contract on hold",
+        "foxbusiness.com",
+        "Known as Joint Enterprise Defense Infrastructure, or JEDI, the cloud computing contract "
+        "was put on hold by a federal judge.",
+    ),
+    (
+        "Amazon's JEDI lawsuit is on hold until mid-August",
+        "engadget.com",
+        "US federal judge Patricia Campbell-Smith has put Amazon's JEDI case on hold.",
+    ),
 ]
-BRIDGE = ("JEDI war continues for Amazon, Microsoft", "politico.com",
-          "JEDI latest: the Pentagon’s watchdog is out with a report, and a judge put Amazon's "
-          "JEDI suit on hold to let the Pentagon reconsider the contract.")
+BRIDGE = (
+    "JEDI war continues for Amazon, Microsoft",
+    "politico.com",
+    "JEDI latest: the Pentagon’s watchdog is out with a report, and a judge put Amazon's "
+    "JEDI suit on hold to let the Pentagon reconsider the contract.",
+)
 
 
 def _jedi(stats: CorpusStats, with_bridge: bool) -> Grouper:
     # As in the azure corpus, where the affair ran for months: its words are common, not rare.
     for _ in range(60):
-        stats.add(features("Amazon, Microsoft and the Pentagon JEDI cloud contract",
-                           "The Defense Department (DoD) awarded its $10 billion JEDI cloud "
-                           "contract to Microsoft over Amazon Web Services."))
+        stats.add(
+            features(
+                "Amazon, Microsoft and the Pentagon JEDI cloud contract",
+                "The Defense Department (DoD) awarded its $10 billion JEDI cloud "
+                "contract to Microsoft over Amazon Web Services.",
+            )
+        )
     grouper = Grouper(stats)
     for i, (title, domain, excerpt) in enumerate(WATCHDOG):
         grouper.add(item(title, excerpt, domain, at=T0 + i * HOUR))
@@ -127,14 +153,33 @@ def test_an_article_on_both_events_does_not_chain_them(stats: CorpusStats) -> No
 
 def test_a_veto_across_the_story_keeps_an_article_out(stats: CorpusStats) -> None:
     grouper = Grouper(stats)
-    grouper.add(item("Azure Maps Creator now available in preview",
-                     "Azure Maps Creator extends maps indoors.", "microsoft.com", key="preview"))
-    grouper.add(item("Microsoft previews Azure Maps Creator for indoor maps",
-                     "Azure Maps Creator, a new tool for indoor maps.", "siliconangle.com",
-                     at=T0 + HOUR, key="review"))
+    grouper.add(
+        item(
+            "Azure Maps Creator now available in preview",
+            "Azure Maps Creator extends maps indoors.",
+            "microsoft.com",
+            key="preview",
+        )
+    )
+    grouper.add(
+        item(
+            "Microsoft previews Azure Maps Creator for indoor maps",
+            "Azure Maps Creator, a new tool for indoor maps.",
+            "siliconangle.com",
+            at=T0 + HOUR,
+            key="review",
+        )
+    )
     assert grouper.story_of("preview") == grouper.story_of("review")
-    grouper.add(item("Azure Maps Creator indoor maps now generally available",
-                     "Azure Maps Creator for indoor maps.", "zdnet.com", at=T0 + 2 * HOUR, key="ga"))
+    grouper.add(
+        item(
+            "Azure Maps Creator indoor maps now generally available",
+            "Azure Maps Creator for indoor maps.",
+            "zdnet.com",
+            at=T0 + 2 * HOUR,
+            key="ga",
+        )
+    )
     # alike to the review, but the preview it would join says otherwise
     assert grouper.story_of("ga") != grouper.story_of("preview")
     assert grouper.links(grouper.docs["ga"])  # it was linked: the veto kept it out
@@ -156,8 +201,10 @@ def test_a_story_spans_a_few_days_at_most(stats: CorpusStats) -> None:
 
 def test_republished_article_joins_its_story_weeks_later(stats: CorpusStats) -> None:
     grouper = Grouper(stats)
-    title, excerpt = ("Singtel offers 5G edge computing on Microsoft Azure",
-                      "Singapore telco offers its Multi-access Edge Compute 5G platform on Azure.")
+    title, excerpt = (
+        "Singtel offers 5G edge computing on Microsoft Azure",
+        "Singapore telco offers its Multi-access Edge Compute 5G platform on Azure.",
+    )
     grouper.add(item(title, excerpt, "zdnet.com", key="a"))
     grouper.add(item(title, excerpt, "zdnet.com", at=T0 + 36 * DAY, key="b"))
     grouper.add(item(title, excerpt, "other.com", at=T0 + 36 * DAY, key="c"))
@@ -207,14 +254,11 @@ def test_power_apps_no_absurd_merges(power_apps: Grouper) -> None:
 
 
 def test_power_apps_release_waves_stay_apart(power_apps: Grouper) -> None:
-    waves = {
-        k: d for k, d in power_apps.docs.items() if "release wave" in d.item.title.lower()
-    }
+    waves = {k: d for k, d in power_apps.docs.items() if "release wave" in d.item.title.lower()}
     assert len(waves) >= 2
     for (ka, a), (kb, b) in itertools.combinations(waves.items(), 2):
         if a.f.title_numbers != b.f.title_numbers:
-            assert power_apps.story_of(ka) != power_apps.story_of(kb), (
-                a.item.title, b.item.title)
+            assert power_apps.story_of(ka) != power_apps.story_of(kb), (a.item.title, b.item.title)
 
 
 def test_power_apps_groups_something(power_apps: Grouper) -> None:

@@ -9,8 +9,9 @@ from tests.core.grouping.conftest import DAY, HOUR, T0, doc, learn
 
 def test_reworded_headlines_by_cosine(stats: CorpusStats) -> None:
     crn = doc("Microsoft Acquires ADRM To Create Intelligent Data Lake In Azure", domain="crn.com")
-    e2e = doc("Microsoft Acquires ADRM for Azure Cloud, Intelligent Data Lakes",
-              domain="channele2e.com")
+    e2e = doc(
+        "Microsoft Acquires ADRM for Azure Cloud, Intelligent Data Lakes", domain="channele2e.com"
+    )
     learn(stats, crn, e2e)
     ev = evidence(crn, e2e, stats)
     assert ev.title_cosine > 0.6
@@ -18,12 +19,16 @@ def test_reworded_headlines_by_cosine(stats: CorpusStats) -> None:
 
 
 def test_headline_covered_by_the_other_text(stats: CorpusStats) -> None:
-    cnbc = doc("Microsoft launches Cloud for Healthcare",
-               "Microsoft’s first industry cloud is for hospitals and health systems.",
-               domain="cnbc.com")
-    zdnet = doc("Microsoft announces first vertical cloud offering",
-                "Microsoft launches Cloud for Healthcare, bundling Teams and Azure for hospitals.",
-                domain="zdnet.com")
+    cnbc = doc(
+        "Microsoft launches Cloud for Healthcare",
+        "Microsoft’s first industry cloud is for hospitals and health systems.",
+        domain="cnbc.com",
+    )
+    zdnet = doc(
+        "Microsoft announces first vertical cloud offering",
+        "Microsoft launches Cloud for Healthcare, bundling Teams and Azure for hospitals.",
+        domain="zdnet.com",
+    )
     learn(stats, cnbc, zdnet)
     ev = evidence(cnbc, zdnet, stats)
     assert ev.cover_a > 0.9 > ev.title_cosine
@@ -31,8 +36,10 @@ def test_headline_covered_by_the_other_text(stats: CorpusStats) -> None:
 
 
 def test_whole_texts_alike(stats: CorpusStats) -> None:
-    excerpt = ("Microsoft and FedEx will develop logistics and commerce services under a "
-               "multiyear partnership to compete with Amazon.")
+    excerpt = (
+        "Microsoft and FedEx will develop logistics and commerce services under a "
+        "multiyear partnership to compete with Amazon."
+    )
     a = doc("FedEx and Microsoft form a new partnership", excerpt, domain="fool.com")
     b = doc("Microsoft teams up against Amazon", excerpt, domain="geekwire.com")
     learn(stats, a, b)
@@ -43,9 +50,11 @@ def test_whole_texts_alike(stats: CorpusStats) -> None:
 
 def test_short_article_fully_covered(stats: CorpusStats) -> None:
     update = doc("Query Acceleration for Azure Data Lake Storage now in preview")
-    blog = doc("Optimize cost and performance with Query Acceleration",
-               "Query Acceleration for Azure Data Lake Storage, now in preview, filters data.",
-               domain="azure.microsoft.com")
+    blog = doc(
+        "Optimize cost and performance with Query Acceleration",
+        "Query Acceleration for Azure Data Lake Storage, now in preview, filters data.",
+        domain="azure.microsoft.com",
+    )
     learn(stats, update, blog)
     ev = evidence(update, blog, stats)
     assert ev.short_covered
@@ -56,8 +65,12 @@ def test_short_article_fully_covered(stats: CorpusStats) -> None:
 
 def test_shared_rare_name_within_a_day(stats: CorpusStats) -> None:
     a = doc("Microsoft acquires Kinvolk", "Microsoft said Kinvolk joins Azure.", at=T0)
-    b = doc("Kinvolk bought to boost containers", "The startup Kinvolk makes Flatcar.",
-            domain="siliconangle.com", at=T0 + 10 * HOUR)
+    b = doc(
+        "Kinvolk bought to boost containers",
+        "The startup Kinvolk makes Flatcar.",
+        domain="siliconangle.com",
+        at=T0 + 10 * HOUR,
+    )
     late = doc(b.item.title, b.item.excerpt, domain="other.com", at=T0 + 2 * DAY)
     learn(stats, a, b, late)
     near, far = evidence(a, b, stats), evidence(a, late, stats)
@@ -66,12 +79,16 @@ def test_shared_rare_name_within_a_day(stats: CorpusStats) -> None:
 
 
 def test_one_outlet_needs_alike_headlines(stats: CorpusStats) -> None:
-    a = doc("Azure SQL auditing of Microsoft operations is now in general availability",
-            "Azure SQL auditing of Microsoft operations for Azure SQL Database is available.",
-            domain="microsoft.com")
-    b = doc("Azure SQL auditing to Log Analytics and Event Hub are now generally available",
-            "Auditing for Azure SQL Database to Log Analytics and Event Hub is available.",
-            domain="microsoft.com")
+    a = doc(
+        "Azure SQL auditing of Microsoft operations is now in general availability",
+        "Azure SQL auditing of Microsoft operations for Azure SQL Database is available.",
+        domain="microsoft.com",
+    )
+    b = doc(
+        "Azure SQL auditing to Log Analytics and Event Hub are now generally available",
+        "Auditing for Azure SQL Database to Log Analytics and Event Hub is available.",
+        domain="microsoft.com",
+    )
     learn(stats, a, b)
     ev = evidence(a, b, stats)
     assert ev.score >= ACCEPT  # alike enough between two outlets ...

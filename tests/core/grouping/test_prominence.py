@@ -7,19 +7,28 @@ import pytest
 from bot.core.grouping.prominence import independent_outlets, lead, voices
 from tests.core.grouping.conftest import HOUR, T0, item
 
-RELEASE = ("Sepio Systems Hardware Access Control solution now available in the Microsoft "
-           "Azure Marketplace")
-RELEASE_TEXT = ("Sepio Systems, a leader in hardware access control (HAC), today announced the "
-                "availability of its HAC-1 solution in the Microsoft Azure Marketplace.")
+RELEASE = (
+    "Sepio Systems Hardware Access Control solution now available in the Microsoft "
+    "Azure Marketplace"
+)
+RELEASE_TEXT = (
+    "Sepio Systems, a leader in hardware access control (HAC), today announced the "
+    "availability of its HAC-1 solution in the Microsoft Azure Marketplace."
+)
 
 
 def test_a_syndicated_release_counts_once() -> None:
-    copies = [item(RELEASE, RELEASE_TEXT, d) for d in ("morningstar.com", "prnewswire.com",
-                                                       "apnews.com", "marketwatch.com")]
+    copies = [
+        item(RELEASE, RELEASE_TEXT, d)
+        for d in ("morningstar.com", "prnewswire.com", "apnews.com", "marketwatch.com")
+    ]
     dateline = item(RELEASE, "March 10, 2021 /PRNewswire/ -- " + RELEASE_TEXT, "finanzen.net")
     assert independent_outlets([*copies, dateline]) == 1
-    report = item("Sepio brings hardware access control to Azure",
-                  "The rogue-device company Sepio listed HAC-1 in Azure's store.", "zdnet.com")
+    report = item(
+        "Sepio brings hardware access control to Azure",
+        "The rogue-device company Sepio listed HAC-1 in Azure's store.",
+        "zdnet.com",
+    )
     assert independent_outlets([*copies, report]) == 2
 
 

@@ -54,7 +54,9 @@ def test_release_stage() -> None:
 def test_roundups() -> None:
     assert is_roundup("The top Azure announcements from Microsoft Build 2020")
     assert is_roundup("11 Top Azure Announcements From Microsoft Inspire 2021")
-    assert is_roundup("Microsoft Updates Teams Video Conferencing, Verizon Buys BlueJeans, More News")
+    assert is_roundup(
+        "Microsoft Updates Teams Video Conferencing, Verizon Buys BlueJeans, More News"
+    )
     assert is_roundup("Azure week in review")
     assert not is_roundup(
         "Microsoft builds OpenAI’s ‘dream system,’ an Azure supercomputer that ranks among top 5"

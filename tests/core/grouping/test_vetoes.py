@@ -31,8 +31,10 @@ def test_a_number_in_each_headline_the_other_never_mentions() -> None:
     nc = doc("NC-series Azure Virtual Machines will be retired by 31 August 2022")
     classic = doc("Cloud Services (classic) deployment model is retiring on 31 August 2024")
     assert numbers_substituted(nc, classic)
-    assert numbers_substituted(doc("Azure Sphere OS version 20.08 is now available"),
-                               doc("Azure Sphere OS update 20.09 is now available"))
+    assert numbers_substituted(
+        doc("Azure Sphere OS version 20.08 is now available"),
+        doc("Azure Sphere OS update 20.09 is now available"),
+    )
     # a number on one side only is an addition
     geekwire = doc("Microsoft signs Coca-Cola to 5-year cloud tech and business software deal")
     neowin = doc("Coca-Cola partners with Microsoft to use its cloud and AI services")
@@ -45,29 +47,41 @@ def test_a_number_in_each_headline_the_other_never_mentions() -> None:
 
 
 def test_template_press_release(stats: CorpusStats) -> None:
-    datavisor = doc("DataVisor Now Available in the Microsoft Azure Marketplace",
-                    "DataVisor, the leading fraud detection company, announced it.")
-    ebao = doc("eBaoCloud InsureMO is Now Available in the Microsoft Azure Marketplace",
-               "eBaoTech Corporation announced the availability of eBaoCloud InsureMO.")
+    datavisor = doc(
+        "DataVisor Now Available in the Microsoft Azure Marketplace",
+        "DataVisor, the leading fraud detection company, announced it.",
+    )
+    ebao = doc(
+        "eBaoCloud InsureMO is Now Available in the Microsoft Azure Marketplace",
+        "eBaoTech Corporation announced the availability of eBaoCloud InsureMO.",
+    )
     learn(stats, datavisor, ebao)
     assert names_substituted(datavisor, ebao, stats)
     assert veto(datavisor, ebao, stats) == "names"
 
 
 def test_two_subjects_opening_their_headlines(stats: CorpusStats) -> None:
-    viasat = doc("Viasat Real-Time Earth Ground Service Available via Microsoft Azure Orbital",
-                 "The company Viasat said its ground service joins Azure Orbital.")
-    ses = doc("SES Becomes Microsoft Azure Orbital Founding Connectivity Partner",
-              "The operator SES joined as partner for Azure Orbital.")
+    viasat = doc(
+        "Viasat Real-Time Earth Ground Service Available via Microsoft Azure Orbital",
+        "The company Viasat said its ground service joins Azure Orbital.",
+    )
+    ses = doc(
+        "SES Becomes Microsoft Azure Orbital Founding Connectivity Partner",
+        "The operator SES joined as partner for Azure Orbital.",
+    )
     learn(stats, viasat, ses)
     assert names_substituted(viasat, ses, stats)
 
 
 def test_details_named_in_reworded_reports_are_no_template(stats: CorpusStats) -> None:
-    itpro = doc("Microsoft offers hackers $100K to break Azure Sphere",
-                "The company built Sphere for devices; Sphere runs on chips.")
-    cnet = doc("Microsoft offers bug hunters $100K to hack its Linux smart home software",
-               "A custom version of Linux, and Linux powers it.")
+    itpro = doc(
+        "Microsoft offers hackers $100K to break Azure Sphere",
+        "The company built Sphere for devices; Sphere runs on chips.",
+    )
+    cnet = doc(
+        "Microsoft offers bug hunters $100K to hack its Linux smart home software",
+        "A custom version of Linux, and Linux powers it.",
+    )
     learn(stats, itpro, cnet)
     assert stats.is_name("sphere") and stats.is_name("linux")
     assert not names_substituted(itpro, cnet, stats)
@@ -88,11 +102,16 @@ def test_roundup_never_joins_a_single_story() -> None:
 
 
 def test_one_outlet_two_subjects(stats: CorpusStats) -> None:
-    arc = doc("Microsoft’s Azure Arc multi-cloud platform now supports machine learning",
-              "With Azure Arc, customers run Azure anywhere.", domain="techcrunch.com")
-    cassandra = doc("Microsoft Azure expands its NoSQL portfolio with Apache Cassandra",
-                    "A managed Apache Cassandra, rival to Cassandra vendors.",
-                    domain="techcrunch.com")
+    arc = doc(
+        "Microsoft’s Azure Arc multi-cloud platform now supports machine learning",
+        "With Azure Arc, customers run Azure anywhere.",
+        domain="techcrunch.com",
+    )
+    cassandra = doc(
+        "Microsoft Azure expands its NoSQL portfolio with Apache Cassandra",
+        "A managed Apache Cassandra, rival to Cassandra vendors.",
+        domain="techcrunch.com",
+    )
     learn(stats, arc, cassandra)
     assert same_outlet_substitution(arc, cassandra, stats)
     elsewhere = doc(cassandra.item.title, cassandra.item.excerpt, domain="zdnet.com")
@@ -100,10 +119,14 @@ def test_one_outlet_two_subjects(stats: CorpusStats) -> None:
 
 
 def test_two_events_of_one_affair_without_evidence_of_their_own(stats: CorpusStats) -> None:
-    watchdog = doc("Pentagon watchdog clears Microsoft’s $10 billion JEDI win over Amazon",
-                   "The Defense Department’s watchdog found no evidence of bias.")
-    judge = doc("U.S. judge puts Amazon challenge to Pentagon JEDI contract on hold",
-                "A U.S. judge on Friday put on hold a suit by Amazon.")
+    watchdog = doc(
+        "Pentagon watchdog clears Microsoft’s $10 billion JEDI win over Amazon",
+        "The Defense Department’s watchdog found no evidence of bias.",
+    )
+    judge = doc(
+        "U.S. judge puts Amazon challenge to Pentagon JEDI contract on hold",
+        "A U.S. judge on Friday put on hold a suit by Amazon.",
+    )
     learn(stats, watchdog, judge)
     assert veto(watchdog, judge, stats) is None  # no veto of its own ...
     assert unlinked_substitution(watchdog, judge, stats)  # ... but a substitution

@@ -351,6 +351,9 @@ class DigestsMixin(SubscriptionsMixin):
                     "topic_key, run_id, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (run["team_id"], run["channel_id"], story_id, article_id, key, run_id, stamp),
                 )
+                self._deliver_members(
+                    run["team_id"], run["channel_id"], story_id, article_id, run_id
+                )
             self._write(
                 "UPDATE digest_runs SET state = 'done', message_ts = coalesce(?, message_ts), "
                 "claimed_until = NULL, retry_at = NULL, post_unknown = 0, error = NULL, "
@@ -402,18 +405,32 @@ class DigestsMixin(SubscriptionsMixin):
 
     # -- deliveries --------------------------------------------------------------------------
 
+    def _deliver_members(
+        self, team_id: str, channel_id: str, story_id: int, article_id: int, run_id: int
+    ) -> None:
+        """Note every article of a delivered story (the one shown and its story's members now):
+        a later story holding any of them counts as delivered, whatever its id by then."""
+        self._write(
+            "INSERT OR IGNORE INTO delivered_articles (team_id, channel_id, article_id, run_id) "
+            "SELECT ?, ?, id, ? FROM articles WHERE story_id = ? OR id = ?",
+            (team_id, channel_id, run_id, story_id, article_id),
+        )
+
     def delivered_story_ids(
         self, team_id: str, channel_id: str, story_ids: Iterable[int]
     ) -> set[int]:
-        """Which of these stories a channel has already had."""
+        """Which of these stories (as they are now) a conversation has already had: any of
+        their articles was in a story it was sent, whatever that story's id was then (stories
+        merge and split as articles arrive and as grouping is recomputed)."""
         ids = list(dict.fromkeys(story_ids))
         found: set[int] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             rows = self._rows(
-                f"SELECT story_id FROM deliveries WHERE team_id = ? AND channel_id = ? "
-                f"AND story_id IN ({marks})",
+                "SELECT DISTINCT a.story_id FROM articles a JOIN delivered_articles d "
+                "ON d.article_id = a.id AND d.team_id = ? AND d.channel_id = ? "
+                f"WHERE a.story_id IN ({marks})",
                 [team_id, channel_id, *chunk],
             )
             found.update(r["story_id"] for r in rows)

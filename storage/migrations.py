@@ -283,3 +283,26 @@ def m006_digest_delivery(db: Database) -> None:
         defaults={"attempts": 0},
     )
     db.table("notices").create_index(["sent_at", "next_attempt_at"])
+
+
+@migrations()
+def m007_delivered_articles(db: Database) -> None:
+    # Stable story identity: every article of a story a conversation was sent, as it was when
+    # it was sent. Stories change (a new article joins two; a regroup splits or merges them)
+    # and their ids with them; a story is "already delivered" to a conversation when any of
+    # its articles is here, whatever its id is now. Frozen: plain SQL, no live code.
+    db.table("delivered_articles").create(
+        {"team_id": str, "channel_id": str, "article_id": int, "run_id": int},
+        pk=("team_id", "channel_id", "article_id"),
+        not_null={"team_id", "channel_id", "article_id"},
+    )
+    # Deliveries made before this version: the article shown and its story's members now.
+    db.execute(
+        "INSERT OR IGNORE INTO delivered_articles (team_id, channel_id, article_id, run_id) "
+        "SELECT team_id, channel_id, article_id, run_id FROM deliveries"
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO delivered_articles (team_id, channel_id, article_id, run_id) "
+        "SELECT d.team_id, d.channel_id, a.id, d.run_id FROM deliveries d "
+        "JOIN articles a ON a.story_id = d.story_id"
+    )

@@ -276,6 +276,16 @@ def check_migrated_data(store: Store, applied: list[str]) -> None:
         runs = {r["id"]: r["post_unknown"] for r in store.digest_runs("T1")}
         assert runs == POST_UNKNOWN
         assert store.delivered_story_ids("T1", "C1", [A1, A3]) == {A1}
+        # m007: the delivered story's members at migration time count as delivered, so the
+        # article that leaves it still carries the delivery
+        got = store._rows("SELECT channel_id, article_id FROM delivered_articles ORDER BY 2")
+        assert got == [
+            {"channel_id": "C1", "article_id": A1},
+            {"channel_id": "C1", "article_id": A2},
+        ]
+        store.set_story(A2, A2)
+        assert store.delivered_story_ids("T1", "C1", [A1, A2, A3]) == {A1, A2}
+        assert store.delivered_story_ids("T1", "C2", [A1, A2]) == set()
     if "m004_preferences" in applied:
         assert store.user_settings("T1", "U1")["items"] == 7
         assert store.muted_domains("T1", "channel", "C1") == {"b.example"}
@@ -290,6 +300,7 @@ def test_each_migration_is_recorded_once_under_its_name(fresh_db):
         "m004_preferences",
         "m005_title_keys",
         "m006_digest_delivery",
+        "m007_delivered_articles",
     ]
     recorded = fresh_db._rows("SELECT migration_set, name FROM _sqlite_migrations ORDER BY id")
     assert recorded == [{"migration_set": "newsbot", "name": n} for n in NAMES]

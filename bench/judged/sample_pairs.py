@@ -11,12 +11,24 @@ Two steps, both reproducible:
           event or not, and why) into ``azure-own-pairs.json`` and prints the counts by stratum
           and the hardness figure (same-story pairs whose headlines share no 3 consecutive words).
 
+A further, held-out set is drawn the same way with another seed: ``--exclude`` names judged
+sets whose pairs are skipped too, and ``--fresh`` prefers articles in none of them (set B's
+included); ``build`` then takes ``--judgments`` and ``--output`` for that set's files.
+
 The strata use only the articles' own text, times and outlets, nothing from newsbot's grouping
 rule or any grouping code, so the set stays independent of the algorithm it measures. Strata
 are drawn in the order of ``STRATA``; a pair goes to the first stratum that draws it.
 
     python bench/judged/sample_pairs.py draw --corpus /work/corpus/azure/_news --seed 11
     python bench/judged/sample_pairs.py build --corpus /work/corpus/azure/_news
+
+    # the held-out set
+    python bench/judged/sample_pairs.py draw --seed 12 --fresh \
+        --exclude bench/judged/azure-own-pairs.json --out /tmp/judged-heldout-draw.json
+    python bench/judged/sample_pairs.py build --seed 12 --fresh \
+        --exclude bench/judged/azure-own-pairs.json \
+        --judgments bench/judged/heldout-judgments.json \
+        --output bench/judged/azure-heldout-pairs.json
 """
 
 from __future__ import annotations
@@ -29,7 +41,7 @@ import random
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -267,45 +279,96 @@ def members(ix: Index, stratum: Stratum) -> list[tuple[int, int, float]]:
     return out
 
 
-def set_b_pairs(main_of: dict[str, str]) -> set[frozenset[str]]:
-    """Set B's pairs as pairs of addresses (set B names files; a file names its main article)."""
+def judged_pairs(path: Path, main_of: dict[str, str]) -> set[frozenset[str]]:
+    """A judged set's pairs as pairs of addresses.
+
+    Set B names files (a file's main article's address stands for it); the own sets name
+    addresses, which are normalised here as the corpus reader normalises them.
+    """
     pairs = set()
-    for pair in json.loads(SET_B.read_text(encoding="utf-8")):
-        a, b = main_of.get(pair["a"]), main_of.get(pair["b"])
+    for pair in json.loads(path.read_text(encoding="utf-8")):
+        a, b = (
+            main_of.get(pair[side]) or (normalise_url(pair[side]) if "://" in pair[side] else None)
+            for side in ("a", "b")
+        )
         if a and b:
             pairs.add(frozenset((a, b)))
     return pairs
 
 
+def set_b_pairs(main_of: dict[str, str]) -> set[frozenset[str]]:
+    """Set B's pairs as pairs of addresses (set B names files; a file names its main article)."""
+    return judged_pairs(SET_B, main_of)
+
+
+@dataclass
+class _Take:
+    """One stratum's draw in progress: what it has taken so far, within the draw's state."""
+
+    name: str
+    quota: int
+    taken: set[frozenset[str]]
+    uses: collections.Counter[str]
+    got: int = 0
+    stale: int = 0  # pairs with an article of an excluded set (the fresh draw's fallback)
+    outlets: collections.Counter[tuple[str, ...]] = field(default_factory=collections.Counter)
+
+
+def _take(
+    ix: Index,
+    pool: list[tuple[int, int, float]],
+    state: _Take,
+    avoid: frozenset[str],
+    drawn: list[dict[str, Any]],
+) -> None:
+    """Take the pool's pairs in order until the quota is met, skipping ``avoid``'s articles."""
+    for i, j, gap in pool:
+        if state.got >= state.quota:
+            break
+        a, b = ix.arts[i], ix.arts[j]
+        key = frozenset((a.url, b.url))
+        pair_of = tuple(sorted((outlet(a), outlet(b))))
+        if key in state.taken or state.uses[a.url] >= MAX_USES or state.uses[b.url] >= MAX_USES:
+            continue
+        if pair_of != (HOME, HOME) and state.outlets[pair_of] >= PER_OUTLETS:
+            continue
+        if a.url in avoid or b.url in avoid:
+            continue
+        state.taken.add(key)
+        state.uses.update((a.url, b.url))
+        state.outlets[pair_of] += 1
+        state.got += 1
+        drawn.append(_entry(state.name, state.got, a, b, gap, cosine(ix.vecs[i], ix.vecs[j])))
+
+
 def draw(
-    ix: Index, skip: set[frozenset[str]], seed: int, quota: dict[str, int]
+    ix: Index,
+    skip: set[frozenset[str]],
+    seed: int,
+    quota: dict[str, int],
+    avoid: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
-    """Each stratum's members in a seeded random order, taken until its quota is met."""
+    """Each stratum's members in a seeded random order, taken until its quota is met.
+
+    With ``avoid`` (the articles of the sets excluded), a first pass takes only pairs of
+    other articles; where that leaves a stratum short, a second pass over the same order lets
+    avoided articles in (never a pair in ``skip``). Without it the draw is one plain pass.
+    """
     uses: collections.Counter[str] = collections.Counter()
     taken: set[frozenset[str]] = set(skip)
-    drawn = []
+    drawn: list[dict[str, Any]] = []
     print(f"{'stratum':16} {'members':>8} {'drawn':>6}  definition")
     for name, stratum in STRATA.items():
         pool = members(ix, stratum)
         random.Random(f"{seed}:{name}").shuffle(pool)
-        got = 0
-        outlets: collections.Counter[tuple[str, ...]] = collections.Counter()
-        for i, j, gap in pool:
-            if got >= quota.get(name, 0):
-                break
-            a, b = ix.arts[i], ix.arts[j]
-            key = frozenset((a.url, b.url))
-            pair_of = tuple(sorted((outlet(a), outlet(b))))
-            if key in taken or uses[a.url] >= MAX_USES or uses[b.url] >= MAX_USES:
-                continue
-            if pair_of != (HOME, HOME) and outlets[pair_of] >= PER_OUTLETS:
-                continue
-            taken.add(key)
-            uses.update((a.url, b.url))
-            outlets[pair_of] += 1
-            got += 1
-            drawn.append(_entry(name, got, a, b, gap, cosine(ix.vecs[i], ix.vecs[j])))
-        print(f"{name:16} {len(pool):>8} {got:>6}  {stratum.what}")
+        state = _Take(name, quota.get(name, 0), taken, uses)
+        _take(ix, pool, state, avoid, drawn)
+        if avoid and state.got < state.quota:
+            before = state.got
+            _take(ix, pool, state, frozenset(), drawn)
+            state.stale = state.got - before
+        note = f" ({state.stale} with an excluded set's article)" if state.stale else ""
+        print(f"{name:16} {len(pool):>8} {state.got:>6}  {stratum.what}{note}")
     return drawn
 
 
@@ -340,10 +403,23 @@ def _load(corpus: Path) -> tuple[Index, dict[str, str]]:
     return build_index(arts.values()), main_of
 
 
+def _draw(ix: Index, main_of: dict[str, str], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The draw the arguments name: set B and every ``--exclude`` set skipped."""
+    skip = set_b_pairs(main_of)
+    for path in args.exclude:
+        excluded = judged_pairs(path, main_of)
+        print(f"excluding {len(excluded)} pairs of {path}")
+        skip |= excluded
+    avoid = frozenset(url for pair in skip for url in pair) if args.fresh else frozenset()
+    if avoid:
+        print(f"preferring articles other than their {len(avoid)}")
+    return draw(ix, skip, args.seed, QUOTA, avoid)
+
+
 def cmd_draw(args: argparse.Namespace) -> int:
     ix, main_of = _load(args.corpus)
     print(f"{len(ix.arts)} distinct articles; seed {args.seed}")
-    drawn = draw(ix, set_b_pairs(main_of), args.seed, QUOTA)
+    drawn = _draw(ix, main_of, args)
     args.out.write_text(json.dumps(drawn, indent=1, ensure_ascii=False), encoding="utf-8")
     print(f"{len(drawn)} pairs drawn -> {args.out}")
     return 0
@@ -370,7 +446,11 @@ def _judged(drawn: list[dict[str, Any]], judgments: list[dict[str, Any]]) -> lis
     return out
 
 
-def report(rows: list[dict[str, Any]], set_b_titles: list[tuple[str, str]]) -> None:
+def report(
+    rows: list[dict[str, Any]],
+    set_b_titles: list[tuple[str, str]],
+    others: Iterable[Path] = (),
+) -> None:
     table: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for r in rows:
         verdict = "unsure" if r.get("unsure") else ("same" if r["same"] else "different")
@@ -383,7 +463,12 @@ def report(rows: list[dict[str, Any]], set_b_titles: list[tuple[str, str]]) -> N
         if c:
             print(f"| {name:14} | {c['same']} | {c['different']} | {c['unsure']} |")
     own = [(r["a_title"], r["b_title"]) for r in rows if r["same"] and not r.get("unsure")]
-    for label, pairs in (("set B", set_b_titles), ("this set", own)):
+    compared = [("set B", set_b_titles)]
+    for path in others:
+        judged = json.loads(path.read_text(encoding="utf-8"))
+        titles = [(r["a_title"], r["b_title"]) for r in judged if r["same"] and not r.get("unsure")]
+        compared.append((path.name, titles))
+    for label, pairs in (*compared, ("this set", own)):
         hard = sum(differently_worded(a, b) for a, b in pairs)
         print(
             f"{label}: {hard} of {len(pairs)} same-story pairs have headlines sharing "
@@ -393,16 +478,16 @@ def report(rows: list[dict[str, Any]], set_b_titles: list[tuple[str, str]]) -> N
 
 def cmd_build(args: argparse.Namespace) -> int:
     ix, main_of = _load(args.corpus)
-    drawn = draw(ix, set_b_pairs(main_of), args.seed, QUOTA)
-    rows = _judged(drawn, json.loads(JUDGMENTS.read_text(encoding="utf-8")))
-    OUTPUT.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    drawn = _draw(ix, main_of, args)
+    rows = _judged(drawn, json.loads(args.judgments.read_text(encoding="utf-8")))
+    args.output.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     title = {a.url: a.title for a in ix.arts}
     set_b = [
         (title[main_of[p["a"]]], title[main_of[p["b"]]])
         for p in json.loads(SET_B.read_text(encoding="utf-8"))
         if p["same"]
     ]
-    report(rows, set_b)
+    report(rows, set_b, args.exclude)
     return 0
 
 
@@ -412,6 +497,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=Path("/work/corpus/azure/_news"))
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--out", type=Path, default=DRAW_OUT, help="draw: where to write it")
+    parser.add_argument(
+        "--exclude",
+        type=Path,
+        action="append",
+        default=[],
+        help="a judged set (addresses or set B's file names) whose pairs are skipped too; "
+        "repeatable (set B is always skipped)",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="prefer articles in no excluded pair (set B's included): others only where a "
+        "stratum runs short",
+    )
+    parser.add_argument("--judgments", type=Path, default=JUDGMENTS, help="build: the verdicts")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="build: the set written")
     args = parser.parse_args(argv)
     return cmd_draw(args) if args.command == "draw" else cmd_build(args)
 

@@ -21,6 +21,28 @@ def claim(store: Store, owner: str, now: dt.datetime = DUE, gone=lambda o: False
     )
 
 
+def article(store: Store, article_id: int, story_id: int) -> None:
+    """An article with this id, in this story (a delivered story counts by its articles)."""
+    url = f"https://reuters.example/{article_id}"
+    with store.transaction():
+        store.insert_article(
+            {
+                "id": article_id,
+                "url": url,
+                "web_url": url,
+                "title": f"Story {story_id}",
+                "excerpt": "",
+                "provider": "Reuters",
+                "domain": "reuters.example",
+                "published": DUE.isoformat(),
+                "published_ts": int(DUE.timestamp()),
+                "quality": 100,
+                "topics": "[]",
+                "story_id": story_id,
+            }
+        )
+
+
 def test_claim_busy_take_over_and_finish(fresh_db: Store) -> None:
     first = claim(fresh_db, "a")
     assert first["status"] == "claimed" and first["run"]["state"] == "running"
@@ -33,6 +55,8 @@ def test_claim_busy_take_over_and_finish(fresh_db: Store) -> None:
     taken = claim(fresh_db, "c", now=later)
     assert taken["status"] == "taken_over" and taken["run"]["claimed_by"] == "c"
     run_id = taken["run"]["id"]
+    for article_id, story_id in ((7, 7), (8, 9)):  # what the plan below delivers
+        article(fresh_db, article_id, story_id)
     assert not fresh_db.begin_digest_post(run_id, owner="b", now=later, lease=LEASE, plan=[])
     assert fresh_db.begin_digest_post(
         run_id, owner="c", now=later, lease=LEASE, plan=[(7, 7, "solar"), (9, 8, "wind")]

@@ -20,7 +20,8 @@ from bot.config import Config, ConfigError, load_config
 from bot.core.loader import Clock, Loader, LoadReport, iter_files, utc_now
 from bot.core.search import hit_to_json, search
 from bot.digests.cli import add_digest_parser, cmd_digest
-from bot.render.text import json_terminal, one_line, render
+from bot.render.common import json_terminal, one_line
+from bot.render.text import render
 from bot.runtime import Runtime, StartupError, say
 from storage.store import Store
 

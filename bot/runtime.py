@@ -5,20 +5,20 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
+from bot.app import build_app
 from bot.config import Config
 from bot.core.digest import DigestSettings
 from bot.core.loader import Clock
 from bot.core.service import NewsService, Settings
+from bot.digests.scheduler import DigestScheduler, start_digests
+from bot.render.text import digest_text
 from bot.slack.client import make_client
-
-if TYPE_CHECKING:
-    from bot.digests.scheduler import DigestScheduler
+from bot.slack.zones import JOB_ID, refresh_follower_zones
 from storage.store import Store
 
 log = logging.getLogger("newsbot")
@@ -55,7 +55,6 @@ class Runtime:
             )
 
     def build_app(self, *, http: bool) -> App:
-        from bot.app import build_app
 
         self.require("SLACK_BOT_TOKEN", *(["SLACK_SIGNING_SECRET"] if http else []))
         client = make_client(self.config.slack_bot_token, self.config.slack_api_url)
@@ -75,15 +74,11 @@ class Runtime:
     def start_digests(self, *, local: bool = False) -> DigestScheduler:
         """The digest scheduler, rebuilt from the database and started; it follows every
         subscription change made through the service. ``local``: print digests (the shell)."""
-        from bot.digests.scheduler import start_digests
-        from bot.render.digest_blocks import digest_text
 
         sink = (lambda digest: print(digest_text(digest), flush=True)) if local else None
         digests = start_digests(self.store, self.config, clock=self.clock, local_sink=sink)
         self.service.on_change.append(digests.sync_channel)
         if self.config.slack_bot_token and not local:
-            from bot.slack.zones import JOB_ID, refresh_follower_zones
-
             client = make_client(self.config.slack_bot_token, self.config.slack_api_url)
             digests.scheduler.add_job(
                 refresh_follower_zones, "cron", hour=3, minute=17, args=(self.service, client),

@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.core.digest import DigestSettings
 from bot.digests.runner import DigestRunner, RunResult, digest_client
-from bot.render.digest_blocks import digest_text
+from bot.render.text import digest_text
 from storage.store import Store
 
 Clock = Callable[[], dt.datetime]

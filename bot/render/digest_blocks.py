@@ -34,7 +34,6 @@ from bot.render.kit import (
 )
 
 # Re-exported: bot/digests/cli.py, bot/runtime.py and tests/digests import it from here.
-from bot.render.text import digest_text as digest_text
 
 ACTION_TUNE = "digest_tune"  # an entry's "Mute <outlet>" / "More like this" (bot/listeners/actions)
 

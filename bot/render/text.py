@@ -30,7 +30,6 @@ from bot.render.common import (
 )
 
 # Re-exported: bot/cli.py imports it from here.
-from bot.render.common import json_terminal as json_terminal
 
 
 def help_text() -> str:
@@ -92,7 +91,8 @@ def list_text(answer: ListAnswer) -> str:
 
 
 def digest_text(digest: Digest, *, title: str | None = None) -> str:
-    """The digest as terminal text (``newsbot digest --dry-run``, the local shell)."""
+    """The digest as terminal text (``newsbot digest --dry-run``, the local shell): every value
+    from outside (headlines, outlets, addresses, topics) escaped for a terminal, one line each."""
     local = digest.due.astimezone(schedule.zone(digest.tz))
     lines = [
         title
@@ -104,18 +104,18 @@ def digest_text(digest: Digest, *, title: str | None = None) -> str:
         if not section.entries:
             quiet.append(section.topic)
             continue
-        lines.append(f"== {section.topic} ==")
+        lines.append(f"== {one_line(section.topic)} ==")
         for n, e in enumerate(section.entries, 1):
             a = e.article
-            lines.append(f"{n}. {a.get('title')}")
+            lines.append(f"{n}. {one_line(a.get('title'))}")
             lines.append(
-                f"   {a.get('provider')} · {age(a.get('published_ts'), digest.due)} · "
-                f"{a.get('web_url') or a.get('url')}"
+                f"   {one_line(a.get('provider'))} · {age(a.get('published_ts'), digest.due)} · "
+                f"{one_line(a.get('web_url') or a.get('url'))}"
             )
             if e.outlets:
-                lines.append(f"   also: {', '.join(e.outlets)}")
+                lines.append(f"   also: {one_line(', '.join(e.outlets))}")
     if quiet:
-        lines.append(f"No other news on: {', '.join(quiet)}")
+        lines.append(f"No other news on: {one_line(', '.join(quiet))}")
     if digest.is_empty:
         lines.append("(nothing new: no post unless digest.post_when_empty)")
     return "\n".join(lines)

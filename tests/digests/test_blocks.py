@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.core.digest import Digest, DigestEntry, TopicSection
-from bot.render.digest_blocks import digest_message, digest_text
+from bot.render.digest_blocks import digest_message
+from bot.render.text import digest_text
 from tests.fakeslack import block_errors
 
 UTC = dt.UTC
@@ -117,3 +118,19 @@ def test_preview_header_and_terminal_text() -> None:
     assert digest_message(d, preview=True).blocks[0]["text"]["text"].startswith("Preview:")
     text = digest_text(d)
     assert "08:00 Europe/London" in text and "Sun <b>shines</b>" in text and "also: AP" in text
+
+
+def test_terminal_text_escapes_what_came_from_outside() -> None:
+    # a headline, outlet, address or topic from a file or a person must not drive the
+    # terminal (colours, a cleared screen) nor forge a line of its own
+    d = digest(
+        TopicSection(
+            "So\x1b[2Jlar",
+            "solar",
+            [entry(1, "Sun\x1b[31m red\nforged line", provider="Re\u202euters", also=("A\x07P",))],
+        )
+    )
+    text = digest_text(d)
+    assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text
+    assert "forged line" in text and "\nforged line" not in text
+    assert "Sun\\x1b[31m red" in text and "So\\x1b[2Jlar" in text

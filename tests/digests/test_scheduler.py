@@ -197,7 +197,7 @@ def test_without_a_token_digests_go_to_the_local_sink(fresh_db: Store, clock: Fi
     """The local shell: no Slack, the digest is handed to a printer, and counts as sent."""
     from bot.config import load_config
     from bot.digests.scheduler import start_digests
-    from bot.render.digest_blocks import digest_text
+    from bot.render.text import digest_text
 
     subscribe(fresh_db, "shell", "solar", hour=7, tz="UTC")
     add_article(fresh_db, "Solar news", dt.datetime(2024, 7, 1, 5, tzinfo=UTC))

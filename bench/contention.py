@@ -40,12 +40,20 @@ DUE = dt.datetime(2021, 6, 1, 8, 0, tzinfo=UTC)
 def load(db: Path, path: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "NEWSBOT_DB": str(db), "PYTHONPATH": str(HERE.parent)}
     env.pop("NEWSBOT_CONFIG", None)
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "load", path], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "load", path],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
-def jobs(runner: DigestRunner, channels: list[str], seconds: float,
-         until: subprocess.Popen[bytes] | None = None) -> tuple[list[float], int, int]:
+def jobs(
+    runner: DigestRunner,
+    channels: list[str],
+    seconds: float,
+    until: subprocess.Popen[bytes] | None = None,
+) -> tuple[list[float], int, int]:
     """Run channels' jobs one after another for ``seconds`` (or while ``until`` runs)."""
     times: list[float] = []
     bad = 0
@@ -69,8 +77,10 @@ def report(name: str, times: list[float], bad: int) -> None:
     ms = sorted(t * 1000 for t in times)
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
     rate = len(ms) / (sum(times) or 1)
-    print(f"{name:28} {len(ms):6d} jobs  {rate:7.1f}/s  p50 {statistics.median(ms):7.1f} ms  "
-          f"p99 {p99:7.1f} ms  max {ms[-1]:7.1f} ms  not posted: {bad}")
+    print(
+        f"{name:28} {len(ms):6d} jobs  {rate:7.1f}/s  p50 {statistics.median(ms):7.1f} ms  "
+        f"p99 {p99:7.1f} ms  max {ms[-1]:7.1f} ms  not posted: {bad}"
+    )
 
 
 def main() -> int:
@@ -91,11 +101,22 @@ def main() -> int:
         channels = [f"C{n}" for n in range(args.channels * 2)]
         with store.transaction():
             for channel in channels:
-                store.subscribe("T1", channel, "azure", user_id="U1", hour=8, minute=0,
-                                tz="UTC", now=DUE - dt.timedelta(days=1))
-        runner = DigestRunner(store, digest_client(fake.bot_token, fake.base_url),
-                              DigestSettings(post_when_empty=True))
-        first, second = channels[: args.channels], channels[args.channels:]
+                store.subscribe(
+                    "T1",
+                    channel,
+                    "azure",
+                    user_id="U1",
+                    hour=8,
+                    minute=0,
+                    tz="UTC",
+                    now=DUE - dt.timedelta(days=1),
+                )
+        runner = DigestRunner(
+            store,
+            digest_client(fake.bot_token, fake.base_url),
+            DigestSettings(post_when_empty=True),
+        )
+        first, second = channels[: args.channels], channels[args.channels :]
         times, bad, _ = jobs(runner, first, args.seconds)
         began = time.monotonic()
         loading = load(db, args.path)
@@ -105,8 +126,10 @@ def main() -> int:
         print(f"digest jobs (claim, compose, post over HTTP, record), {args.path}:")
         report("alone", times, bad)
         report("beside newsbot load", during, bad_during)
-        print(f"newsbot load: {load_alone:.1f} s alone, {load_beside:.1f} s beside the jobs "
-              f"(exit {loading.returncode})")
+        print(
+            f"newsbot load: {load_alone:.1f} s alone, {load_beside:.1f} s beside the jobs "
+            f"(exit {loading.returncode})"
+        )
         store.close()
     fake.close()
     return 0

@@ -46,9 +46,20 @@ from storage.store import Store  # noqa: E402
 
 TARGET_MS = 5.0
 TARGET_MB = 300.0
-ZONES = ["UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "America/New_York",
-         "America/Chicago", "America/Los_Angeles", "America/Sao_Paulo", "Asia/Tokyo",
-         "Asia/Kolkata", "Australia/Sydney", "Africa/Lagos"]
+ZONES = [
+    "UTC",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "Africa/Lagos",
+]
 FILES_PER_ARTICLE = 1 / 1.18  # a synthetic file brings ~1.18 articles (related entries)
 
 
@@ -57,7 +68,8 @@ def topic_pool(store: Store, rng: random.Random) -> list[str]:
     words from its headlines, frequent to rare."""
     words: dict[str, None] = {}
     for (title,) in store.db.conn.execute(
-            "SELECT title FROM articles ORDER BY random() LIMIT 3000"):
+        "SELECT title FROM articles ORDER BY random() LIMIT 3000"
+    ):
         for w in title.split():
             if len(w) > 4 and w.isalpha():
                 words[w.lower()] = None
@@ -89,18 +101,34 @@ def build(path: Path, n_articles: int, n_channels: int, seed: int) -> dict[str, 
             while len(topics) < 3:
                 topics.add(rng.choices(pool, weights)[0])
             for topic in sorted(topics):
-                store.subscribe("TBENCH", f"C{c:05d}", topic, user_id=f"U{c % 997:04d}",
-                                hour=hour, minute=minute, tz=tz, now=subscribed)
+                store.subscribe(
+                    "TBENCH",
+                    f"C{c:05d}",
+                    topic,
+                    user_id=f"U{c % 997:04d}",
+                    hour=hour,
+                    minute=minute,
+                    tz=tz,
+                    now=subscribed,
+                )
     store.close()
-    meta = {"articles": inserted, "channels": n_channels, "seed": seed, "day": day.isoformat(),
-            "build_seconds": round(time.perf_counter() - start, 1)}
+    meta = {
+        "articles": inserted,
+        "channels": n_channels,
+        "seed": seed,
+        "day": day.isoformat(),
+        "build_seconds": round(time.perf_counter() - start, 1),
+    }
     Path(str(path) + ".json").write_text(json.dumps(meta))
     return meta
 
 
 def pct(values: list[float], p: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if len(values) > 1 \
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+        if len(values) > 1
         else values[0]
+    )
 
 
 def maxrss_mb() -> float:
@@ -108,8 +136,10 @@ def maxrss_mb() -> float:
 
 
 def line(name: str, ms: list[float], wall: float) -> str:
-    return (f"{name:<34} {len(ms):>6} channels  mean {statistics.fmean(ms):6.2f} ms  "
-            f"p50 {pct(ms, 50):6.2f}  p99 {pct(ms, 99):6.2f}  total {wall:6.1f} s")
+    return (
+        f"{name:<34} {len(ms):>6} channels  mean {statistics.fmean(ms):6.2f} ms  "
+        f"p50 {pct(ms, 50):6.2f}  p99 {pct(ms, 99):6.2f}  total {wall:6.1f} s"
+    )
 
 
 def fake_slack_process(conn: Any) -> None:
@@ -140,8 +170,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--channels", type=int, default=10_000)
-    parser.add_argument("--sample", type=int, default=1000,
-                        help="channels composed with a fresh composer each (no sharing)")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=1000,
+        help="channels composed with a fresh composer each (no sharing)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", default=str(HERE / "out"))
     parser.add_argument("--rebuild", action="store_true")
@@ -176,12 +210,17 @@ def main() -> None:
     settings = DigestSettings()
     window = store.db.conn.execute(
         "SELECT count(*) FROM articles WHERE published_ts > ?",
-        (int(min(due.values()).timestamp() - settings.max_age_hours * 3600),)).fetchone()[0]
-    print(f"{store.count_articles():,} articles ({meta['articles']:,} built, one every "
-          f"~{STEP_SECONDS} s), {len(channels):,} channels x 3 topics, digests on {day} "
-          f"in {len(ZONES)} zones; ~{window:,} articles in the 36 h windows", flush=True)
-    subs = {ch["channel_id"]: store.active_subscriptions("TBENCH", ch["channel_id"])
-            for ch in channels}
+        (int(min(due.values()).timestamp() - settings.max_age_hours * 3600),),
+    ).fetchone()[0]
+    print(
+        f"{store.count_articles():,} articles ({meta['articles']:,} built, one every "
+        f"~{STEP_SECONDS} s), {len(channels):,} channels x 3 topics, digests on {day} "
+        f"in {len(ZONES)} zones; ~{window:,} articles in the 36 h windows",
+        flush=True,
+    )
+    subs = {
+        ch["channel_id"]: store.active_subscriptions("TBENCH", ch["channel_id"]) for ch in channels
+    }
 
     # 1. compose, shared composer (the bot's way).
     composer = Composer(store, settings)
@@ -190,13 +229,17 @@ def main() -> None:
     start = time.perf_counter()
     for ch in channels:
         t0 = time.perf_counter()
-        d = composer.compose("TBENCH", ch["channel_id"], due[ch["channel_id"]],
-                             topics=subs[ch["channel_id"]])
+        d = composer.compose(
+            "TBENCH", ch["channel_id"], due[ch["channel_id"]], topics=subs[ch["channel_id"]]
+        )
         times.append((time.perf_counter() - t0) * 1000)
         entries += len(d.entries)
     wall = time.perf_counter() - start
-    print(line("compose (shared composer)", times, wall)
-          + f"  [{entries / len(channels):.1f} stories/digest]", flush=True)
+    print(
+        line("compose (shared composer)", times, wall)
+        + f"  [{entries / len(channels):.1f} stories/digest]",
+        flush=True,
+    )
     compose_mean = statistics.fmean(times)
     # 1b. compose, nothing shared.
     rng = random.Random(args.seed)
@@ -205,8 +248,9 @@ def main() -> None:
     start = time.perf_counter()
     for ch in sample:
         t0 = time.perf_counter()
-        Composer(store, settings).compose("TBENCH", ch["channel_id"], due[ch["channel_id"]],
-                                          topics=subs[ch["channel_id"]])
+        Composer(store, settings).compose(
+            "TBENCH", ch["channel_id"], due[ch["channel_id"]], topics=subs[ch["channel_id"]]
+        )
         cold.append((time.perf_counter() - t0) * 1000)
     print(line("compose (fresh composer each)", cold, time.perf_counter() - start), flush=True)
     print(f"peak memory after composing: {maxrss_mb():.0f} MB", flush=True)
@@ -216,13 +260,15 @@ def main() -> None:
         from bot.digests.runner import DigestRunner, digest_client
 
         parent, child = multiprocessing.Pipe()
-        proc = multiprocessing.get_context("spawn").Process(target=fake_slack_process,
-                                                            args=(child,), daemon=True)
+        proc = multiprocessing.get_context("spawn").Process(
+            target=fake_slack_process, args=(child,), daemon=True
+        )
         proc.start()
         base_url, token = parent.recv()
         clock_now = [dt.datetime.now(dt.UTC)]
-        runner = DigestRunner(store, digest_client(token, base_url), settings,
-                              clock=lambda: clock_now[0])
+        runner = DigestRunner(
+            store, digest_client(token, base_url), settings, clock=lambda: clock_now[0]
+        )
         full: list[float] = []
         statuses: dict[str, int] = {}
         start = time.perf_counter()
@@ -236,14 +282,19 @@ def main() -> None:
         parent.send("stop")
         posted = parent.recv()
         proc.join(10)
-        print(line("full job (claim+compose+post+record)", full, wall)
-              + f"  {statuses}, {posted} posts accepted by the fake", flush=True)
+        print(
+            line("full job (claim+compose+post+record)", full, wall)
+            + f"  {statuses}, {posted} posts accepted by the fake",
+            flush=True,
+        )
     peak = maxrss_mb()
     print(f"peak memory (ru_maxrss): {peak:.0f} MB")
     ok_ms, ok_mb = compose_mean < TARGET_MS, peak < TARGET_MB
-    print(f"target: compose < {TARGET_MS:g} ms per channel: "
-          f"{'met' if ok_ms else 'NOT met'} ({compose_mean:.2f} ms); "
-          f"memory < {TARGET_MB:g} MB: {'met' if ok_mb else 'NOT met'} ({peak:.0f} MB)")
+    print(
+        f"target: compose < {TARGET_MS:g} ms per channel: "
+        f"{'met' if ok_ms else 'NOT met'} ({compose_mean:.2f} ms); "
+        f"memory < {TARGET_MB:g} MB: {'met' if ok_mb else 'NOT met'} ({peak:.0f} MB)"
+    )
     store.close()
 
 

@@ -28,12 +28,74 @@ from tests.fakeslack import FakeSlack  # noqa: E402
 from tests.slackhttp import start_bot  # noqa: E402
 
 NOW = dt.datetime(2020, 2, 6, 9, 0, tzinfo=dt.UTC)
-WORDS = ["subscribe", "unsubscribe", "follow", "unfollow", "mute", "unmute", "settings", "list",
-         "preview", "resume", "help", "items", "time", "weekends", "at", "tz", "here", "OR",
-         "NOT", "AND", "NEAR", "facial", "recognition", "reuters.com", "skip", "send"]
-ODD = ["²", "①", "٣", "۷", "\u202e", "\u200f", "\x00", "\x1b[31m", "\n", "\r", "\t", "\u2028",
-       "\ufeff", '"', "'", "*", "-", "^", ":", "(", ")", "{", "}", "<!channel>", "<@U1>", "&lt;",
-       "&amp;", "%s", "{0}", "\\", "/", "..", "\U0001f600", "ﬁ", "İ", "\ud7ff", "NEAR(", "+"]
+WORDS = [
+    "subscribe",
+    "unsubscribe",
+    "follow",
+    "unfollow",
+    "mute",
+    "unmute",
+    "settings",
+    "list",
+    "preview",
+    "resume",
+    "help",
+    "items",
+    "time",
+    "weekends",
+    "at",
+    "tz",
+    "here",
+    "OR",
+    "NOT",
+    "AND",
+    "NEAR",
+    "facial",
+    "recognition",
+    "reuters.com",
+    "skip",
+    "send",
+]
+ODD = [
+    "²",
+    "①",
+    "٣",
+    "۷",
+    "\u202e",
+    "\u200f",
+    "\x00",
+    "\x1b[31m",
+    "\n",
+    "\r",
+    "\t",
+    "\u2028",
+    "\ufeff",
+    '"',
+    "'",
+    "*",
+    "-",
+    "^",
+    ":",
+    "(",
+    ")",
+    "{",
+    "}",
+    "<!channel>",
+    "<@U1>",
+    "&lt;",
+    "&amp;",
+    "%s",
+    "{0}",
+    "\\",
+    "/",
+    "..",
+    "\U0001f600",
+    "ﬁ",
+    "İ",
+    "\ud7ff",
+    "NEAR(",
+    "+",
+]
 TIMES = ["8", "08:00", "7pm", "25:00", "99:99", "12am", "0:60", "1" * 30, "-1", "７", "٠٨:٠٠"]
 ZONES = ["UTC", "Europe/London", "../../etc/passwd", "Mars/Base", "utc", "\x00", "A" * 300]
 
@@ -109,8 +171,14 @@ def fuzz_http(texts: list[str], tmp: Path) -> list[str]:
             if reply.status != 200:
                 failures.append(f"http: {text!r}: HTTP {reply.status}")
                 continue
-            if not slack.wait_for(lambda: len(slack.responses) > count and any(  # noqa: B023
-                    r["url_name"] == name for r in slack.responses[count:]), 10):  # noqa: B023
+
+            # waited for at once, inside this iteration: the loop variables cannot move under it
+            def answered(count: int = count, name: str = name) -> bool:
+                return len(slack.responses) > count and any(
+                    r["url_name"] == name for r in slack.responses[count:]
+                )
+
+            if not slack.wait_for(answered, 10):
                 failures.append(f"http: {text!r}: no answer")
                 continue
             answer = next(r for r in slack.responses[count:] if r["url_name"] == name)
@@ -143,9 +211,11 @@ def main() -> None:
     tried, failures = run(args.seed, args.count)
     for failure in failures[:50]:
         print(failure)
-    print(f"fuzz_commands seed={args.seed}: {tried} inputs tried ({args.count} texts through the "
-          f"shell and through signed HTTP), {len(failures)} failures, "
-          f"{time.monotonic() - began:.0f} s")
+    print(
+        f"fuzz_commands seed={args.seed}: {tried} inputs tried ({args.count} texts through the "
+        f"shell and through signed HTTP), {len(failures)} failures, "
+        f"{time.monotonic() - began:.0f} s"
+    )
     sys.exit(1 if failures else 0)
 
 

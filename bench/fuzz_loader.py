@@ -63,9 +63,15 @@ from storage.store import Store  # noqa: E402
 DEFAULT_CORPUS = [ROOT / "tests" / "fixtures"]
 MAX_BYTES = 256 * 1024  # the cap in the fuzzed loads (smaller than the default: faster bombs)
 ROUND_SECONDS = 120.0  # a round taking longer is a hang
-INTERNAL = ("cannot parse:", "cannot store: KeyError", "cannot store: TypeError",
-            "cannot store: ValueError", "cannot store: AttributeError",
-            "cannot store: RecursionError", "cannot store: UnicodeEncodeError")
+INTERNAL = (
+    "cannot parse:",
+    "cannot store: KeyError",
+    "cannot store: TypeError",
+    "cannot store: ValueError",
+    "cannot store: AttributeError",
+    "cannot store: RecursionError",
+    "cannot store: UnicodeEncodeError",
+)
 
 
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -120,7 +126,9 @@ def seeds(corpus: list[Path], rng: random.Random, limit: int = 400) -> list[dict
 
 
 def dump(data: dict[str, Any]) -> str:
-    return "---\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10**6) + "---\n"
+    return (
+        "---\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10**6) + "---\n"
+    )
 
 
 class Maker:
@@ -199,16 +207,21 @@ class Maker:
 
     def deep(self) -> Input:
         data, url = self.fresh()
-        depth = self.rng.choice([2, 10, MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, 100, 900, 999,
-                                 1001, 5000])
+        depth = self.rng.choice(
+            [2, 10, MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, 100, 900, 999, 1001, 5000]
+        )
         field_name = self.rng.choice(["title", "topics", "publishedDateTime", "other", "related"])
         text = dump(data)
         style = self.rng.choice(["flow", "block"])
         if style == "flow":
             value = "[" * depth + "x" + "]" * depth
         else:
-            value = ("\n" + "".join("  " * i + "-\n" for i in range(1, depth + 1))
-                     + "  " * (depth + 1) + "x")
+            value = (
+                "\n"
+                + "".join("  " * i + "-\n" for i in range(1, depth + 1))
+                + "  " * (depth + 1)
+                + "x"
+            )
         lines = [ln for ln in text.split("\n") if not ln.startswith(f"{field_name}:")]
         if field_name in ("title", "topics", "publishedDateTime", "related"):
             # the field's own value is replaced: a list where a string or time belongs is bad
@@ -220,8 +233,13 @@ class Maker:
         else:
             lines.insert(1, f"{field_name}: {value}")
             expect = "good" if depth + 1 <= MAX_DEPTH else "bad"
-        return Input(f"deep nesting ({style})", self.name(), "\n".join(lines).encode(), expect,
-                     url if expect == "good" else None)
+        return Input(
+            f"deep nesting ({style})",
+            self.name(),
+            "\n".join(lines).encode(),
+            expect,
+            url if expect == "good" else None,
+        )
 
     def alias_bomb(self) -> Input:
         data, url = self.fresh()
@@ -232,17 +250,20 @@ class Maker:
         if shape == "laughs":
             width, levels = self.rng.randint(5, 12), self.rng.randint(3, 9)
             extra = ["l0: &l0 [" + ",".join(["lol"] * width) + "]"]
-            extra += [f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * width) + "]"
-                      for i in range(1, levels)]
+            extra += [
+                f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * width) + "]" for i in range(1, levels)
+            ]
             front = len(body) + sum(len(x) + 1 for x in extra)
-            expect = "bad" if width ** levels * 4 > 2 * front + 65536 else "any"
+            expect = "bad" if width**levels * 4 > 2 * front + 65536 else "any"
         elif shape == "big anchor":
             size, count = self.rng.choice([(10_000, 1000), (100_000, 100), (200_000, 1000)])
             extra = [f"big: &b {'x' * size}", "many: [" + ",".join(["*b"] * count) + "]"]
             expect = "bad"
         elif shape == "mapping":
-            extra = ["m: &m {a: " + "y" * 50_000 + ", b: [1, 2, 3]}",
-                     "many: [" + ",".join(["*m"] * 500) + "]"]
+            extra = [
+                "m: &m {a: " + "y" * 50_000 + ", b: [1, 2, 3]}",
+                "many: [" + ",".join(["*m"] * 500) + "]",
+            ]
             expect = "bad"
         elif shape == "deep chain":
             n = self.rng.randint(20, 60)
@@ -257,8 +278,9 @@ class Maker:
         raw = (body + "\n".join(extra) + "\n---\n").encode()
         if len(raw) > MAX_BYTES:
             expect = "bad"
-        return Input(f"alias bomb: {shape}", self.name(), raw, expect,
-                     url if expect == "good" else None)
+        return Input(
+            f"alias bomb: {shape}", self.name(), raw, expect, url if expect == "good" else None
+        )
 
     def when(self) -> Input:
         data, url = self.fresh()
@@ -271,8 +293,13 @@ class Maker:
         lines.insert(1, f"publishedDateTime: {repr(text) if quoted else text}")
         good_year = 2 <= year <= 9998 and not (day == "02-29" and year % 4)
         expect = "good" if good_year else ("bad" if year in (0, 10000, 99999) else "any")
-        return Input("time", self.name(), "\n".join(lines).encode(), expect,
-                     url if expect == "good" else None)
+        return Input(
+            "time",
+            self.name(),
+            "\n".join(lines).encode(),
+            expect,
+            url if expect == "good" else None,
+        )
 
     def encoding(self) -> Input:
         data, url = self.fresh()
@@ -282,8 +309,7 @@ class Maker:
         if how in ("utf-16", "utf-32"):
             return Input(f"encoding: {how}", self.name(), text.encode(how), "bad")
         if how == "latin-1":
-            return Input("encoding: latin-1", self.name(), text.encode("latin-1", "replace"),
-                         "bad")
+            return Input("encoding: latin-1", self.name(), text.encode("latin-1", "replace"), "bad")
         if "crlf" in how:
             text = text.replace("\n", "\r\n")
         if "bom" in how:
@@ -304,13 +330,29 @@ class Maker:
         else:
             data["ampWebUrl"] = url + "/amp/" + "b" * 5000
             expect = "good"
-        return Input(f"address: {how}", self.name(), dump(data).encode(), expect,
-                     url if expect == "good" else None)
+        return Input(
+            f"address: {how}",
+            self.name(),
+            dump(data).encode(),
+            expect,
+            url if expect == "good" else None,
+        )
 
     def control_text(self) -> Input:
         data, url = self.fresh()
-        evil = self.rng.choice(["\x1b[31m", "\x00", "\u202e", "\x07", "\x9b2J", "\x1b]0;x\x07",
-                                "\u2066", "&#27;[0m", "\x08\x08"])
+        evil = self.rng.choice(
+            [
+                "\x1b[31m",
+                "\x00",
+                "\u202e",
+                "\x07",
+                "\x9b2J",
+                "\x1b]0;x\x07",
+                "\u2066",
+                "&#27;[0m",
+                "\x08\x08",
+            ]
+        )
         data["title"] = f"{data['title']} {evil} tail"
         data["excerpt"] = f"{evil}{data.get('excerpt') or ''}"
         if isinstance(data.get("provider"), dict):
@@ -320,16 +362,28 @@ class Maker:
     def keys(self) -> Input:
         data, url = self.fresh()
         text = dump(data)
-        key = self.rng.choice(["2020-01-01", "7", "1.5", "true", "null", "~", "2020-01-01T10:00:00Z",
-                               "? [a, b]", "? {a: 1}"])
+        key = self.rng.choice(
+            [
+                "2020-01-01",
+                "7",
+                "1.5",
+                "true",
+                "null",
+                "~",
+                "2020-01-01T10:00:00Z",
+                "? [a, b]",
+                "? {a: 1}",
+            ]
+        )
         line = f"{key}: value" if not key.startswith("?") else f"{key}\n: value"
         nested = self.rng.random() < 0.5
         if nested:
             line = "odd:\n  " + line.replace("\n", "\n  ")
         raw = text.replace("---\n", "---\n" + line + "\n", 1).encode()
         expect = "any" if key.startswith("?") else "good"
-        return Input("keys that are not strings", self.name(), raw, expect,
-                     url if expect == "good" else None)
+        return Input(
+            "keys that are not strings", self.name(), raw, expect, url if expect == "good" else None
+        )
 
     def too_big(self) -> Input:
         data, _ = self.fresh()
@@ -338,16 +392,37 @@ class Maker:
 
     def odd_name(self) -> Input:
         data, url = self.fresh()
-        name = self.rng.choice([
-            b"caf\xe9-%s.md", b"\xff\xfe-%s.md", b"line\nbreak-%s.md", b"esc\x1b[2J-%s.md",
-            b"rtl\xe2\x80\xae-%s.md", b"-dash-%s.md", b"sp ace %s.md", b"tab\t%s.md",
-            b"bell\x07-%s.md", b"%s-" + b"n" * 240,
-        ]) % self.name()[1:-3]
+        name = (
+            self.rng.choice(
+                [
+                    b"caf\xe9-%s.md",
+                    b"\xff\xfe-%s.md",
+                    b"line\nbreak-%s.md",
+                    b"esc\x1b[2J-%s.md",
+                    b"rtl\xe2\x80\xae-%s.md",
+                    b"-dash-%s.md",
+                    b"sp ace %s.md",
+                    b"tab\t%s.md",
+                    b"bell\x07-%s.md",
+                    b"%s-" + b"n" * 240,
+                ]
+            )
+            % self.name()[1:-3]
+        )
         return Input("odd name", name[:255], dump(data).encode(), "good", url)
 
     def special_file(self) -> Input:
-        kind = self.rng.choice(["fifo", "dev zero", "socket", "symlink loop", "dangling link",
-                                "folder named .md", "link to a good file"])
+        kind = self.rng.choice(
+            [
+                "fifo",
+                "dev zero",
+                "socket",
+                "symlink loop",
+                "dangling link",
+                "folder named .md",
+                "link to a good file",
+            ]
+        )
         inp = Input(f"special: {kind}", self.name(), None, "bad", special=kind)
         if kind == "folder named .md":
             inp.expect = "any"  # walked like any folder: what is inside it is checked
@@ -357,9 +432,20 @@ class Maker:
         return inp
 
     KINDS = [
-        ("good", 10), ("byte_flip", 14), ("truncate", 8), ("wrong_type", 14), ("deep", 6),
-        ("alias_bomb", 6), ("when", 6), ("encoding", 6), ("address", 6), ("control_text", 6),
-        ("keys", 5), ("too_big", 2), ("odd_name", 6), ("special_file", 5),
+        ("good", 10),
+        ("byte_flip", 14),
+        ("truncate", 8),
+        ("wrong_type", 14),
+        ("deep", 6),
+        ("alias_bomb", 6),
+        ("when", 6),
+        ("encoding", 6),
+        ("address", 6),
+        ("control_text", 6),
+        ("keys", 5),
+        ("too_big", 2),
+        ("odd_name", 6),
+        ("special_file", 5),
     ]
 
     def one(self) -> Input:
@@ -414,8 +500,9 @@ def write_inputs(folder: Path, inputs: list[Input], sockets: list[socket.socket]
     return out
 
 
-def check_round(stats: Stats, store: Store, folder: Path, inputs: list[Input],
-                workers: int | None) -> None:
+def check_round(
+    stats: Stats, store: Store, folder: Path, inputs: list[Input], workers: int | None
+) -> None:
     sockets: list[socket.socket] = []
     paths = write_inputs(folder, inputs, sockets)
     by_path = {str(p): inp for p, inp in zip(paths, inputs, strict=True)}
@@ -423,8 +510,15 @@ def check_round(stats: Stats, store: Store, folder: Path, inputs: list[Input],
         stats.tried[inp.kind] += 1
     # parse_file alone: BadFile or an article, nothing else (the loader would contain a bug)
     for path, inp in zip(paths, inputs, strict=True):
-        if inp.special in ("fifo", "dev zero", "socket", "symlink loop", "dangling link",
-                           None, "link to a good file"):
+        if inp.special in (
+            "fifo",
+            "dev zero",
+            "socket",
+            "symlink loop",
+            "dangling link",
+            None,
+            "link to a good file",
+        ):
             signal.setitimer(signal.ITIMER_REAL, 10)
             try:
                 parse_file(path, MAX_BYTES)
@@ -434,8 +528,12 @@ def check_round(stats: Stats, store: Store, folder: Path, inputs: list[Input],
             except Hang:
                 stats.fail(inp.kind, f"parse_file hung over 10 s: {path!r}")
             except BaseException as exc:
-                stats.fail(inp.kind, f"parse_file raised {type(exc).__name__}: {exc}"[:300]
-                           + f" on {path!r}\n" + traceback.format_exc(limit=-4))
+                stats.fail(
+                    inp.kind,
+                    f"parse_file raised {type(exc).__name__}: {exc}"[:300]
+                    + f" on {path!r}\n"
+                    + traceback.format_exc(limit=-4),
+                )
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
     if workers is not None:
@@ -447,8 +545,12 @@ def check_round(stats: Stats, store: Store, folder: Path, inputs: list[Input],
         stats.fail("round", f"the load of round {stats.rounds} hung over {ROUND_SECONDS} s")
         return
     except BaseException as exc:
-        stats.fail("round", f"an exception escaped the load: {type(exc).__name__}: {exc}"[:300]
-                   + "\n" + traceback.format_exc(limit=-6))
+        stats.fail(
+            "round",
+            f"an exception escaped the load: {type(exc).__name__}: {exc}"[:300]
+            + "\n"
+            + traceback.format_exc(limit=-6),
+        )
         return
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -477,13 +579,15 @@ def check_round(stats: Stats, store: Store, folder: Path, inputs: list[Input],
                 row = store.article_by_url(canonical_url(inp.url))
                 if row is None:
                     stats.fail(inp.kind, f"a good file not loaded: {path_s!r}")
-                elif CONTROL.search(" ".join(str(row[k] or "") for k in
-                                             ("title", "excerpt", "provider", "web_url"))):
+                elif CONTROL.search(
+                    " ".join(str(row[k] or "") for k in ("title", "excerpt", "provider", "web_url"))
+                ):
                     stats.fail(inp.kind, f"control characters stored from {path_s!r}")
     walked = sum(1 for inp in inputs if inp.special != "folder named .md")
     if report.files != walked:
-        stats.fail("round", f"round {stats.rounds}: {report.files} files reported, "
-                            f"{walked} written")
+        stats.fail(
+            "round", f"round {stats.rounds}: {report.files} files reported, {walked} written"
+        )
     conn = store.db.conn
     result = ";".join(r[0] for r in conn.execute("PRAGMA integrity_check"))
     if result != "ok":
@@ -494,8 +598,14 @@ def check_round(stats: Stats, store: Store, folder: Path, inputs: list[Input],
         stats.fail("round", f"FTS integrity-check after round {stats.rounds}: {exc}")
 
 
-def run(seed: int, count: int, corpus: list[Path], per_round: int = 250,
-        out: Any = sys.stdout, db: Path | None = None) -> Stats:
+def run(
+    seed: int,
+    count: int,
+    corpus: list[Path],
+    per_round: int = 250,
+    out: Any = sys.stdout,
+    db: Path | None = None,
+) -> Stats:
     rng = random.Random(seed)
     maker = Maker(rng, seeds(corpus, rng))
     stats = Stats()
@@ -516,8 +626,12 @@ def run(seed: int, count: int, corpus: list[Path], per_round: int = 250,
             shutil.rmtree(folder, ignore_errors=True)
             done += size
             if out is not None and stats.rounds % 10 == 0:
-                print(f"  {done:,} inputs, {len(stats.failures)} failures, "
-                      f"{time.monotonic() - began:.0f} s", file=out, flush=True)
+                print(
+                    f"  {done:,} inputs, {len(stats.failures)} failures, "
+                    f"{time.monotonic() - began:.0f} s",
+                    file=out,
+                    flush=True,
+                )
     finally:
         store.close()
         signal.signal(signal.SIGALRM, previous)
@@ -529,9 +643,12 @@ def run(seed: int, count: int, corpus: list[Path], per_round: int = 250,
 
 def report(stats: Stats, seed: int, count: int, seconds: float, out: Any) -> None:
     tried = sum(stats.tried.values())
-    print(f"fuzz_loader --seed {seed} --count {count}: {tried:,} inputs in {stats.rounds} "
-          f"loads, {seconds:.0f} s; {stats.loaded:,} loaded, {stats.bad:,} named bad; "
-          f"{len(stats.failures)} failures", file=out)
+    print(
+        f"fuzz_loader --seed {seed} --count {count}: {tried:,} inputs in {stats.rounds} "
+        f"loads, {seconds:.0f} s; {stats.loaded:,} loaded, {stats.bad:,} named bad; "
+        f"{len(stats.failures)} failures",
+        file=out,
+    )
     failed = collections.Counter(kind for kind, _ in stats.failures)
     for kind, n in sorted(stats.tried.items()):
         print(f"  {kind:<32} {n:>7,} tried {failed.get(kind, 0):>5} failed", file=out)
@@ -546,8 +663,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--round", type=int, default=250, help="files per load")
-    parser.add_argument("--corpus", type=Path, action="append",
-                        help=f"folders of good article files (default: {DEFAULT_CORPUS[0]})")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        action="append",
+        help=f"folders of good article files (default: {DEFAULT_CORPUS[0]})",
+    )
     args = parser.parse_args(argv)
     stats = run(args.seed, args.count, args.corpus or DEFAULT_CORPUS, args.round)
     return 1 if stats.failures else 0

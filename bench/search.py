@@ -62,8 +62,9 @@ def build(path: Path, n: int, seed: int, console: Console) -> None:
         store.optimize()
     store.close()
     took = time.perf_counter() - start
-    Path(str(path) + ".json").write_text(json.dumps({"articles": inserted, "seed": seed,
-                                                     "build_seconds": round(took, 1)}))
+    Path(str(path) + ".json").write_text(
+        json.dumps({"articles": inserted, "seed": seed, "build_seconds": round(took, 1)})
+    )
     console.print(f"built {path} ({inserted:,} articles) in {took:.0f} s")
 
 
@@ -77,8 +78,7 @@ def database(out: Path, n: int, seed: int, rebuild: bool, console: Console) -> P
     return path
 
 
-def timings(fn: Callable[[str], object], words: list[str], runs: int, budget: float
-            ) -> list[float]:
+def timings(fn: Callable[[str], object], words: list[str], runs: int, budget: float) -> list[float]:
     """Milliseconds per call, ``runs`` calls (fewer if over ``budget`` seconds, at least 10)."""
     for word in words:  # warm up: page cache and statement cache
         fn(word)
@@ -106,8 +106,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100000,1000000", help="articles, comma-separated")
     parser.add_argument("--runs", type=int, default=200, help="timed queries per class")
-    parser.add_argument("--budget", type=float, default=30.0,
-                        help="seconds at most per class and contender (then >= 10 runs)")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=30.0,
+        help="seconds at most per class and contender (then >= 10 runs)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", default=str(HERE / "out"), help="where databases are kept")
     parser.add_argument("--rebuild", action="store_true", help="build even if cached")
@@ -118,8 +122,16 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
     table = Table(title="Search latency, ms (newsbot search() vs raw FTS5 ORDER BY rank LIMIT 10)")
-    for col in ("articles", "class", "matches", "newsbot p50", "newsbot p99", "raw p50",
-                "raw p99", "runs (bot/raw)"):
+    for col in (
+        "articles",
+        "class",
+        "matches",
+        "newsbot p50",
+        "newsbot p99",
+        "raw p50",
+        "raw p99",
+        "runs (bot/raw)",
+    ):
         table.add_column(col, justify="left" if col == "class" else "right")
     worst: dict[int, float] = {}
     for n in sizes:
@@ -130,26 +142,41 @@ def main() -> None:
         for name, words in CLASSES.items():
             exprs = {w: to_fts(w) for w in words}
             matches = statistics.mean(
-                conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?",
-                             (exprs[w],)).fetchone()[0] for w in words
+                conn.execute(
+                    "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (exprs[w],)
+                ).fetchone()[0]
+                for w in words
             )
-            bot = timings(lambda w, store=store: search(store, w, now=NOW), words, args.runs,
-                          args.budget)
-            raw = timings(lambda w, c=conn, e=exprs: c.execute(RAW_SQL, (e[w],)).fetchall(),
-                          words, args.runs, args.budget)
+            bot = timings(
+                lambda w, store=store: search(store, w, now=NOW), words, args.runs, args.budget
+            )
+            raw = timings(
+                lambda w, c=conn, e=exprs: c.execute(RAW_SQL, (e[w],)).fetchall(),
+                words,
+                args.runs,
+                args.budget,
+            )
             bot99 = pct(bot, 99)
             worst[total] = max(worst.get(total, 0.0), bot99)
             style = "green" if bot99 < TARGET_MS else "red"
-            table.add_row(f"{total:,}", name, f"{matches:,.0f} ({matches / total:.2%})",
-                          f"{pct(bot, 50):.2f}", f"[{style}]{bot99:.2f}[/]",
-                          f"{pct(raw, 50):.2f}", f"{pct(raw, 99):.2f}",
-                          f"{len(bot)}/{len(raw)}")
+            table.add_row(
+                f"{total:,}",
+                name,
+                f"{matches:,.0f} ({matches / total:.2%})",
+                f"{pct(bot, 50):.2f}",
+                f"[{style}]{bot99:.2f}[/]",
+                f"{pct(raw, 50):.2f}",
+                f"{pct(raw, 99):.2f}",
+                f"{len(bot)}/{len(raw)}",
+            )
         store.close()
     console.print(table)
     for total, ms in worst.items():
         verdict = "[green]met[/]" if ms < TARGET_MS else "[red]NOT met[/]"
-        console.print(f"{total:,} articles: worst newsbot p99 {ms:.2f} ms "
-                      f"(target < {TARGET_MS:.0f} ms at 1M: {verdict})")
+        console.print(
+            f"{total:,} articles: worst newsbot p99 {ms:.2f} ms "
+            f"(target < {TARGET_MS:.0f} ms at 1M: {verdict})"
+        )
 
 
 if __name__ == "__main__":

@@ -90,19 +90,30 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def run_load(slack: FakeSlack, url: str, queries: list[str], requests: int, concurrency: int,
-             tag: str) -> tuple[list[float], list[float]]:
+def run_load(
+    slack: FakeSlack, url: str, queries: list[str], requests: int, concurrency: int, tag: str
+) -> tuple[list[float], list[float]]:
     sent: dict[str, float] = {}
     acks: list[float] = []
 
     def one(i: int) -> None:
         name = f"{tag}{i}"
-        body = urlencode({
-            "token": "x", "team_id": "T1", "team_domain": "acme", "channel_id": "C1",
-            "channel_name": "general", "user_id": "U1", "user_name": "ada", "command": "/news",
-            "text": queries[i % len(queries)], "api_app_id": "A1",
-            "response_url": slack.response_url(name), "trigger_id": f"t{i}",
-        })
+        body = urlencode(
+            {
+                "token": "x",
+                "team_id": "T1",
+                "team_domain": "acme",
+                "channel_id": "C1",
+                "channel_name": "general",
+                "user_id": "U1",
+                "user_name": "ada",
+                "command": "/news",
+                "text": queries[i % len(queries)],
+                "api_app_id": "A1",
+                "response_url": slack.response_url(name),
+                "trigger_id": f"t{i}",
+            }
+        )
         headers = sign(body)
         start_at = time.monotonic()
         sent[name] = start_at
@@ -117,8 +128,11 @@ def run_load(slack: FakeSlack, url: str, queries: list[str], requests: int, conc
         list(pool.map(one, range(requests)))
     names = set(sent)
     slack.wait_for(lambda: len({r["url_name"] for r in slack.responses} & names) >= len(names), 120)
-    replies = [(r["received_at"] - sent[r["url_name"]]) * 1000
-               for r in slack.responses if r["url_name"] in names]
+    replies = [
+        (r["received_at"] - sent[r["url_name"]]) * 1000
+        for r in slack.responses
+        if r["url_name"] in names
+    ]
     return acks, replies
 
 
@@ -132,45 +146,82 @@ def main() -> None:
     with console.status(f"building a {args.articles:,}-article database"):
         db = build_db(args.articles)
     slack = FakeSlack()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
-           "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": slack.base_url, "NEWSBOT_LOG_LEVEL": "WARNING"}
-    queries = [COMMON_WORD, PERCENT_WORD, RARE_WORDS[0], f"{COMMON_WORD} {PERCENT_WORD}",
-               f"{COMMON_WORD} OR {RARE_WORDS[1]}"]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.base_url,
+        "NEWSBOT_LOG_LEVEL": "WARNING",
+    }
+    queries = [
+        COMMON_WORD,
+        PERCENT_WORD,
+        RARE_WORDS[0],
+        f"{COMMON_WORD} {PERCENT_WORD}",
+        f"{COMMON_WORD} OR {RARE_WORDS[1]}",
+    ]
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "bench.db"
         copy.write_bytes(db.read_bytes())
         servers = {
-            "newsbot serve": [sys.executable, "-m", "bot.cli", "--db", str(copy), "serve",
-                              "--host", "127.0.0.1", "--port", "0"],
-            "bare Bolt app (ack only)": [sys.executable, "-c", BARE_APP, "0", slack.bot_token,
-                                         slack.base_url, SIGNING_SECRET, str(copy)],
+            "newsbot serve": [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "--db",
+                str(copy),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+            ],
+            "bare Bolt app (ack only)": [
+                sys.executable,
+                "-c",
+                BARE_APP,
+                "0",
+                slack.bot_token,
+                slack.base_url,
+                SIGNING_SECRET,
+                str(copy),
+            ],
         }
         for label, cmd in servers.items():
             proc, port = start(cmd, env)
             try:
                 url = f"http://127.0.0.1:{port}/slack/events"
                 run_load(slack, url, queries, 40, args.concurrency, f"warm{label[:4]}")  # warm-up
-                results[label] = run_load(slack, url, queries, args.requests, args.concurrency,
-                                          label[:4])
+                results[label] = run_load(
+                    slack, url, queries, args.requests, args.concurrency, label[:4]
+                )
             finally:
                 proc.terminate()
                 proc.wait()
     slack.close()
 
-    table = Table(title=f"/news at {args.concurrency} concurrent, {args.requests} requests, "
-                        f"{args.articles:,} articles")
+    table = Table(
+        title=f"/news at {args.concurrency} concurrent, {args.requests} requests, "
+        f"{args.articles:,} articles"
+    )
     for col in ("server", "ack p50 ms", "ack p99 ms", "reply p50 ms", "reply p99 ms"):
         table.add_column(col, justify="right" if "ms" in col else "left")
     for label, (acks, replies) in results.items():
-        table.add_row(label, f"{statistics.median(acks):.1f}", f"{pct(acks, 0.99):.1f}",
-                      f"{statistics.median(replies):.1f}", f"{pct(replies, 0.99):.1f}")
+        table.add_row(
+            label,
+            f"{statistics.median(acks):.1f}",
+            f"{pct(acks, 0.99):.1f}",
+            f"{statistics.median(replies):.1f}",
+            f"{pct(replies, 0.99):.1f}",
+        )
     console.print(table)
     ours = pct(results["newsbot serve"][0], 0.99)
     bare = pct(results["bare Bolt app (ack only)"][0], 0.99)
-    console.print(f"p99 ack: newsbot {ours:.1f} ms, bare {bare:.1f} ms, ratio {ours / bare:.2f}x "
-                  f"(targets: < 300 ms, <= 1.5x)")
+    console.print(
+        f"p99 ack: newsbot {ours:.1f} ms, bare {bare:.1f} ms, ratio {ours / bare:.2f}x "
+        f"(targets: < 300 ms, <= 1.5x)"
+    )
 
 
 if __name__ == "__main__":

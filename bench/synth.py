@@ -48,19 +48,39 @@ RELATED_SHARE = 0.10  # files that list related entries
 REPEAT_SHARE = 0.03  # related entries that are an earlier file's article (another address form)
 
 OUTLETS = [
-    ("Contoso Daily", "contoso-daily.com"), ("Fabrikam Tribune", "fabrikam.net"),
-    ("Northwind Journal", "northwindjournal.com"), ("Tailspin Wire", "tailspinwire.io"),
-    ("Litware Review", "litware-review.com"), ("Woodgrove Ledger", "woodgroveledger.com"),
-    ("Adatum Post", "adatumpost.org"), ("Proseware Times", "prosewaretimes.com"),
-    ("Wingtip Report", "wingtipreport.com"), ("Lamna Herald", "lamnaherald.co.uk"),
-    ("Trey Research Notes", "treyresearch.net"), ("Humongous Insider", "humongousinsider.com"),
-    ("Coho Chronicle", "cohochronicle.com"), ("Alpine Ski Gazette", "alpineskigazette.de"),
-    ("Blue Yonder Observer", "blueyonderobserver.com"), ("Fourth Coffee Bulletin", "4coffee.news"),
-    ("Graphic Design Institute", "gdi.edu"), ("Margie's Travel Week", "margiestravel.com"),
-    ("Relecloud Signal", "relecloud.tv"), ("VanArsdel Business", "vanarsdel.biz"),
+    ("Contoso Daily", "contoso-daily.com"),
+    ("Fabrikam Tribune", "fabrikam.net"),
+    ("Northwind Journal", "northwindjournal.com"),
+    ("Tailspin Wire", "tailspinwire.io"),
+    ("Litware Review", "litware-review.com"),
+    ("Woodgrove Ledger", "woodgroveledger.com"),
+    ("Adatum Post", "adatumpost.org"),
+    ("Proseware Times", "prosewaretimes.com"),
+    ("Wingtip Report", "wingtipreport.com"),
+    ("Lamna Herald", "lamnaherald.co.uk"),
+    ("Trey Research Notes", "treyresearch.net"),
+    ("Humongous Insider", "humongousinsider.com"),
+    ("Coho Chronicle", "cohochronicle.com"),
+    ("Alpine Ski Gazette", "alpineskigazette.de"),
+    ("Blue Yonder Observer", "blueyonderobserver.com"),
+    ("Fourth Coffee Bulletin", "4coffee.news"),
+    ("Graphic Design Institute", "gdi.edu"),
+    ("Margie's Travel Week", "margiestravel.com"),
+    ("Relecloud Signal", "relecloud.tv"),
+    ("VanArsdel Business", "vanarsdel.biz"),
 ]
-TOPICS = ["Power Platform", "AI Builder", "Dataverse", "Power Automate", "Low Code",
-          "Power BI", "Dynamics 365", "Microsoft Teams", "Azure", "Portals"]
+TOPICS = [
+    "Power Platform",
+    "AI Builder",
+    "Dataverse",
+    "Power Automate",
+    "Low Code",
+    "Power BI",
+    "Dynamics 365",
+    "Microsoft Teams",
+    "Azure",
+    "Portals",
+]
 CATEGORIES = ["news", "news", "news", "blog", "press"]
 _CONSONANTS = "bdfgklmnprstv"
 _VOWELS = "aeiou"
@@ -91,7 +111,7 @@ class Corpus:
         self.cum = list(accumulate(1.0 / (k + 1) for k in range(len(self.vocab))))
         # Headlines name their subject with a few specific words (the long tail: long, rare
         # words) among common ones, as real news does ("watchdog", "recognition").
-        self.subjects = self.vocab[len(self.vocab) // 3:]
+        self.subjects = self.vocab[len(self.vocab) // 3 :]
         self.names = [w.capitalize() for w in _vocabulary(rng, 400)]
         # Rare words: each in RARE_COUNT files, spread over the corpus.
         self.rare: dict[int, list[str]] = {}
@@ -100,7 +120,8 @@ class Corpus:
                 self.rare.setdefault(index, []).append(word)
         self._token_rng = random.Random(seed ^ 0x5EC)
         self._secrets = [
-            base64.b64encode(self._token_rng.randbytes(300)).decode() + ";"
+            base64.b64encode(self._token_rng.randbytes(300)).decode()
+            + ";"
             + base64.b64encode(self._token_rng.randbytes(16)).decode()
             for _ in range(64)
         ]
@@ -141,8 +162,16 @@ class Corpus:
 
     # -- one article ---------------------------------------------------------------------
 
-    def _article(self, rng: random.Random, index: int, ts: int, *, related_of: bool = False,
-                 outlet: int | None = None, title: str | None = None) -> dict[str, Any]:
+    def _article(
+        self,
+        rng: random.Random,
+        index: int,
+        ts: int,
+        *,
+        related_of: bool = False,
+        outlet: int | None = None,
+        title: str | None = None,
+    ) -> dict[str, Any]:
         common = rng.random() < 0.99
         percent = rng.random() < PERCENT_SHARE
         extra_title: list[str] = []
@@ -156,7 +185,9 @@ class Corpus:
         name, domain = OUTLETS[outlet if outlet is not None else rng.randrange(len(OUTLETS))]
         headline = title or self._title(rng, extra_title)
         slug = "-".join(headline.lower().split()[:8])
-        web = f"https://www.{domain}/{dt.datetime.fromtimestamp(ts, dt.UTC):%Y/%m/%d}/{slug}-{index}"
+        web = (
+            f"https://www.{domain}/{dt.datetime.fromtimestamp(ts, dt.UTC):%Y/%m/%d}/{slug}-{index}"
+        )
         topics = ["Power Apps" if common else "Power Platform"]
         topics += [t for t in rng.sample(TOPICS, rng.randint(0, 2)) if t not in topics]
         mapping: dict[str, Any] = {
@@ -172,12 +203,19 @@ class Corpus:
             "provider": {
                 "name": name,
                 "domain": domain,
-                "images": [{"url": f"https://img.{domain}/logo-50x50.jpg", "width": 50,
-                            "height": 50}],
+                "images": [
+                    {"url": f"https://img.{domain}/logo-50x50.jpg", "width": 50, "height": 50}
+                ],
             },
             "topics": topics,
-            "images": [{"url": f"https://img.{domain}/media/{index}-{rng.randrange(10**6)}.jpg",
-                        "width": 1280, "height": 720, "isCached": rng.random() < 0.5}],
+            "images": [
+                {
+                    "url": f"https://img.{domain}/media/{index}-{rng.randrange(10**6)}.jpg",
+                    "width": 1280,
+                    "height": 720,
+                    "isCached": rng.random() < 0.5,
+                }
+            ],
         }
         if mapping["quality"] is None:
             del mapping["quality"]
@@ -208,9 +246,13 @@ class Corpus:
             if rng.random() < DUPLICATE_SHARE:
                 # The same headline from another outlet, published within a day.
                 mine = OUTLETS.index((mapping["provider"]["name"], mapping["provider"]["domain"]))
-                copy = self._article(rng, index + self.n, ts + rng.randint(600, 20 * 3600),
-                                     outlet=(mine + rng.randint(1, 5)) % len(OUTLETS),
-                                     title=mapping["title"])
+                copy = self._article(
+                    rng,
+                    index + self.n,
+                    ts + rng.randint(600, 20 * 3600),
+                    outlet=(mine + rng.randint(1, 5)) % len(OUTLETS),
+                    title=mapping["title"],
+                )
                 copy["topics"] = mapping["topics"]
                 heapq.heappush(pending, (produced + rng.randint(3, 200), index, copy))
             if rng.random() < RELATED_SHARE:
@@ -224,8 +266,9 @@ class Corpus:
                         related.append(again)
                     else:
                         when = ts - rng.randint(3600, 30 * 24 * 3600)
-                        related.append(self._article(rng, index + (j + 2) * self.n, when,
-                                                     related_of=True))
+                        related.append(
+                            self._article(rng, index + (j + 2) * self.n, when, related_of=True)
+                        )
                 mapping["related"] = related
             if rng.random() < 0.01:
                 earlier.append({k: v for k, v in mapping.items() if k != "related"})
@@ -288,8 +331,7 @@ def write_files(folder: str | Path, n: int, seed: int = 1) -> list[Path]:
 # -- rows, without files -------------------------------------------------------------------
 
 
-def article_rows(n: int, seed: int = 1, now: dt.datetime | None = None
-                 ) -> Iterator[dict[str, Any]]:
+def article_rows(n: int, seed: int = 1, now: dt.datetime | None = None) -> Iterator[dict[str, Any]]:
     """Store rows for ``n`` files' articles (related entries too), ids and stories assigned.
 
     Each mapping goes through newsbot's own ``article_from_mapping`` and the loader's row

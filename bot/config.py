@@ -71,8 +71,9 @@ def integer(lo: int, hi: int | None = None, why: str = "") -> Rule:
             raise ValueError
         return value
 
-    allowed = f"a whole number from {lo} to {hi}" if hi is not None else \
-        f"a whole number, {lo} or more"
+    allowed = (
+        f"a whole number from {lo} to {hi}" if hi is not None else f"a whole number, {lo} or more"
+    )
     return Rule(allowed + (f" ({why})" if why else ""), parse)
 
 
@@ -83,8 +84,12 @@ def number(lo: float, hi: float | None = None, *, unit: str, above_lo: bool = Fa
         if isinstance(raw, bool) or not isinstance(raw, int | float | str):
             raise ValueError
         value = float(raw)
-        if not math.isfinite(value) or value < lo or (above_lo and value == lo) \
-                or (hi is not None and value > hi):
+        if (
+            not math.isfinite(value)
+            or value < lo
+            or (above_lo and value == lo)
+            or (hi is not None and value > hi)
+        ):
             raise ValueError
         return value
 
@@ -131,8 +136,9 @@ def _time(raw: Any) -> str:
     return f"{hour:02d}:{minute:02d}"
 
 
-TIME = Rule('a time of day, 00:00 to 23:59, such as 08:00 or 7pm (in YAML in quotes: "08:00")',
-            _time)
+TIME = Rule(
+    'a time of day, 00:00 to 23:59, such as 08:00 or 7pm (in YAML in quotes: "08:00")', _time
+)
 
 
 def _zone(raw: Any) -> str:
@@ -256,8 +262,9 @@ def _keys(cls: type, prefix: str = "") -> Iterator[Key]:
 
 
 KEYS: dict[str, Key] = {k.name: k for k in _keys(Config)}
-SECTIONS: dict[str, type] = {f.name: f.metadata["section"] for f in fields(Config)
-                             if "section" in f.metadata}
+SECTIONS: dict[str, type] = {
+    f.name: f.metadata["section"] for f in fields(Config) if "section" in f.metadata
+}
 
 
 def env_name(key: str) -> str:
@@ -331,7 +338,9 @@ def load_config(
     Every value is checked as it is read; ConfigError names the first bad one."""
     env = os.environ if env is None else env
     values = {key: spec.default for key, spec in KEYS.items()}
-    file = Path(path) if path else Path(env["NEWSBOT_CONFIG"]) if env.get("NEWSBOT_CONFIG") else None
+    file = (
+        Path(path) if path else Path(env["NEWSBOT_CONFIG"]) if env.get("NEWSBOT_CONFIG") else None
+    )
     if file is None and DEFAULT_FILE.exists():
         file = DEFAULT_FILE
     if file is not None:
@@ -345,8 +354,10 @@ def load_config(
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = _check(key, value, f"--{key}")
-    sections = {name: cls(**{f.name: values[f"{name}.{f.name}"] for f in fields(cls)})
-                for name, cls in SECTIONS.items()}
+    sections = {
+        name: cls(**{f.name: values[f"{name}.{f.name}"] for f in fields(cls)})
+        for name, cls in SECTIONS.items()
+    }
     return Config(
         **{key: value for key, value in values.items() if "." not in key},
         **sections,

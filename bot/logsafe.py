@@ -19,7 +19,9 @@ import re
 import threading
 from typing import Any
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 _SECRETS_RE = [
     re.compile(r"\bx(?:ox[a-z]|app)-[A-Za-z0-9-]+"),
     re.compile(r"(?i)\bbearer\s+\S+"),
@@ -87,8 +89,9 @@ def _make_safe(record: logging.LogRecord) -> logging.LogRecord:
     if record.exc_info and record.exc_info[0] is not None:
         record.exc_text = _safe_exc(record)
     if record.stack_info:
-        record.stack_info = redact("\n".join("  | " + escape(s)
-                                             for s in record.stack_info.splitlines()))
+        record.stack_info = redact(
+            "\n".join("  | " + escape(s) for s in record.stack_info.splitlines())
+        )
     return record
 
 
@@ -107,5 +110,6 @@ def install(level: int | None = None) -> None:
             _installed = True
     effective = logging.getLogger().getEffectiveLevel() if level is None else level
     for name in _QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG if effective <= logging.DEBUG
-                                         else max(effective, logging.WARNING))
+        logging.getLogger(name).setLevel(
+            logging.DEBUG if effective <= logging.DEBUG else max(effective, logging.WARNING)
+        )

@@ -37,8 +37,12 @@ class Runtime:
     @property
     def service(self) -> NewsService:
         if not hasattr(self, "_service"):
-            self._service = NewsService(self.store, self.clock, Settings.from_config(self.config),
-                                        digest_settings=DigestSettings.from_config(self.config))
+            self._service = NewsService(
+                self.store,
+                self.clock,
+                Settings.from_config(self.config),
+                digest_settings=DigestSettings.from_config(self.config),
+            )
         return self._service
 
     def require(self, *names: str) -> None:
@@ -66,10 +70,11 @@ class Runtime:
         except OSError as exc:
             raise StartupError(f"cannot reach Slack's Web API: {exc}") from None
         try:
-            return build_app(self.service, client, self.config.slack_signing_secret if http else None)
+            return build_app(
+                self.service, client, self.config.slack_signing_secret if http else None
+            )
         except BoltError as exc:
             raise StartupError(f"cannot start the Slack app: {str(exc).splitlines()[0]}") from None
-
 
     def start_digests(self, *, local: bool = False) -> DigestScheduler:
         """The digest scheduler, rebuilt from the database and started; it follows every
@@ -81,8 +86,13 @@ class Runtime:
         if self.config.slack_bot_token and not local:
             client = make_client(self.config.slack_bot_token, self.config.slack_api_url)
             digests.scheduler.add_job(
-                refresh_follower_zones, "cron", hour=3, minute=17, args=(self.service, client),
-                id=JOB_ID, replace_existing=True,
+                refresh_follower_zones,
+                "cron",
+                hour=3,
+                minute=17,
+                args=(self.service, client),
+                id=JOB_ID,
+                replace_existing=True,
             )
         return digests
 

@@ -36,8 +36,9 @@ def wsgi_app(app: App, store: Store) -> Callable[..., Iterable[bytes]]:
         path = environ.get("PATH_INFO")
         if path == "/healthz":
             body = json.dumps({"ok": True, "articles": store.count_articles()}).encode()
-            start_response("200 OK", [("Content-Type", "application/json"),
-                                      ("Content-Length", str(len(body)))])
+            start_response(
+                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            )
             return [body]
         if path != EVENTS_PATH:
             return answer(start_response, "404 Not Found", "Not Found")
@@ -70,15 +71,25 @@ class HttpServer:
         self._stopping = threading.Event()
         self._stopped = threading.Event()
         self.server: Any = waitress.create_server(
-            self._counted, host=host, port=port, threads=THREADS,
-            channel_timeout=CHANNEL_TIMEOUT, connection_limit=CONNECTIONS,
-            max_request_body_size=MAX_BODY_BYTES, max_request_header_size=64 * 1024,
-            cleanup_interval=10, backlog=128, ident="newsbot", expose_tracebacks=False,
+            self._counted,
+            host=host,
+            port=port,
+            threads=THREADS,
+            channel_timeout=CHANNEL_TIMEOUT,
+            connection_limit=CONNECTIONS,
+            max_request_body_size=MAX_BODY_BYTES,
+            max_request_header_size=64 * 1024,
+            cleanup_interval=10,
+            backlog=128,
+            ident="newsbot",
+            expose_tracebacks=False,
             clear_untrusted_proxy_headers=True,
         )
         self.port: int = self.server.effective_port
 
-    def _counted(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def _counted(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         with self._lock:
             self._in_flight += 1
         try:
@@ -90,8 +101,11 @@ class HttpServer:
     def _busy(self) -> bool:
         if self._in_flight:
             return True
-        return any(getattr(ch, "requests", None) or getattr(ch, "total_outbufs_len", 0)
-                   for ch in list(self.server._map.values()) if ch is not self.server)
+        return any(
+            getattr(ch, "requests", None) or getattr(ch, "total_outbufs_len", 0)
+            for ch in list(self.server._map.values())
+            if ch is not self.server
+        )
 
     def serve_forever(self) -> None:
         loop = self.server.asyncore.loop
@@ -129,8 +143,9 @@ def make_http_server(app: App, store: Store, host: str, port: int) -> HttpServer
     return HttpServer(app, store, host, port)
 
 
-def serve_http(app: App, store: Store, host: str, port: int,
-               started: Callable[[int], None] | None = None) -> None:
+def serve_http(
+    app: App, store: Store, host: str, port: int, started: Callable[[int], None] | None = None
+) -> None:
     """Serve until SIGTERM (or SIGINT): then stop gracefully and return, so the caller stops
     the digest scheduler and closes the database."""
     server = make_http_server(app, store, host, port)

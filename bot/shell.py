@@ -29,7 +29,9 @@ def ensure_sample(service: NewsService, err: Console) -> None:
     err.print(f"Empty database: loaded the bundled sample ({report.summary()}).", highlight=False)
 
 
-def run_shell(service: NewsService, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+def run_shell(
+    service: NewsService, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> int:
     stdin = stdin or sys.stdin
     out = Console(file=stdout or sys.stdout, highlight=False, soft_wrap=True)
     err = Console(file=sys.stderr, highlight=False, soft_wrap=True)

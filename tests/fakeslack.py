@@ -86,7 +86,11 @@ def block_errors(blocks: Any, max_blocks: int = MAX_BLOCKS_MESSAGE) -> list[str]
                 errors.append(f"{where}: url too long")
         elif kind in ("overflow", "static_select"):
             options = el.get("options", [])
-            cap = LIMITS["overflow_options"] if kind == "overflow" else LIMITS["static_select_options"]
+            cap = (
+                LIMITS["overflow_options"]
+                if kind == "overflow"
+                else LIMITS["static_select_options"]
+            )
             if not options or len(options) > cap:
                 errors.append(f"{where}: {len(options)} options")
             for j, opt in enumerate(options):
@@ -222,8 +226,13 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class FakeSlack:
-    def __init__(self, bot_token: str = "xoxb-test-token",
-                 clock: Callable[[], float] = time.time, *, faults: Faults | None = None) -> None:
+    def __init__(
+        self,
+        bot_token: str = "xoxb-test-token",
+        clock: Callable[[], float] = time.time,
+        *,
+        faults: Faults | None = None,
+    ) -> None:
         self.bot_token = bot_token
         self.clock = clock  # message ts: Slack's clock (a test of a moved clock moves it too)
         self.faults = faults  # set or clear at any time (None: normal service)
@@ -262,8 +271,9 @@ class FakeSlack:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         # a short poll: shutdown() waits for it (the default 0.5 s, in every test's teardown)
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
 
     # -- set-up ------------------------------------------------------------------------------
@@ -276,8 +286,14 @@ class FakeSlack:
         return f"http://127.0.0.1:{self.port}/response/{name}"
 
     def add_user(self, user_id: str, tz: str = "UTC", **profile: Any) -> None:
-        self.users[user_id] = {"id": user_id, "tz": tz, "is_admin": False, "is_owner": False,
-                               "deleted": False, **profile}
+        self.users[user_id] = {
+            "id": user_id,
+            "tz": tz,
+            "is_admin": False,
+            "is_owner": False,
+            "deleted": False,
+            **profile,
+        }
 
     def script(self, method: str, *outcomes: Fail | dict[str, Any]) -> None:
         """The next calls to ``method`` get these outcomes, in order, then normal service."""
@@ -332,8 +348,13 @@ class FakeSlack:
 
     # -- serving -----------------------------------------------------------------------------
 
-    def _reply(self, handler: BaseHTTPRequestHandler, body: dict[str, Any], status: int = 200,
-               headers: dict[str, str] | None = None) -> None:
+    def _reply(
+        self,
+        handler: BaseHTTPRequestHandler,
+        body: dict[str, Any],
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         data = json.dumps(body).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json; charset=utf-8")
@@ -363,16 +384,22 @@ class FakeSlack:
         if path.startswith("/response/"):
             with self._lock:
                 self.calls.append(Call("response_url", params, headers))
-                self.responses.append({"url_name": path.rsplit("/", 1)[1],
-                                       "received_at": time.monotonic(), **params})
+                self.responses.append(
+                    {"url_name": path.rsplit("/", 1)[1], "received_at": time.monotonic(), **params}
+                )
             errors = block_errors(params.get("blocks", []))
             self._reply(handler, {"ok": not errors, "errors": errors}, 200 if not errors else 400)
             with self._changed:
                 self._changed.notify_all()
             return
         method = path.removeprefix("/api/")
-        call = Call(method, params, headers, tuple(handler.client_address[:2]),  # type: ignore[arg-type]
-                    self.clock())
+        call = Call(
+            method,
+            params,
+            headers,
+            tuple(handler.client_address[:2]),  # type: ignore[arg-type]
+            self.clock(),
+        )
         with self._lock:
             self.in_flight += 1
             self.calls.append(call)
@@ -380,8 +407,11 @@ class FakeSlack:
         try:
             drawn = None
             faults = self.faults
-            if outcome is None and faults is not None \
-                    and headers.get("authorization") == f"Bearer {self.bot_token}":
+            if (
+                outcome is None
+                and faults is not None
+                and headers.get("authorization") == f"Bearer {self.bot_token}"
+            ):
                 drawn = faults.draw(method)
             hook = self.on_request
             if hook is not None:
@@ -400,19 +430,34 @@ class FakeSlack:
                 self.in_flight -= 1
                 self._changed.notify_all()
 
-    def _inject(self, handler: BaseHTTPRequestHandler, method: str, params: dict[str, Any],
-                kind: str, hang: float, status: int) -> None:
+    def _inject(
+        self,
+        handler: BaseHTTPRequestHandler,
+        method: str,
+        params: dict[str, Any],
+        kind: str,
+        hang: float,
+        status: int,
+    ) -> None:
         faults = self.faults
         retry_after = faults.retry_after if faults is not None else 1
         channel = str(params.get("channel") or params.get("users") or "")
-        detail = {"5xx": str(status), "429": f"Retry-After {retry_after}",
-                  "hang": f"{hang:.2f} s", "hang_drop": f"{hang:.2f} s"}.get(kind, "")
+        detail = {
+            "5xx": str(status),
+            "429": f"Retry-After {retry_after}",
+            "hang": f"{hang:.2f} s",
+            "hang_drop": f"{hang:.2f} s",
+        }.get(kind, "")
         with self._lock:
             self.injected[(method, kind)] += 1
             self.fault_log.append(Injected(self.clock(), method, channel, kind, detail))
         if kind == "429":
-            self._reply(handler, {"ok": False, "error": "ratelimited"}, 429,
-                        {"Retry-After": str(retry_after)})
+            self._reply(
+                handler,
+                {"ok": False, "error": "ratelimited"},
+                429,
+                {"Retry-After": str(retry_after)},
+            )
         elif kind in ("5xx", "outage"):
             status = 503 if kind == "outage" else status
             if status == 500:
@@ -445,8 +490,14 @@ class FakeSlack:
         handler.close_connection = True
         handler.connection.close()
 
-    def _answer(self, handler: BaseHTTPRequestHandler, method: str, params: dict[str, Any],
-                headers: dict[str, str], outcome: Fail | dict[str, Any] | None) -> None:
+    def _answer(
+        self,
+        handler: BaseHTTPRequestHandler,
+        method: str,
+        params: dict[str, Any],
+        headers: dict[str, str],
+        outcome: Fail | dict[str, Any] | None,
+    ) -> None:
         if headers.get("authorization") != f"Bearer {self.bot_token}":
             self._reply(handler, {"ok": False, "error": "invalid_auth"})
             return
@@ -459,7 +510,9 @@ class FakeSlack:
             return
         if isinstance(outcome, Fail) and not outcome.drop_after_store:
             if outcome.status != 200:
-                self._reply(handler, {"ok": False, "error": "scripted"}, outcome.status, outcome.headers)
+                self._reply(
+                    handler, {"ok": False, "error": "scripted"}, outcome.status, outcome.headers
+                )
             else:
                 self._reply(handler, {"ok": False, "error": outcome.error or "scripted"})
             return
@@ -483,9 +536,14 @@ class FakeSlack:
                 return {"ok": False, "error": "channel_not_found"}
             if len(p.get("text") or "") > MAX_TEXT:
                 return {"ok": False, "error": "msg_too_long"}
-            message = {"text": p.get("text", ""), "blocks": blocks or [],
-                       "metadata": p.get("metadata"), "user": p.get("user"),
-                       "unfurl_links": p.get("unfurl_links"), "unfurl_media": p.get("unfurl_media")}
+            message = {
+                "text": p.get("text", ""),
+                "blocks": blocks or [],
+                "metadata": p.get("metadata"),
+                "user": p.get("user"),
+                "unfurl_links": p.get("unfurl_links"),
+                "unfurl_media": p.get("unfurl_media"),
+            }
             with self._lock:  # stored in ts order
                 ts = message["ts"] = self._next_ts()
                 if method == "chat.postMessage":
@@ -505,8 +563,12 @@ class FakeSlack:
             start = int(p.get("cursor") or 0)  # Slack's cursors are opaque: an offset here
             page = msgs[start : start + limit]
             more = len(msgs) > start + limit
-            return {"ok": True, "messages": page, "has_more": more,
-                    "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+            return {
+                "ok": True,
+                "messages": page,
+                "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+            }
         if method == "chat.delete":
             with self._lock:
                 msgs = self.messages.get(p.get("channel", ""), [])

@@ -47,8 +47,7 @@ def dump(store: Store) -> dict[str, list[tuple]]:
         )
     ]
     return {
-        name: sorted(conn.execute(f"SELECT * FROM [{name}]").fetchall(), key=repr)
-        for name in names
+        name: sorted(conn.execute(f"SELECT * FROM [{name}]").fetchall(), key=repr) for name in names
     }
 
 

@@ -41,7 +41,9 @@ class Reply:
 
 def post(url: str, body: str, headers: dict[str, str]) -> Reply:
     req = urllib.request.Request(
-        url, data=body.encode(), method="POST",
+        url,
+        data=body.encode(),
+        method="POST",
         headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
     )  # a Content-Type in ``headers`` (JSON events) wins
     try:
@@ -62,35 +64,70 @@ class Bot:
     _server: Any = None
     _counter: int = field(default=0)
 
-    def command(self, text: str, *, channel: str = "C1", user: str = "U1", team: str = "T1",
-                channel_name: str = "general", headers: dict[str, str] | None = None) -> Reply:
+    def command(
+        self,
+        text: str,
+        *,
+        channel: str = "C1",
+        user: str = "U1",
+        team: str = "T1",
+        channel_name: str = "general",
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
         self._counter += 1
-        body = urlencode({
-            "token": "unused-verification-token", "team_id": team, "team_domain": "acme",
-            "channel_id": channel, "channel_name": channel_name, "user_id": user,
-            "user_name": "ada", "command": "/news", "text": text, "api_app_id": "A1",
-            "response_url": self.slack.response_url(f"cmd{self._counter}"),
-            "trigger_id": f"trigger.{self._counter}",
-        })
+        body = urlencode(
+            {
+                "token": "unused-verification-token",
+                "team_id": team,
+                "team_domain": "acme",
+                "channel_id": channel,
+                "channel_name": channel_name,
+                "user_id": user,
+                "user_name": "ada",
+                "command": "/news",
+                "text": text,
+                "api_app_id": "A1",
+                "response_url": self.slack.response_url(f"cmd{self._counter}"),
+                "trigger_id": f"trigger.{self._counter}",
+            }
+        )
         return post(self.url, body, sign(body) if headers is None else headers)
 
-    def action(self, action_id: str, value: str, *, channel: str = "C1", user: str = "U1",
-               team: str = "T1") -> Reply:
-        return self.action_payload({"type": "button", "action_id": action_id, "block_id": "b1",
-                                    "value": value, "action_ts": "1.2"},
-                                   channel=channel, user=user, team=team)
+    def action(
+        self, action_id: str, value: str, *, channel: str = "C1", user: str = "U1", team: str = "T1"
+    ) -> Reply:
+        return self.action_payload(
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": value,
+                "action_ts": "1.2",
+            },
+            channel=channel,
+            user=user,
+            team=team,
+        )
 
-    def action_payload(self, action: dict[str, Any], *, channel: str = "C1", user: str = "U1",
-                       team: str = "T1") -> Reply:
+    def action_payload(
+        self, action: dict[str, Any], *, channel: str = "C1", user: str = "U1", team: str = "T1"
+    ) -> Reply:
         """A ``block_actions`` request for one element of a message (a button, a menu)."""
         self._counter += 1
         payload = {
-            "type": "block_actions", "team": {"id": team, "domain": "acme"},
+            "type": "block_actions",
+            "team": {"id": team, "domain": "acme"},
             "user": {"id": user, "username": "ada", "team_id": team},
-            "api_app_id": "A1", "token": "unused", "trigger_id": f"trigger.{self._counter}",
+            "api_app_id": "A1",
+            "token": "unused",
+            "trigger_id": f"trigger.{self._counter}",
             "channel": {"id": channel, "name": "general"},
-            "container": {"type": "message", "message_ts": "1.1", "channel_id": channel,
-                          "is_ephemeral": True},
+            "container": {
+                "type": "message",
+                "message_ts": "1.1",
+                "channel_id": channel,
+                "is_ephemeral": True,
+            },
             "response_url": self.slack.response_url(f"act{self._counter}"),
             "actions": [action],
         }
@@ -107,11 +144,18 @@ class Bot:
     def event(self, event: dict[str, Any], team: str = "T1") -> Reply:
         """An Events API callback, JSON-encoded and signed as Slack sends it."""
         self._counter += 1
-        body = json.dumps({
-            "token": "unused", "team_id": team, "api_app_id": "A1", "type": "event_callback",
-            "event_id": f"Ev{self._counter}", "event_time": int(time.time()),
-            "event": event, "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
-        })
+        body = json.dumps(
+            {
+                "token": "unused",
+                "team_id": team,
+                "api_app_id": "A1",
+                "type": "event_callback",
+                "event_id": f"Ev{self._counter}",
+                "event_time": int(time.time()),
+                "event": event,
+                "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
+            }
+        )
         headers = {"Content-Type": "application/json", **sign(body)}
         return post(self.url, body, headers)
 
@@ -119,9 +163,12 @@ class Bot:
         """A ``block_actions`` payload from a control on the Home tab."""
         self._counter += 1
         payload = {
-            "type": "block_actions", "team": {"id": team, "domain": "acme"},
-            "user": {"id": user, "username": "ada", "team_id": team}, "api_app_id": "A1",
-            "token": "unused", "trigger_id": f"trigger.{self._counter}",
+            "type": "block_actions",
+            "team": {"id": team, "domain": "acme"},
+            "user": {"id": user, "username": "ada", "team_id": team},
+            "api_app_id": "A1",
+            "token": "unused",
+            "trigger_id": f"trigger.{self._counter}",
             "container": {"type": "view", "view_id": "V1"},
             # Slack sends the view the control is on, private_metadata included
             "view": {"blocks": [], **self.slack.views.get(user, {}), "id": "V1", "type": "home"},
@@ -132,8 +179,12 @@ class Bot:
 
     def wait_home(self, user: str, n: int) -> dict[str, Any]:
         """The Home view of ``user`` after the ``n``-th views.publish."""
-        calls = lambda: [c for c in self.slack.calls_to("views.publish")  # noqa: E731
-                         if c.params.get("user_id") == user]
+
+        def calls() -> list[Any]:
+            return [
+                c for c in self.slack.calls_to("views.publish") if c.params.get("user_id") == user
+            ]
+
         assert self.slack.wait_for(lambda: len(calls()) >= n), f"{len(calls())} publishes"
         return self.slack.views[user]
 
@@ -149,11 +200,18 @@ class Bot:
         self.store.close()
 
 
-def start_bot(tmp_path: Path, slack: FakeSlack, clock: Any, extra_env: dict[str, str] | None = None,
-              load_seed: bool = True) -> Bot:
+def start_bot(
+    tmp_path: Path,
+    slack: FakeSlack,
+    clock: Any,
+    extra_env: dict[str, str] | None = None,
+    load_seed: bool = True,
+) -> Bot:
     env = {
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.base_url, **(extra_env or {}),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.base_url,
+        **(extra_env or {}),
     }
     config = load_config(path=None, env=env, overrides={"db": str(tmp_path / "bot.db")})
     store = Store(config.db)

@@ -23,13 +23,19 @@ SUMMARY = re.compile(r"^(\d+) articles from (\d+) files, (\d+) bad\b", re.MULTIL
 def clean_env() -> dict[str, str]:
     """The environment without newsbot's or Slack's settings, so only the test's count."""
     return {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if not k.startswith(("NEWSBOT_", "SLACK_")) and k not in ("PORT", "COLUMNS", "LINES")
     }
 
 
-def newsbot(*args: str, cwd: Path, stdin: str | None = None, script: bool = False,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def newsbot(
+    *args: str,
+    cwd: Path,
+    stdin: str | None = None,
+    script: bool = False,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     if script:
         exe = Path(sys.executable).parent / "newsbot"
         if not exe.exists():
@@ -39,7 +45,12 @@ def newsbot(*args: str, cwd: Path, stdin: str | None = None, script: bool = Fals
     else:
         cmd = [sys.executable, "-m", "bot.cli", *args]
     return subprocess.run(
-        cmd, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=60,
+        cmd,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**clean_env(), **(env or {})},
     )
 
@@ -55,7 +66,9 @@ def loaded(tmp_path_factory) -> Path:
 
 
 def test_load_good_files(tmp_path):
-    proc = newsbot("--db", str(tmp_path / "n.db"), "load", str(SEED_FILE), cwd=tmp_path, script=True)
+    proc = newsbot(
+        "--db", str(tmp_path / "n.db"), "load", str(SEED_FILE), cwd=tmp_path, script=True
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("23 articles from 1 files, 0 bad")
     again = newsbot("--db", str(tmp_path / "n.db"), "load", str(SEED), cwd=tmp_path)
@@ -68,15 +81,27 @@ def test_load_with_bad_files_exits_1_and_names_them(tmp_path):
     write(folder, "no-title.md", front(webUrl="https://n.example/x"))
     write(folder, "broken.md", "---\ntitle: [oops\nwebUrl: https://n.example/y\n---\n")
     write(folder, "binary.txt", b"\xff\xfe\x00garbage")
-    write(folder, "big.md", front(title="Big", webUrl="https://n.example/big", excerpt="x" * 40_000))
+    write(
+        folder, "big.md", front(title="Big", webUrl="https://n.example/big", excerpt="x" * 40_000)
+    )
     shutil.copy(SEED_FILE, folder / "seed.txt")
-    proc = newsbot("--db", str(tmp_path / "n.db"), "load", str(folder), cwd=tmp_path,
-                   env={"NEWSBOT_LOADER_MAX_FILE_BYTES": "30000",  # the seed file is 23 kB
-                        "COLUMNS": "1000"})  # no wrapping (see the xfail test below)
+    proc = newsbot(
+        "--db",
+        str(tmp_path / "n.db"),
+        "load",
+        str(folder),
+        cwd=tmp_path,
+        env={
+            "NEWSBOT_LOADER_MAX_FILE_BYTES": "30000",  # the seed file is 23 kB
+            "COLUMNS": "1000",
+        },
+    )  # no wrapping (see the xfail test below)
     assert proc.returncode == 1
     assert SUMMARY.search(proc.stdout).groups() == ("24", "6", "4")
     bad = dict(re.findall(r"^bad file: (\S+): (.*)$", proc.stderr, re.MULTILINE))
-    assert set(bad) == {str(folder / n) for n in ("no-title.md", "broken.md", "binary.txt", "big.md")}
+    assert set(bad) == {
+        str(folder / n) for n in ("no-title.md", "broken.md", "binary.txt", "big.md")
+    }
     assert "missing title" in bad[str(folder / "no-title.md")]
     assert "line 3: YAML error" in bad[str(folder / "broken.md")]
     assert "not UTF-8" in bad[str(folder / "binary.txt")]
@@ -93,14 +118,34 @@ def test_each_bad_file_is_one_line_on_a_pipe(tmp_path):
 
 
 def test_search_json(loaded):
-    proc = newsbot("--db", str(loaded), "--now", NOW, "search", "facebook", "settle", "--json",
-                   "--limit", "20", cwd=loaded.parent)
+    proc = newsbot(
+        "--db",
+        str(loaded),
+        "--now",
+        NOW,
+        "search",
+        "facebook",
+        "settle",
+        "--json",
+        "--limit",
+        "20",
+        cwd=loaded.parent,
+    )
     assert proc.returncode == 0, proc.stderr
     hits = json.loads(proc.stdout)
     assert 1 <= len(hits) <= 20
     for hit in hits:
-        assert set(hit) >= {"title", "url", "provider", "published", "excerpt", "topics", "score",
-                            "story_id", "also"}
+        assert set(hit) >= {
+            "title",
+            "url",
+            "provider",
+            "published",
+            "excerpt",
+            "topics",
+            "score",
+            "story_id",
+            "also",
+        }
         assert isinstance(hit["title"], str) and hit["url"].startswith("http")
         assert isinstance(hit["topics"], list) and isinstance(hit["also"], list)
         assert isinstance(hit["score"], float) and isinstance(hit["story_id"], int)
@@ -109,15 +154,24 @@ def test_search_json(loaded):
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", hit["published"])
     (facebook,) = [h for h in hits if "$550" in h["title"]]
     assert {facebook["provider"], *(a["provider"] for a in facebook["also"])} == {
-        "New York Times", "Forbes"
+        "New York Times",
+        "Forbes",
     }
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
     assert "KoASt9YRe5gt0sfTX" not in proc.stdout  # the seed's secured token
 
 
 def test_search_text(loaded):
-    proc = newsbot("--db", str(loaded), "--now", NOW, "search", "watchdog urges caution",
-                   cwd=loaded.parent, script=True)
+    proc = newsbot(
+        "--db",
+        str(loaded),
+        "--now",
+        NOW,
+        "search",
+        "watchdog urges caution",
+        cwd=loaded.parent,
+        script=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("1. British watchdog urges caution")
     assert "also: Reuters" in proc.stdout
@@ -140,7 +194,9 @@ def test_hostile_search_exits_cleanly(loaded, query):
 
 # -- issue 9: hostile files and data on the terminal; exit codes -------------------------------
 
-ESC_TITLE = "Watchdog caution: cheap \u202egnp.exe flights \x1b[2J\x1b]0;pwned\x07 \x9b31m now\u2066"
+ESC_TITLE = (
+    "Watchdog caution: cheap \u202egnp.exe flights \x1b[2J\x1b]0;pwned\x07 \x9b31m now\u2066"
+)
 
 
 def _poison(db: Path) -> None:
@@ -149,9 +205,15 @@ def _poison(db: Path) -> None:
     import sqlite3
 
     conn = sqlite3.connect(db)
-    conn.execute("UPDATE articles SET title = ?, provider = ?, excerpt = ? WHERE title LIKE ?",
-                 (ESC_TITLE, "Evil\x00\r\nOutlet", "line one\nline two\x1b[0m",
-                  "British watchdog urges caution%"))
+    conn.execute(
+        "UPDATE articles SET title = ?, provider = ?, excerpt = ? WHERE title LIKE ?",
+        (
+            ESC_TITLE,
+            "Evil\x00\r\nOutlet",
+            "line one\nline two\x1b[0m",
+            "British watchdog urges caution%",
+        ),
+    )
     conn.commit()
     conn.close()
 
@@ -168,11 +230,14 @@ def test_search_shows_control_characters_from_articles_escaped(tmp_path):
     proc = newsbot("--db", str(db), "--now", NOW, "search", "watchdog", "caution", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert _raw_controls(proc.stdout) == []
-    assert "1. Watchdog caution: cheap \\u202egnp.exe flights \\x1b[2J\\x1b]0;pwned\\x07 \\x9b31m now\\u2066" in (
-        proc.stdout)
+    assert (
+        "1. Watchdog caution: cheap \\u202egnp.exe flights \\x1b[2J\\x1b]0;pwned\\x07 \\x9b31m now\\u2066"
+        in (proc.stdout)
+    )
     assert "   Evil\\x00\\x0d\\x0aOutlet · " in proc.stdout  # one line, not three
-    proc = newsbot("--db", str(db), "--now", NOW, "search", "watchdog", "caution", "--json",
-                   cwd=tmp_path)
+    proc = newsbot(
+        "--db", str(db), "--now", NOW, "search", "watchdog", "caution", "--json", cwd=tmp_path
+    )
     assert _raw_controls(proc.stdout.replace("\n", "")) == []
     assert json.loads(proc.stdout)[0]["title"] == ESC_TITLE  # still the same JSON
 
@@ -181,8 +246,15 @@ def test_the_shell_shows_control_characters_from_articles_escaped(tmp_path):
     db = tmp_path / "n.db"
     assert newsbot("--db", str(db), "load", str(SEED), cwd=tmp_path).returncode == 0
     _poison(db)
-    proc = newsbot("--db", str(db), "--now", NOW, "shell", cwd=tmp_path,
-                   stdin="watchdog caution\nmore like 1\n")
+    proc = newsbot(
+        "--db",
+        str(db),
+        "--now",
+        NOW,
+        "shell",
+        cwd=tmp_path,
+        stdin="watchdog caution\nmore like 1\n",
+    )
     assert proc.returncode == 0, proc.stderr
     assert _raw_controls(proc.stdout) == []
     assert "\\u202egnp.exe" in proc.stdout
@@ -196,19 +268,25 @@ def test_bad_file_lines_are_one_line_each_whatever_the_name(tmp_path):
     write(folder, "evil\nbad file: forged.md", "no front matter")
     write(folder, "esc\x1b[2J.md", "no front matter")
     (folder / os.fsdecode(b"caf\xe9.md")).write_text("no front matter")
-    write(folder, "zero-year.md", "---\ntitle: t\nwebUrl: https://n.example/z\n"
-          "publishedDateTime: 0001-01-01T00:00:00+05:00\n---\n")
+    write(
+        folder,
+        "zero-year.md",
+        "---\ntitle: t\nwebUrl: https://n.example/z\n"
+        "publishedDateTime: 0001-01-01T00:00:00+05:00\n---\n",
+    )
     proc = newsbot("--db", str(tmp_path / "n.db"), "load", str(folder), cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     lines = proc.stderr.splitlines()
-    assert sorted(lines) == sorted([
-        f"bad file: {folder}/evil\\x0abad file: forged.md: line 1: no front matter: the "
-        "first line is not '---'",
-        f"bad file: {folder}/esc\\x1b[2J.md: line 1: no front matter: the first line is not '---'",
-        f"bad file: {folder}/caf\\xe9.md: line 1: no front matter: the first line is not '---'",
-        f"bad file: {folder}/zero-year.md: publishedDateTime is out of range (years 1 to 9999 "
-        "in UTC): '0001-01-01 00:00:00+05:00'",
-    ]), lines
+    assert sorted(lines) == sorted(
+        [
+            f"bad file: {folder}/evil\\x0abad file: forged.md: line 1: no front matter: the "
+            "first line is not '---'",
+            f"bad file: {folder}/esc\\x1b[2J.md: line 1: no front matter: the first line is not '---'",
+            f"bad file: {folder}/caf\\xe9.md: line 1: no front matter: the first line is not '---'",
+            f"bad file: {folder}/zero-year.md: publishedDateTime is out of range (years 1 to 9999 "
+            "in UTC): '0001-01-01 00:00:00+05:00'",
+        ]
+    ), lines
     assert SUMMARY.search(proc.stdout).groups() == ("1", "5", "4")  # the good file loaded
 
 
@@ -237,4 +315,5 @@ def test_a_load_that_fails_exits_2_with_one_line(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert err.splitlines() == [
-        "newsbot load: the load failed: OperationalError: database or disk is full"]
+        "newsbot load: the load failed: OperationalError: database or disk is full"
+    ]

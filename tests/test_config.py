@@ -51,8 +51,14 @@ def check_start_failure(proc, source: str, key: str, value: object) -> None:
 
 def test_an_unknown_default_zone_stops_newsbot_before_a_subscribe_stores_it(tmp_path):
     db = tmp_path / "x.db"
-    proc = newsbot("--db", str(db), "shell", cwd=tmp_path, stdin="/news subscribe ai\n",
-                   env={"NEWSBOT_DIGEST_DEFAULT_TZ": "Mars/Base", "SLACK_BOT_TOKEN": SECRET})
+    proc = newsbot(
+        "--db",
+        str(db),
+        "shell",
+        cwd=tmp_path,
+        stdin="/news subscribe ai\n",
+        env={"NEWSBOT_DIGEST_DEFAULT_TZ": "Mars/Base", "SLACK_BOT_TOKEN": SECRET},
+    )
     check_start_failure(proc, "NEWSBOT_DIGEST_DEFAULT_TZ", "digest.default_tz", "Mars/Base")
     assert proc.stderr.strip() in README.read_text()  # the README's example is the real line
     if db.exists():
@@ -60,32 +66,52 @@ def test_an_unknown_default_zone_stops_newsbot_before_a_subscribe_stores_it(tmp_
             assert conn.execute("SELECT count(*) FROM subscriptions").fetchone()[0] == 0
 
 
-@pytest.mark.parametrize(("yaml_text", "key", "value"), [
-    ("digest:\n  default_time: '25:99'\n", "digest.default_time", "25:99"),
-    ("search:\n  page_size: 0\n", "search.page_size", 0),
-    ("log_level: LOUD\n", "log_level", "LOUD"),
-    ("digest:\n  default_tz: Mars/Base\n", "digest.default_tz", "Mars/Base"),
-], ids=["default_time", "page_size", "log_level", "default_tz"])
+@pytest.mark.parametrize(
+    ("yaml_text", "key", "value"),
+    [
+        ("digest:\n  default_time: '25:99'\n", "digest.default_time", "25:99"),
+        ("search:\n  page_size: 0\n", "search.page_size", 0),
+        ("log_level: LOUD\n", "log_level", "LOUD"),
+        ("digest:\n  default_tz: Mars/Base\n", "digest.default_tz", "Mars/Base"),
+    ],
+    ids=["default_time", "page_size", "log_level", "default_tz"],
+)
 def test_a_bad_value_in_the_file_stops_newsbot(tmp_path, yaml_text, key, value):
     config = tmp_path / "bad.yaml"
     config.write_text(yaml_text)
-    proc = newsbot("--db", str(tmp_path / "x.db"), "--config", str(config), "search", "ai",
-                   cwd=tmp_path)
+    proc = newsbot(
+        "--db", str(tmp_path / "x.db"), "--config", str(config), "search", "ai", cwd=tmp_path
+    )
     check_start_failure(proc, str(config), key, value)
 
 
-@pytest.mark.parametrize("command", [
-    ["load", "nothing-here"], ["search", "ai"], ["shell"], ["serve", "--port", "0"], ["run"],
-    ["digest", "--dry-run"],
-])
-@pytest.mark.parametrize(("variable", "key", "value"), [
-    ("NEWSBOT_LOG_LEVEL", "log_level", "LOUD"),
-    ("NEWSBOT_SEARCH_PAGE_SIZE", "search.page_size", "0"),
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["load", "nothing-here"],
+        ["search", "ai"],
+        ["shell"],
+        ["serve", "--port", "0"],
+        ["run"],
+        ["digest", "--dry-run"],
+    ],
+)
+@pytest.mark.parametrize(
+    ("variable", "key", "value"),
+    [
+        ("NEWSBOT_LOG_LEVEL", "log_level", "LOUD"),
+        ("NEWSBOT_SEARCH_PAGE_SIZE", "search.page_size", "0"),
+    ],
+)
 def test_every_command_stops_at_a_bad_value(tmp_path, command, variable, key, value):
-    proc = newsbot("--db", str(tmp_path / "x.db"), *command, cwd=tmp_path, stdin="",
-                   env={variable: value, "SLACK_BOT_TOKEN": SECRET,
-                        "SLACK_SIGNING_SECRET": "sig-" + SECRET})
+    proc = newsbot(
+        "--db",
+        str(tmp_path / "x.db"),
+        *command,
+        cwd=tmp_path,
+        stdin="",
+        env={variable: value, "SLACK_BOT_TOKEN": SECRET, "SLACK_SIGNING_SECRET": "sig-" + SECRET},
+    )
     check_start_failure(proc, variable, key, value)
 
 
@@ -95,8 +121,9 @@ def test_a_database_path_that_is_a_folder_is_named_as_the_db_option(tmp_path):
 
 
 def test_a_bad_value_and_no_traceback_through_the_console_script(tmp_path):
-    proc = newsbot("search", "ai", cwd=tmp_path, script=True,
-                   env={"NEWSBOT_DIGEST_DEFAULT_TIME": "25:99"})
+    proc = newsbot(
+        "search", "ai", cwd=tmp_path, script=True, env={"NEWSBOT_DIGEST_DEFAULT_TIME": "25:99"}
+    )
     check_start_failure(proc, "NEWSBOT_DIGEST_DEFAULT_TIME", "digest.default_time", "25:99")
 
 
@@ -132,19 +159,43 @@ def bad_numbers(rng: random.Random, lo: float, hi: float, *, above_lo: bool) -> 
 
 def bad_zones(rng: random.Random) -> list[str]:
     areas = ["Mars", "Europe", "America", "Moon", "Etc", "Asia", "Atlantis"]
-    made = {f"{rng.choice(areas)}/{rng.choice(string.ascii_uppercase)}{w}"
-            for w in junk(rng, 40) if "/" not in w}
+    made = {
+        f"{rng.choice(areas)}/{rng.choice(string.ascii_uppercase)}{w}"
+        for w in junk(rng, 40)
+        if "/" not in w
+    }
     return sorted(z for z in made if z not in ZONES) + [
-        "Mars/Base", "Europe/Londn", "Europe/", "/etc/localtime", "../../etc/passwd",
-        "UTC+5", "Europe/London ", "Europe//London", "america/new_york", "zone.tab", "Moon",
+        "Mars/Base",
+        "Europe/Londn",
+        "Europe/",
+        "/etc/localtime",
+        "../../etc/passwd",
+        "UTC+5",
+        "Europe/London ",
+        "Europe//London",
+        "america/new_york",
+        "zone.tab",
+        "Moon",
     ]
 
 
 def bad_times(rng: random.Random) -> list[str]:
     made = [f"{rng.randint(24, 99)}:{rng.randint(0, 59):02d}" for _ in range(8)]
     made += [f"{rng.randint(0, 23):02d}:{rng.randint(60, 99)}" for _ in range(8)]
-    return made + ["25:99", "24:00", "12:60", "-1:00", "8:5", "13pm", "0am", "noon", "8h", "8.30",
-                   "08:00:00", "T08:00"]
+    return made + [
+        "25:99",
+        "24:00",
+        "12:60",
+        "-1:00",
+        "8:5",
+        "13pm",
+        "0am",
+        "noon",
+        "8h",
+        "8.30",
+        "08:00:00",
+        "T08:00",
+    ]
 
 
 def bad_values(key: str) -> list[str]:
@@ -157,8 +208,11 @@ def bad_values(key: str) -> list[str]:
         "digest.items_per_topic": bad_ints(rng, 1, 10),
         "digest.lease_seconds": bad_ints(rng, 1, 86400),
         "digest.grace_hours": bad_numbers(rng, 0, 24, above_lo=True),
-        "digest.max_age_hours": [v for v in bad_numbers(rng, 0, 1e9, above_lo=True)
-                                 if not re.fullmatch(r"[\d.]+(e\+\d+)?", v)],
+        "digest.max_age_hours": [
+            v
+            for v in bad_numbers(rng, 0, 1e9, above_lo=True)
+            if not re.fullmatch(r"[\d.]+(e\+\d+)?", v)
+        ],
         "digest.retry_base_seconds": bad_numbers(rng, 0, 3600, above_lo=False),
         "digest.retry_cap_seconds": bad_numbers(rng, 0, 86400, above_lo=False),
         "digest.retry_inline_seconds": bad_numbers(rng, 0, 86400, above_lo=False),
@@ -174,7 +228,16 @@ def bad_values(key: str) -> list[str]:
         return base + ["LOUD", "WARN", "FATAL", "NOTSET", "10", "info debug", "INFOO"]
     if key in ("subscriptions.admins_only", "digest.post_when_empty"):
         return [w for w in base if w.lower() not in ("yes", "no", "on", "off", "true", "false")] + [
-            "2", "-1", "maybe", "ja", "nein", "truth", "0.0", "y", "n"]
+            "2",
+            "-1",
+            "maybe",
+            "ja",
+            "nein",
+            "truth",
+            "0.0",
+            "y",
+            "n",
+        ]
     if key == "db":
         return []  # see test_bad_database_paths
     raise AssertionError(f"no bad values for {key}: add them")
@@ -279,23 +342,38 @@ def test_defaults_are_typed_attributes():
     assert config.loader.max_file_bytes == 2 * 1024 * 1024
     assert config.subscriptions.admins_only is False
     d = config.digest
-    assert (d.default_time, d.default_tz, d.grace_hours, d.max_age_hours) == ("08:00", "UTC", 2.0, 36.0)
+    assert (d.default_time, d.default_tz, d.grace_hours, d.max_age_hours) == (
+        "08:00",
+        "UTC",
+        2.0,
+        36.0,
+    )
     assert (d.items_per_topic, d.post_when_empty) == (5, False)
-    assert (d.lease_seconds, d.retry_base_seconds, d.retry_cap_seconds, d.retry_inline_seconds) \
-        == (600, 2.0, 300.0, 60.0)
+    assert (d.lease_seconds, d.retry_base_seconds, d.retry_cap_seconds, d.retry_inline_seconds) == (
+        600,
+        2.0,
+        300.0,
+        60.0,
+    )
     assert not hasattr(config, "__getitem__")
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.digest.default_tz = "Mars/Base"  # type: ignore[misc]
 
 
 def test_good_values_are_normalised():
-    config = load_config(env={
-        "NEWSBOT_LOG_LEVEL": "debug", "NEWSBOT_DIGEST_DEFAULT_TZ": "utc",
-        "NEWSBOT_DIGEST_DEFAULT_TIME": "7pm", "NEWSBOT_SEARCH_PAGE_SIZE": " 23 ",
-        "NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "Yes", "NEWSBOT_DIGEST_GRACE_HOURS": "24",
-        "NEWSBOT_DIGEST_RETRY_BASE_SECONDS": "0", "NEWSBOT_DIGEST_LEASE_SECONDS": "86400",
-        "NEWSBOT_SERVER_PORT": "65535",
-    })
+    config = load_config(
+        env={
+            "NEWSBOT_LOG_LEVEL": "debug",
+            "NEWSBOT_DIGEST_DEFAULT_TZ": "utc",
+            "NEWSBOT_DIGEST_DEFAULT_TIME": "7pm",
+            "NEWSBOT_SEARCH_PAGE_SIZE": " 23 ",
+            "NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "Yes",
+            "NEWSBOT_DIGEST_GRACE_HOURS": "24",
+            "NEWSBOT_DIGEST_RETRY_BASE_SECONDS": "0",
+            "NEWSBOT_DIGEST_LEASE_SECONDS": "86400",
+            "NEWSBOT_SERVER_PORT": "65535",
+        }
+    )
     assert config.log_level == "DEBUG" and config.digest.default_tz == "UTC"
     assert config.digest.default_time == "19:00" and config.search.page_size == 23
     assert config.subscriptions.admins_only is True and config.digest.grace_hours == 24.0
@@ -307,9 +385,14 @@ def test_good_values_are_normalised():
 
 def test_layers_defaults_file_environment_options(tmp_path):
     file = tmp_path / "c.yaml"
-    file.write_text("db: from-file.db\nsearch:\n  page_size: 7\ndigest:\n  default_tz: Europe/Paris\n")
-    config = load_config(path=file, env={"NEWSBOT_SEARCH_PAGE_SIZE": "9", "NEWSBOT_DB": "env.db"},
-                         overrides={"db": str(tmp_path / "opt.db")})
+    file.write_text(
+        "db: from-file.db\nsearch:\n  page_size: 7\ndigest:\n  default_tz: Europe/Paris\n"
+    )
+    config = load_config(
+        path=file,
+        env={"NEWSBOT_SEARCH_PAGE_SIZE": "9", "NEWSBOT_DB": "env.db"},
+        overrides={"db": str(tmp_path / "opt.db")},
+    )
     assert config.search.page_size == 9
     assert config.digest.default_tz == "Europe/Paris"
     assert config.db == str(tmp_path / "opt.db")
@@ -319,26 +402,45 @@ def test_layers_defaults_file_environment_options(tmp_path):
 
 
 def test_secrets_stay_out_of_repr():
-    config = load_config(env={"SLACK_BOT_TOKEN": SECRET, "SLACK_SIGNING_SECRET": "sig-" + SECRET,
-                              "SLACK_APP_TOKEN": "xapp-" + SECRET})
+    config = load_config(
+        env={
+            "SLACK_BOT_TOKEN": SECRET,
+            "SLACK_SIGNING_SECRET": "sig-" + SECRET,
+            "SLACK_APP_TOKEN": "xapp-" + SECRET,
+        }
+    )
     assert config.slack_bot_token == SECRET
     assert SECRET not in repr(config) and SECRET not in str(config)
 
 
 def test_core_settings_come_from_the_typed_config():
-    config = load_config(env={
-        "NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "true", "NEWSBOT_DIGEST_DEFAULT_TIME": "06:30",
-        "NEWSBOT_DIGEST_DEFAULT_TZ": "Europe/Oslo", "NEWSBOT_SEARCH_PAGE_SIZE": "8",
-        "NEWSBOT_DIGEST_ITEMS_PER_TOPIC": "3", "NEWSBOT_DIGEST_MAX_AGE_HOURS": "12",
-        "NEWSBOT_DIGEST_POST_WHEN_EMPTY": "on", "NEWSBOT_DIGEST_GRACE_HOURS": "1.5",
-    })
+    config = load_config(
+        env={
+            "NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "true",
+            "NEWSBOT_DIGEST_DEFAULT_TIME": "06:30",
+            "NEWSBOT_DIGEST_DEFAULT_TZ": "Europe/Oslo",
+            "NEWSBOT_SEARCH_PAGE_SIZE": "8",
+            "NEWSBOT_DIGEST_ITEMS_PER_TOPIC": "3",
+            "NEWSBOT_DIGEST_MAX_AGE_HOURS": "12",
+            "NEWSBOT_DIGEST_POST_WHEN_EMPTY": "on",
+            "NEWSBOT_DIGEST_GRACE_HOURS": "1.5",
+        }
+    )
     assert isinstance(config, Config)
     assert Settings.from_config(config) == Settings(
-        admins_only=True, default_time="06:30", default_tz="Europe/Oslo", page_size=8,
-        items_per_topic=3)
+        admins_only=True,
+        default_time="06:30",
+        default_tz="Europe/Oslo",
+        page_size=8,
+        items_per_topic=3,
+    )
     digest = DigestSettings.from_config(config)
-    assert (digest.max_age_hours, digest.items_per_topic, digest.post_when_empty,
-            digest.grace_hours) == (12.0, 3, True, 1.5)
+    assert (
+        digest.max_age_hours,
+        digest.items_per_topic,
+        digest.post_when_empty,
+        digest.grace_hours,
+    ) == (12.0, 3, True, 1.5)
 
 
 def test_the_readme_documents_every_key():

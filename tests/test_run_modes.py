@@ -17,8 +17,13 @@ ROOT = Path(__file__).parent.parent
 def newsbot(args, env, stdin=None, timeout=60):
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NEWSBOT_"))}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
-        env={**base, **env}, cwd=ROOT, timeout=timeout,
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**base, **env},
+        cwd=ROOT,
+        timeout=timeout,
     )
 
 
@@ -30,8 +35,10 @@ def test_run_without_tokens_is_the_shell(tmp_path):
 
 
 def test_serve_without_tokens_says_so_in_one_line(tmp_path):
-    out = newsbot(["--db", str(tmp_path / "x.db"), "serve", "--port", "0"],
-                  {"SLACK_BOT_TOKEN": "xoxb-secret-value"})
+    out = newsbot(
+        ["--db", str(tmp_path / "x.db"), "serve", "--port", "0"],
+        {"SLACK_BOT_TOKEN": "xoxb-secret-value"},
+    )
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
         "newsbot: SLACK_SIGNING_SECRET is not set: see README, 'Install in Slack'"
@@ -42,8 +49,11 @@ def test_serve_without_tokens_says_so_in_one_line(tmp_path):
 def test_rejected_token_is_one_line_and_never_echoed(tmp_path):
     slack = FakeSlack(bot_token="xoxb-the-right-one")
     try:
-        env = {"SLACK_BOT_TOKEN": "xoxb-secret-value", "SLACK_SIGNING_SECRET": "sig-secret",
-               "SLACK_API_URL": slack.base_url}
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-secret-value",
+            "SLACK_SIGNING_SECRET": "sig-secret",
+            "SLACK_API_URL": slack.base_url,
+        }
         out = newsbot(["--db", str(tmp_path / "x.db"), "serve", "--port", "0"], env)
     finally:
         slack.close()
@@ -56,11 +66,20 @@ def test_rejected_token_is_one_line_and_never_echoed(tmp_path):
 
 def test_run_with_a_signing_secret_serves_http(tmp_path):
     slack = FakeSlack()
-    env = {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": "sig",
-           "SLACK_API_URL": slack.base_url, "PORT": "0"}
+    env = {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": "sig",
+        "SLACK_API_URL": slack.base_url,
+        "PORT": "0",
+    }
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NEWSBOT_"))}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "--db", str(tmp_path / "x.db"), "run"],
-                            env={**base, **env}, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--db", str(tmp_path / "x.db"), "run"],
+        env={**base, **env},
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         # A thread reads the lines: select() on the pipe misses lines already in the reader's
         # buffer (two lines arriving together left the second unseen for 30 s, then failed).

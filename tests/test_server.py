@@ -23,11 +23,30 @@ ROOT = Path(__file__).parent.parent
 
 def start_serve(tmp_path: Path, slack: FakeSlack) -> tuple[subprocess.Popen, int, queue.Queue]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NEWSBOT_"))}
-    env = {**base, "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": slack.base_url}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "--db", str(tmp_path / "x.db"),
-                             "serve", "--host", "127.0.0.1", "--port", "0"],
-                            env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    env = {
+        **base,
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.base_url,
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "--db",
+            str(tmp_path / "x.db"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+        ],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(x) for x in proc.stderr], daemon=True).start()
     while True:
@@ -37,9 +56,18 @@ def start_serve(tmp_path: Path, slack: FakeSlack) -> tuple[subprocess.Popen, int
 
 
 def command(slack: FakeSlack, url: str, text: str, name: str) -> int:
-    body = urlencode({"team_id": "T1", "channel_id": "C1", "channel_name": "general",
-                      "user_id": "U1", "command": "/news", "text": text,
-                      "response_url": slack.response_url(name), "trigger_id": "t"})
+    body = urlencode(
+        {
+            "team_id": "T1",
+            "channel_id": "C1",
+            "channel_name": "general",
+            "user_id": "U1",
+            "command": "/news",
+            "text": text,
+            "response_url": slack.response_url(name),
+            "trigger_id": "t",
+        }
+    )
     return post(url, body, sign(body)).status
 
 
@@ -51,8 +79,10 @@ def test_serve_is_waitress_with_a_body_cap(tmp_path):
             assert resp.headers["Server"] == "newsbot"  # waitress, with our ident
         # refused from its Content-Length, before a byte of it is read
         with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-            conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n"
-                         b"Content-Type: application/json\r\nContent-Length: 2097152\r\n\r\n")
+            conn.sendall(
+                b"POST /slack/events HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 2097152\r\n\r\n"
+            )
             assert conn.recv(100).split(b" ")[1] == b"413"
     finally:
         proc.kill()
@@ -68,8 +98,14 @@ def test_sigterm_answers_what_is_in_flight_then_stops_cleanly(tmp_path):
     try:
         assert command(slack, url, "help", "before") == 200
         statuses: list[int] = []
-        senders = [threading.Thread(target=lambda i=i: statuses.append(
-            command(slack, url, "facial recognition", f"cmd{i}"))) for i in range(10)]
+        senders = [
+            threading.Thread(
+                target=lambda i=i: statuses.append(
+                    command(slack, url, "facial recognition", f"cmd{i}")
+                )
+            )
+            for i in range(10)
+        ]
         for t in senders:
             t.start()
         time.sleep(0.05)

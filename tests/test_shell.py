@@ -18,10 +18,17 @@ def test_piped_search_on_an_empty_database_loads_the_sample(tmp_path):
     db = tmp_path / "empty.db"
     proc = subprocess.run(
         f"printf '/news facial recognition\\n' | {sys.executable} -m bot.cli --db {db} shell",
-        shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=60, env=clean_env(),
+        shell=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_env(),
     )
     assert proc.returncode == 0, proc.stderr
-    assert "Empty database: loaded the bundled sample (23 articles from 1 files, 0 bad" in proc.stderr
+    assert (
+        "Empty database: loaded the bundled sample (23 articles from 1 files, 0 bad" in proc.stderr
+    )
     out = proc.stdout
     assert [int(n) for n in re.findall(r"^(\d+)\. ", out, re.MULTILINE)] == [1, 2, 3, 4, 5]
     assert re.search(r"^\(5 of 21 stories\)$", out, re.MULTILINE)
@@ -33,7 +40,12 @@ def test_piped_search_with_the_console_script(tmp_path):
     exe = f"{sys.executable.rsplit('/', 1)[0]}/newsbot"
     proc = subprocess.run(
         f"printf '/news facial recognition\\n' | {exe} --db {tmp_path / 'x.db'} shell",
-        shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=60, env=clean_env(),
+        shell=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_env(),
     )
     assert proc.returncode == 0, proc.stderr
     assert "1. " in proc.stdout and "stories)" in proc.stdout
@@ -42,7 +54,9 @@ def test_piped_search_with_the_console_script(tmp_path):
 def test_shell_lines_in_process(fresh_db, clock):
     Loader(fresh_db, clock).load([SEED])
     service = NewsService(fresh_db, clock)
-    stdin = io.StringIO("\n   \nhelp\nfacebook settle\n/news subscribe ai at 25:00\n\x00😀\nquit\nnever read\n")
+    stdin = io.StringIO(
+        "\n   \nhelp\nfacebook settle\n/news subscribe ai at 25:00\n\x00😀\nquit\nnever read\n"
+    )
     out = io.StringIO()
     assert run_shell(service, stdin=stdin, stdout=out) == 0
     text = out.getvalue()

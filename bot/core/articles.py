@@ -38,15 +38,54 @@ MAX_TIMESTAMP = int(dt.datetime(9999, 12, 30, tzinfo=dt.UTC).timestamp())
 
 # Query parameters that only track the reader: dropped from the canonical address.
 TRACKING_PARAMS = {
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "mc_cid", "mc_eid",
-    "igshid", "_ga", "_gl", "feedtype", "feedname", "ocid", "cmpid", "smid", "smtyp",
-    "ncid", "sr_share", "cid", "icid", "src", "ref_src", "ref_url", "spm", "share",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "mc_cid",
+    "mc_eid",
+    "igshid",
+    "_ga",
+    "_gl",
+    "feedtype",
+    "feedname",
+    "ocid",
+    "cmpid",
+    "smid",
+    "smtyp",
+    "ncid",
+    "sr_share",
+    "cid",
+    "icid",
+    "src",
+    "ref_src",
+    "ref_url",
+    "spm",
+    "share",
 }
 
 KNOWN_FIELDS = {
-    "title", "webUrl", "originalUrl", "excerpt", "publishedDateTime", "category", "type",
-    "quality", "heat", "published", "provider", "topics", "images", "featuredContent",
-    "ampWebUrl", "cdnAmpWebUrl", "related", "secured",
+    "title",
+    "webUrl",
+    "originalUrl",
+    "excerpt",
+    "publishedDateTime",
+    "category",
+    "type",
+    "quality",
+    "heat",
+    "published",
+    "provider",
+    "topics",
+    "images",
+    "featuredContent",
+    "ampWebUrl",
+    "cdnAmpWebUrl",
+    "related",
+    "secured",
 }
 
 
@@ -87,8 +126,8 @@ class Article:
     def published(self) -> str | None:
         if self.published_ts is None:
             return None
-        return dt.datetime.fromtimestamp(self.published_ts, dt.UTC).isoformat().replace(
-            "+00:00", "Z"
+        return (
+            dt.datetime.fromtimestamp(self.published_ts, dt.UTC).isoformat().replace("+00:00", "Z")
         )
 
 
@@ -153,12 +192,16 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def _http_url(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise BadFile(f"{name} is {_kind(value)}, not a string" if not isinstance(value, str)
-                      else f"{name} is not a string")
+        raise BadFile(
+            f"{name} is {_kind(value)}, not a string"
+            if not isinstance(value, str)
+            else f"{name} is not a string"
+        )
     value = value.strip()
     if len(value) > MAX_URL_CHARS:
-        raise BadFile(f"{name} is {len(value):,} characters long, over the "
-                      f"{MAX_URL_CHARS:,}-character limit")
+        raise BadFile(
+            f"{name} is {len(value):,} characters long, over the {MAX_URL_CHARS:,}-character limit"
+        )
     if _CONTROL.search(value):
         raise BadFile(f"{name} holds control characters: {value[:200]!r}")
     try:
@@ -193,8 +236,9 @@ def parse_timestamp(value: Any) -> int | None:
     except (ValueError, OverflowError):  # pragma: no cover - timestamp() copes with years 1-9999
         ts = MIN_TIMESTAMP - 1
     if not MIN_TIMESTAMP <= ts <= MAX_TIMESTAMP:  # "0001-01-01T00:00:00+05:00" is year 0 in UTC
-        raise BadFile(f"publishedDateTime is out of range (years 1 to 9999 in UTC): "
-                      f"{str(value)[:100]!r}")
+        raise BadFile(
+            f"publishedDateTime is out of range (years 1 to 9999 in UTC): {str(value)[:100]!r}"
+        )
     return ts
 
 
@@ -258,8 +302,9 @@ def _jsonable(value: Any) -> Any:
 def _field(data: dict[Any, Any], key: str, kinds: tuple[type, ...], what: str) -> Any:
     """``data[key]`` if it is one of ``kinds`` (or absent/null: None); else a bad file."""
     value = data.get(key)
-    if value is None or (isinstance(value, kinds) and not (
-            isinstance(value, bool) and bool not in kinds)):
+    if value is None or (
+        isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+    ):
         return value
     raise BadFile(f"{key} is {_kind(value)}, not {what}")
 
@@ -439,8 +484,10 @@ def check_nodes(root: Node, max_size: int) -> None:
             size[key] = 1 + sum(size[id(c)] for c in children)
             height[key] = 1 + max((height[id(c)] for c in children), default=0)
             if size[key] > max_size:
-                raise BadFile("front matter uses YAML aliases that expand it too far "
-                              f"(over {max_size:,} characters)")
+                raise BadFile(
+                    "front matter uses YAML aliases that expand it too far "
+                    f"(over {max_size:,} characters)"
+                )
             if height[key] > MAX_DEPTH:
                 raise _too_deep()
             continue
@@ -450,8 +497,10 @@ def check_nodes(root: Node, max_size: int) -> None:
             size[key] = len(node.value) + 1
             height[key] = 0  # depth counts collections, as in _construct
             if size[key] > max_size:
-                raise BadFile("front matter uses YAML aliases that expand it too far "
-                              f"(over {max_size:,} characters)")
+                raise BadFile(
+                    "front matter uses YAML aliases that expand it too far "
+                    f"(over {max_size:,} characters)"
+                )
             continue
         if key in open_nodes or len(open_nodes) >= MAX_DEPTH:
             if key in open_nodes:
@@ -516,8 +565,12 @@ def parse_text(text: str) -> Article:
 
 
 _KINDS = {
-    stat.S_IFDIR: "a folder", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
-    stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket", stat.S_IFLNK: "a symbolic link",
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFLNK: "a symbolic link",
 }
 
 

@@ -41,8 +41,9 @@ class Deps:
         """``handle``, rendered as a Slack message."""
         return render(self.handle(command, ctx), self.service.clock())
 
-    def after_ack(self, respond: Respond, job: Callable[[], Reply | None], *,
-                  replace_original: bool = False) -> None:
+    def after_ack(
+        self, respond: Respond, job: Callable[[], Reply | None], *, replace_original: bool = False
+    ) -> None:
         """Run ``job`` off Bolt's listener threads and send what it returns, privately.
 
         Bolt answers Slack when a listener calls ``ack()``, but only once a listener thread
@@ -55,9 +56,18 @@ class Deps:
                 reply = job()
             except Exception:
                 log.exception("command failed")
-                reply = ("Sorry, that did not work. Please try again.",
-                         [{"type": "section", "text": {"type": "mrkdwn",
-                           "text": "Sorry, that did not work. Please try again."}}])
+                reply = (
+                    "Sorry, that did not work. Please try again.",
+                    [
+                        {
+                            "type": "section",
+                            "text": {
+                                "type": "mrkdwn",
+                                "text": "Sorry, that did not work. Please try again.",
+                            },
+                        }
+                    ],
+                )
             if reply is None:
                 return
             url = getattr(respond, "response_url", None) if respond is not None else None
@@ -67,8 +77,12 @@ class Deps:
                 return
             text, blocks = reply
             try:
-                respond(text=text, blocks=blocks, response_type="ephemeral",
-                        replace_original=replace_original)
+                respond(
+                    text=text,
+                    blocks=blocks,
+                    response_type="ephemeral",
+                    replace_original=replace_original,
+                )
             except Exception as exc:  # Slack down, or a response_url that leads nowhere
                 log.warning("could not answer through response_url: %s", type(exc).__name__)
 
@@ -114,13 +128,17 @@ def unplaced(ctx: Context) -> Reply | None:
     stored for a channel or person "" (a forged or broken request)."""
     if ctx.team_id and ctx.user_id and ctx.channel_id:
         return None
-    return message_blocks("Sorry, I could not tell who asked or in which conversation, so I "
-                          "did nothing. Please try again from Slack.")
+    return message_blocks(
+        "Sorry, I could not tell who asked or in which conversation, so I "
+        "did nothing. Please try again from Slack."
+    )
 
 
 def article_id(value: Any) -> int | None:
     """An article id from a button's value, or None for anything newsbot never rendered."""
-    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    text = (
+        str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    )
     if not (text.isascii() and text.isdigit() and len(text) <= 19):
         return None
     number = int(text)
@@ -148,5 +166,7 @@ def add_user_info(ctx: Context, client: WebClient) -> Context:
         log.warning("users.info failed for %s: %s", ctx.user_id, getattr(exc, "response", exc))
         return ctx
     ctx.user_tz = user.get("tz") or None
-    ctx.is_admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+    ctx.is_admin = bool(
+        user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")
+    )
     return ctx

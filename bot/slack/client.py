@@ -19,7 +19,10 @@ def api_url(configured: str | None) -> str:
 
 
 def make_client(
-    token: str | None, base_url: str | None = None, *, retry_connection_errors: bool = True,
+    token: str | None,
+    base_url: str | None = None,
+    *,
+    retry_connection_errors: bool = True,
     timeout: int = 10,
 ) -> WebClient:
     """A WebClient that waits out 429s (Retry-After) and retries 5xx with backoff.
@@ -34,4 +37,6 @@ def make_client(
     ]
     if retry_connection_errors:
         handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
-    return WebClient(token=token, base_url=api_url(base_url), timeout=timeout, retry_handlers=handlers)
+    return WebClient(
+        token=token, base_url=api_url(base_url), timeout=timeout, retry_handlers=handlers
+    )

@@ -42,36 +42,75 @@ def bad(reason: str) -> Refused:
 _OBJECT = (dict,)
 _ID = (str, dict, type(None))  # "team": "T1" (some payloads) or {"id": "T1"}
 _TOP: dict[str, tuple[type, ...]] = {
-    "type": (str,), "team": _ID, "user": _ID, "channel": _ID, "enterprise": _ID,
-    "event": _OBJECT, "view": (dict, type(None)), "container": (dict, type(None)),
-    "message": (dict, type(None)), "previous_message": (dict, type(None)),
-    "authorizations": (list, type(None)), "actions": (list,), "state": (dict, type(None)),
-    "callback_id": (str, type(None)), "response_url": (str,), "trigger_id": (str,),
-    "team_id": (str, type(None)), "user_id": (str, type(None)), "channel_id": (str, type(None)),
-    "enterprise_id": (str, type(None)), "command": (str,), "text": (str, type(None)),
-    "channel_name": (str, type(None)), "api_app_id": (str, type(None)),
-    "is_enterprise_install": (bool, str, type(None)), "is_ext_shared_channel": (bool, type(None)),
-    "workflow_step": (dict, type(None)), "function_data": (dict, type(None)),
-    "bot_access_token": (str, type(None)), "action_id": (str,), "challenge": (str,),
+    "type": (str,),
+    "team": _ID,
+    "user": _ID,
+    "channel": _ID,
+    "enterprise": _ID,
+    "event": _OBJECT,
+    "view": (dict, type(None)),
+    "container": (dict, type(None)),
+    "message": (dict, type(None)),
+    "previous_message": (dict, type(None)),
+    "authorizations": (list, type(None)),
+    "actions": (list,),
+    "state": (dict, type(None)),
+    "callback_id": (str, type(None)),
+    "response_url": (str,),
+    "trigger_id": (str,),
+    "team_id": (str, type(None)),
+    "user_id": (str, type(None)),
+    "channel_id": (str, type(None)),
+    "enterprise_id": (str, type(None)),
+    "command": (str,),
+    "text": (str, type(None)),
+    "channel_name": (str, type(None)),
+    "api_app_id": (str, type(None)),
+    "is_enterprise_install": (bool, str, type(None)),
+    "is_ext_shared_channel": (bool, type(None)),
+    "workflow_step": (dict, type(None)),
+    "function_data": (dict, type(None)),
+    "bot_access_token": (str, type(None)),
+    "action_id": (str,),
+    "challenge": (str,),
 }
 _EVENT: dict[str, tuple[type, ...]] = {
-    "type": (str,), "user": _ID, "channel": _ID, "tab": (str, type(None)),
-    "channel_type": (str, type(None)), "subtype": (str, type(None)), "team": (str, type(None)),
-    "user_team": (str, type(None)), "message": (dict, type(None)),
-    "previous_message": (dict, type(None)), "thread_ts": (str, type(None)),
-    "bot_id": (str, type(None)), "workflow_step": (dict, type(None)),
-    "function_execution_id": (str, type(None)), "assistant_thread": (dict, type(None)),
+    "type": (str,),
+    "user": _ID,
+    "channel": _ID,
+    "tab": (str, type(None)),
+    "channel_type": (str, type(None)),
+    "subtype": (str, type(None)),
+    "team": (str, type(None)),
+    "user_team": (str, type(None)),
+    "message": (dict, type(None)),
+    "previous_message": (dict, type(None)),
+    "thread_ts": (str, type(None)),
+    "bot_id": (str, type(None)),
+    "workflow_step": (dict, type(None)),
+    "function_execution_id": (str, type(None)),
+    "assistant_thread": (dict, type(None)),
 }
 _ACTION: dict[str, tuple[type, ...]] = {
-    "action_id": (str,), "block_id": (str, type(None)), "value": (str, type(None)),
-    "type": (str, type(None)), "selected_option": (dict, type(None)),
-    "selected_time": (str, type(None)), "action_ts": (str, type(None)),
+    "action_id": (str,),
+    "block_id": (str, type(None)),
+    "value": (str, type(None)),
+    "type": (str, type(None)),
+    "selected_option": (dict, type(None)),
+    "selected_time": (str, type(None)),
+    "action_ts": (str, type(None)),
 }
 _INNER: dict[str, tuple[type, ...]] = {  # the id-bearing objects: team, user, channel, view
-    "id": (str, type(None)), "team_id": (str, type(None)), "enterprise_id": (str, type(None)),
-    "app_installed_team_id": (str, type(None)), "private_metadata": (str, type(None)),
-    "callback_id": (str, type(None)), "type": (str, type(None)), "user_id": (str, type(None)),
-    "is_enterprise_install": (bool, str, type(None)), "channel_id": (str, type(None)),
+    "id": (str, type(None)),
+    "team_id": (str, type(None)),
+    "enterprise_id": (str, type(None)),
+    "app_installed_team_id": (str, type(None)),
+    "private_metadata": (str, type(None)),
+    "callback_id": (str, type(None)),
+    "type": (str, type(None)),
+    "user_id": (str, type(None)),
+    "is_enterprise_install": (bool, str, type(None)),
+    "channel_id": (str, type(None)),
 }
 
 
@@ -123,8 +162,11 @@ def check_shape(body: Any) -> None:
                 raise bad("an action that is not an object with an action_id")
             _check(action, _ACTION, "actions[].")
             if isinstance(action.get("selected_option"), dict):
-                _check(action["selected_option"], {"value": (str, type(None))},
-                       "actions[].selected_option.")
+                _check(
+                    action["selected_option"],
+                    {"value": (str, type(None))},
+                    "actions[].selected_option.",
+                )
 
 
 def _digits(value: str, most: int) -> bool:
@@ -166,8 +208,9 @@ def read_request(environ: dict[str, Any]) -> bytes:
 
 def answer(start_response: StartResponse, status: str, text: str) -> Iterable[bytes]:
     body = json.dumps({"ok": False, "error": text}).encode()
-    start_response(status, [("Content-Type", "application/json"),
-                            ("Content-Length", str(len(body)))])
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
     return [body]
 
 

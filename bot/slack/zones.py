@@ -28,11 +28,17 @@ def refresh_follower_zones(service: NewsService, client: WebClient) -> int:
         try:
             user = client.users_info(user=row["user_id"])["user"]
         except (SlackApiError, OSError) as exc:
-            log.warning("users.info for %s failed: %s", row["user_id"],
-                        getattr(exc, "response", exc))
+            log.warning(
+                "users.info for %s failed: %s", row["user_id"], getattr(exc, "response", exc)
+            )
             continue
-        ctx = Context(team_id=row["team_id"], channel_id=row["user_id"],
-                      user_id=row["user_id"], is_dm=True, user_tz=user.get("tz") or None)
+        ctx = Context(
+            team_id=row["team_id"],
+            channel_id=row["user_id"],
+            user_id=row["user_id"],
+            is_dm=True,
+            user_tz=user.get("tz") or None,
+        )
         try:
             moved += service.refresh_user_zone(ctx)
         except Exception:  # one user's trouble must not stop the sweep or the scheduler

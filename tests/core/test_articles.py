@@ -163,7 +163,9 @@ def test_publication_times(value: object, expected: str) -> None:
 
 
 def test_publication_time_unquoted_in_yaml() -> None:
-    text = "---\ntitle: t\nwebUrl: https://a.example/x\npublishedDateTime: 2020-01-26T10:57:00Z\n---\n"
+    text = (
+        "---\ntitle: t\nwebUrl: https://a.example/x\npublishedDateTime: 2020-01-26T10:57:00Z\n---\n"
+    )
     assert parse_text(text).published == "2020-01-26T10:57:00Z"
 
 
@@ -186,8 +188,17 @@ def test_text_fields_are_cleaned() -> None:
 
 def test_forgiven_field_shapes() -> None:
     # an integer written as a string, one topic given as a string, a number as a title
-    a = parse_text(front(title=1984, webUrl="https://a.example/x", quality="97",
-                         topics="Power Apps", heat=None, provider=None, images=None))
+    a = parse_text(
+        front(
+            title=1984,
+            webUrl="https://a.example/x",
+            quality="97",
+            topics="Power Apps",
+            heat=None,
+            provider=None,
+            images=None,
+        )
+    )
     assert a.title == "1984" and a.quality == 97 and a.heat is None
     assert a.topics == ["Power Apps"]
     assert a.provider == "a.example" and a.domain == "a.example"
@@ -218,8 +229,10 @@ def test_forgiven_field_shapes() -> None:
         ({"images": "not a list"}, "images is a string, not a list"),
         ({"images": ["https://a.example/i.png"]}, "image 1 is a string, not a mapping"),
         ({"publishedDateTime": ["2020-01-01"]}, "publishedDateTime is a list, not a time"),
-        ({"related": [{"title": ["x"], "webUrl": "https://b.example/"}]},
-         "related entry 1: title is a list, not a string"),
+        (
+            {"related": [{"title": ["x"], "webUrl": "https://b.example/"}]},
+            "related entry 1: title is a list, not a string",
+        ),
     ],
 )
 def test_a_known_field_of_the_wrong_type_is_a_bad_file(fields: dict, reason: str) -> None:
@@ -310,14 +323,21 @@ GOOD = {"title": "t", "webUrl": "https://a.example/x"}
         (front(**GOOD, publishedDateTime="2020-02-30T10:00:00Z"), "publishedDateTime"),
         (front(**GOOD, publishedDateTime=1580000000), "publishedDateTime"),
         # YAML itself reads these as timestamps, then cannot build them (bug fixed: ValueError)
-        ("---\ntitle: t\nwebUrl: https://a.example/x\npublishedDateTime: 2020-13-45\n---\n",
-         "YAML error: month must be in 1..12"),
-        ("---\ntitle: t\nwebUrl: https://a.example/x\n"
-         "publishedDateTime: 2020-01-26T25:00:00Z\n---\n", "YAML error: hour must be in 0..23"),
+        (
+            "---\ntitle: t\nwebUrl: https://a.example/x\npublishedDateTime: 2020-13-45\n---\n",
+            "YAML error: month must be in 1..12",
+        ),
+        (
+            "---\ntitle: t\nwebUrl: https://a.example/x\n"
+            "publishedDateTime: 2020-01-26T25:00:00Z\n---\n",
+            "YAML error: hour must be in 0..23",
+        ),
         (front(**GOOD, related="not a list"), "related is not a list"),
         (front(**GOOD, related=["text"]), "related entry 1 is not a mapping"),
         (
-            front(**GOOD, related=[{"title": "ok", "webUrl": "https://b.example/"}, {"title": "x"}]),
+            front(
+                **GOOD, related=[{"title": "ok", "webUrl": "https://b.example/"}, {"title": "x"}]
+            ),
             "related entry 2: missing webUrl",
         ),
     ],

@@ -18,7 +18,9 @@ from bot.core.commands import (
 )
 
 
-@pytest.mark.parametrize("text", ["", "   ", "/news", "/news   ", "help", "HELP", "?", "/news help", None])
+@pytest.mark.parametrize(
+    "text", ["", "   ", "/news", "/news   ", "help", "HELP", "?", "/news help", None]
+)
 def test_empty_or_help_gives_help(text):
     assert parse(text) == Command("help")
 
@@ -33,11 +35,15 @@ def test_empty_or_help_gives_help(text):
         ("preview", Command("preview")),
         ("subscribe AI", Command("subscribe", "AI")),
         ("subscribe   facial    recognition  ", Command("subscribe", "facial recognition")),
-        ("subscribe facial recognition at 08:00",
-         Command("subscribe", "facial recognition", 8, 0)),
-        ("subscribe ai at 7pm tz Europe/London", Command("subscribe", "ai", 19, 0, "Europe/London")),
-        ("subscribe ai tz America/New_York at 7:15am",
-         Command("subscribe", "ai", 7, 15, "America/New_York")),
+        ("subscribe facial recognition at 08:00", Command("subscribe", "facial recognition", 8, 0)),
+        (
+            "subscribe ai at 7pm tz Europe/London",
+            Command("subscribe", "ai", 19, 0, "Europe/London"),
+        ),
+        (
+            "subscribe ai tz America/New_York at 7:15am",
+            Command("subscribe", "ai", 7, 15, "America/New_York"),
+        ),
         ("Subscribe AI AT 7PM", Command("subscribe", "AI", 19, 0)),
         # bug fixed: "utc" was meant to be accepted (and written "UTC") but was refused
         ("subscribe ai tz utc", Command("subscribe", "ai", tz="UTC")),
@@ -58,10 +64,18 @@ def test_subcommands(text, expected):
 
 def test_every_subcommand_in_the_help_parses():
     examples = {
-        "search": "facial recognition", "subscribe": "subscribe ai", "unsubscribe": "unsubscribe ai",
-        "list": "list", "preview": "preview", "resume": "resume ai", "follow": "follow ai",
-        "unfollow": "unfollow ai", "mute": "mute reuters.com", "unmute": "unmute reuters.com",
-        "settings": "settings", "help": "help",
+        "search": "facial recognition",
+        "subscribe": "subscribe ai",
+        "unsubscribe": "unsubscribe ai",
+        "list": "list",
+        "preview": "preview",
+        "resume": "resume ai",
+        "follow": "follow ai",
+        "unfollow": "unfollow ai",
+        "mute": "mute reuters.com",
+        "unmute": "unmute reuters.com",
+        "settings": "settings",
+        "help": "help",
     }
     assert set(examples) == {s.name for s in SUBCOMMANDS}
     for name, text in examples.items():
@@ -79,9 +93,19 @@ def test_a_misspelt_subcommand_gets_a_hint():
 
 @pytest.mark.parametrize(
     ("text", "hour", "minute"),
-    [("08:00", 8, 0), ("8:30", 8, 30), ("0:00", 0, 0), ("23:59", 23, 59), ("7pm", 19, 0),
-     ("7 pm", 19, 0), ("7:15am", 7, 15), ("12am", 0, 0), ("12pm", 12, 0), ("19", 19, 0),
-     ("7PM", 19, 0)],
+    [
+        ("08:00", 8, 0),
+        ("8:30", 8, 30),
+        ("0:00", 0, 0),
+        ("23:59", 23, 59),
+        ("7pm", 19, 0),
+        ("7 pm", 19, 0),
+        ("7:15am", 7, 15),
+        ("12am", 0, 0),
+        ("12pm", 12, 0),
+        ("19", 19, 0),
+        ("7PM", 19, 0),
+    ],
 )
 def test_times(text, hour, minute):
     assert parse_time(text) == (hour, minute)
@@ -89,9 +113,17 @@ def test_times(text, hour, minute):
 
 @pytest.mark.parametrize(
     ("text", "reason"),
-    [("25:00", "hours 00-23"), ("24:00", "hours 00-23"), ("7:60", "minutes 00-59"),
-     ("13pm", "1 to 12"), ("0am", "1 to 12"), ("noon", "not a time"), ("7.30", "not a time"),
-     ("-1:00", "not a time"), ("", "not a time")],
+    [
+        ("25:00", "hours 00-23"),
+        ("24:00", "hours 00-23"),
+        ("7:60", "minutes 00-59"),
+        ("13pm", "1 to 12"),
+        ("0am", "1 to 12"),
+        ("noon", "not a time"),
+        ("7.30", "not a time"),
+        ("-1:00", "not a time"),
+        ("", "not a time"),
+    ],
 )
 def test_bad_times(text, reason):
     with pytest.raises(CommandError, match=reason):
@@ -108,8 +140,19 @@ def test_known_time_zones(zone):
     assert parse_tz(zone) == zone
 
 
-@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "Europe/Londn", "europe/london", "EST",
-                                  "GMT+5", "../../etc/passwd", "Europe/London/Extra", "x" * 300])
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "Mars/Olympus_Mons",
+        "Europe/Londn",
+        "europe/london",
+        "EST",
+        "GMT+5",
+        "../../etc/passwd",
+        "Europe/London/Extra",
+        "x" * 300,
+    ],
+)
 def test_unknown_time_zones_are_rejected(zone):
     with pytest.raises(CommandError, match="not a time zone I know") as caught:
         parse(f"subscribe ai tz {zone}")
@@ -163,7 +206,11 @@ def test_long_topics_are_refused():
 
 def test_long_input_is_refused_politely():
     assert parse("x" * MAX_QUERY_CHARS).name == "search"
-    for text in ("x" * (MAX_QUERY_CHARS + 1), "facial recognition " * 200, "subscribe " + "ai " * 1000):
+    for text in (
+        "x" * (MAX_QUERY_CHARS + 1),
+        "facial recognition " * 200,
+        "subscribe " + "ai " * 1000,
+    ):
         with pytest.raises(CommandError) as caught:
             parse(text)
         assert "at most 2,000" in str(caught.value)
@@ -171,9 +218,23 @@ def test_long_input_is_refused_politely():
 
 
 def test_hostile_text_parses_or_fails_cleanly():
-    for text in ['"', "NEAR(", "title:", "^", "😀", "\x00\x1b", "subscribe \x00", "at at at",
-                 "subscribe at", "subscribe tz", "subscribe ai at", "settings \x00 \x00",
-                 "<!channel>", "<@U123>", "subscribe <!everyone>"]:
+    for text in [
+        '"',
+        "NEAR(",
+        "title:",
+        "^",
+        "😀",
+        "\x00\x1b",
+        "subscribe \x00",
+        "at at at",
+        "subscribe at",
+        "subscribe tz",
+        "subscribe ai at",
+        "settings \x00 \x00",
+        "<!channel>",
+        "<@U123>",
+        "subscribe <!everyone>",
+    ]:
         try:
             command = parse(text)
         except CommandError as exc:
@@ -205,9 +266,17 @@ def test_at_a_number_that_is_not_a_time_is_part_of_the_topic():
 
 # -- the one list, declared on the handlers ----------------------------------------------------------
 
-FIRST_IMPORTS = ["bot.core.commands", "bot.core.service", "bot.core.service.preferences",
-                 "bot.core.service.home", "bot.core.preferences", "bot.core.search",
-                 "bot.core.grammar", "bot.config", "bot.render.text"]
+FIRST_IMPORTS = [
+    "bot.core.commands",
+    "bot.core.service",
+    "bot.core.service.preferences",
+    "bot.core.service.home",
+    "bot.core.preferences",
+    "bot.core.search",
+    "bot.core.grammar",
+    "bot.config",
+    "bot.render.text",
+]
 
 
 @pytest.mark.parametrize("first", FIRST_IMPORTS)
@@ -217,10 +286,13 @@ def test_the_list_is_complete_whatever_is_imported_first(first):
     import subprocess
     import sys
 
-    script = (f"import {first}\nfrom bot.core.commands import SUBCOMMANDS\n"
-              "print(' '.join(s.name for s in SUBCOMMANDS))")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=60)
+    script = (
+        f"import {first}\nfrom bot.core.commands import SUBCOMMANDS\n"
+        "print(' '.join(s.name for s in SUBCOMMANDS))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [s.name for s in SUBCOMMANDS]
 
@@ -235,8 +307,7 @@ def test_every_subcommand_has_a_usage_a_help_line_and_a_reader():
 
 def test_a_subcommand_that_needs_an_argument_says_so_with_its_own_example():
     needs = [s.name for s in SUBCOMMANDS if s.words and _refused(s.name)]
-    assert needs == ["subscribe", "unsubscribe", "resume", "follow", "unfollow", "mute",
-                     "unmute"]
+    assert needs == ["subscribe", "unsubscribe", "resume", "follow", "unfollow", "mute", "unmute"]
     for name in ("list", "preview", "settings", "help"):
         assert parse(f"/news {name}").name == name
 

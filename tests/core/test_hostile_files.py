@@ -54,20 +54,25 @@ def reasons(report: LoadReport) -> dict[str, str]:
 
 def test_a_date_as_a_mapping_key_is_kept_as_text_and_the_load_goes_on(fresh_db, src):
     # Bug fixed: TypeError (json.dumps of a date key) escaped the load.
-    _, path, _ = good_and(src, "2-key.md", HEAD + "history:\n  2020-01-01: founded\n"
-                          "  7: seven\n---\n")
+    _, path, _ = good_and(
+        src, "2-key.md", HEAD + "history:\n  2020-01-01: founded\n  7: seven\n---\n"
+    )
     report = load(fresh_db, src)
     assert report.ok and fresh_db.count_articles() == 3
     assert fresh_db.article_extra(by_url(fresh_db, "https://a.example/x")["id"]) == {
-        "history": {"2020-01-01": "founded", "7": "seven"}}
+        "history": {"2020-01-01": "founded", "7": "seven"}
+    }
 
 
 @pytest.mark.parametrize("field", ["title", "topics", "publishedDateTime", "related", "other"])
 def test_nesting_900_deep_is_a_bad_file(fresh_db, src, field):
     # Bug fixed: RecursionError escaped the load (900 nested lists in any field).
     deep = "[" * 900 + "x" + "]" * 900
-    text = (f"---\ntitle: {deep}\nwebUrl: https://a.example/x\n---\n" if field == "title"
-            else HEAD + f"{field}: {deep}\n---\n")
+    text = (
+        f"---\ntitle: {deep}\nwebUrl: https://a.example/x\n---\n"
+        if field == "title"
+        else HEAD + f"{field}: {deep}\n---\n"
+    )
     _, path, _ = good_and(src, "2-deep.md", text)
     report = load(fresh_db, src)
     assert "nested more than" in reasons(report)["2-deep.md"]
@@ -90,12 +95,15 @@ def test_nesting_900_deep_in_a_parse_worker(tmp_path, monkeypatch):
     store.close()
 
 
-@pytest.mark.parametrize("when", [
-    "0001-01-01T00:00:00+05:00",  # year 0 in UTC
-    "'0001-01-01T00:00:00+05:00'",
-    "9999-12-31T23:00:00-05:00",  # year 10000 in UTC
-    "0001-01-01",
-])
+@pytest.mark.parametrize(
+    "when",
+    [
+        "0001-01-01T00:00:00+05:00",  # year 0 in UTC
+        "'0001-01-01T00:00:00+05:00'",
+        "9999-12-31T23:00:00-05:00",  # year 10000 in UTC
+        "0001-01-01",
+    ],
+)
 def test_a_date_that_cannot_be_stored_is_a_bad_file(fresh_db, src, when):
     # Bug fixed: ValueError ("year 0 is out of range") escaped and rolled the batch back.
     good_and(src, "2-date.md", HEAD + f"publishedDateTime: {when}\n---\n")
@@ -207,8 +215,9 @@ def test_a_fifo_swapped_in_after_the_look_does_not_block(tmp_path, monkeypatch):
     os.mkfifo(fifo)
     real_stat = os.stat
     regular = real_stat(__file__)
-    monkeypatch.setattr(os, "stat", lambda p, *a, **k: regular if str(p) == str(fifo)
-                        else real_stat(p, *a, **k))
+    monkeypatch.setattr(
+        os, "stat", lambda p, *a, **k: regular if str(p) == str(fifo) else real_stat(p, *a, **k)
+    )
     with pytest.raises(BadFile, match="FIFO"):
         _in_thread(lambda: read_bounded(fifo, 1_000_000), 5)
 
@@ -239,8 +248,9 @@ def test_the_cap_holds_while_reading(tmp_path):
 def test_one_large_anchor_aliased_many_times_is_refused_at_once():
     # Bug fixed: a 1 MB anchor aliased 100,000 times (a 1.3 MB file) passed the check (few
     # nodes) and took 29 s and 4 GB before a MemoryError.
-    text = (HEAD + "big: &b " + "x" * 1_000_000 + "\nmany: [" + ",".join(["*b"] * 100_000)
-            + "]\n---\n")
+    text = (
+        HEAD + "big: &b " + "x" * 1_000_000 + "\nmany: [" + ",".join(["*b"] * 100_000) + "]\n---\n"
+    )
     began = time.monotonic()
     with pytest.raises(BadFile, match="aliases that expand it too far"):
         parse_text(text)
@@ -248,8 +258,9 @@ def test_one_large_anchor_aliased_many_times_is_refused_at_once():
 
 
 def test_a_mapping_anchor_aliased_many_times_is_refused():
-    text = (HEAD + "big: &b {a: " + "y" * 100_000 + "}\nmany: [" + ",".join(["*b"] * 1000)
-            + "]\n---\n")
+    text = (
+        HEAD + "big: &b {a: " + "y" * 100_000 + "}\nmany: [" + ",".join(["*b"] * 1000) + "]\n---\n"
+    )
     with pytest.raises(BadFile, match="aliases that expand it too far"):
         parse_text(text)
 
@@ -265,8 +276,11 @@ def test_aliases_that_nest_deep_are_refused():
 def test_every_way_to_write_an_anchor_is_checked(anchor):
     # the fast path (no check) is taken only where no anchor can be; each of these is one
     big = "z" * 100_000
-    text = HEAD + f"big: {anchor} {big}" + ("]" if anchor.startswith("[") else
-                                             "}" if anchor.startswith("{") else "")
+    text = (
+        HEAD
+        + f"big: {anchor} {big}"
+        + ("]" if anchor.startswith("[") else "}" if anchor.startswith("{") else "")
+    )
     text = text.replace(", &a", "[q, &a") + ("]" if anchor == ", &a" else "")
     text += "\nmany: [" + ",".join(["*a"] * 100) + "]\n---\n"
     with pytest.raises(BadFile, match="expand"):
@@ -320,21 +334,28 @@ def test_an_address_of_5000_characters_is_a_bad_file(fresh_db, src):
     long_url = "https://n.example/" + "a" * 5000
     good_and(src, "2.md", front(**article("Long", long_url)))
     report = load(fresh_db, src)
-    assert "webUrl is 5,018 characters long, over the 2,048-character limit" in reasons(
-        report)["2.md"]
+    assert (
+        "webUrl is 5,018 characters long, over the 2,048-character limit" in reasons(report)["2.md"]
+    )
     amp = front(**article("Amp", "https://n.example/4", ampWebUrl=long_url))
     write(src, "4.md", amp)  # an overlong AMP copy is only dropped
     assert load(fresh_db, src / "4.md").ok
 
 
-@pytest.mark.parametrize("url", ["https://n.example/a\x1b[2Jb", "https://n.example/\x00",
-                                 "https://n.example/\x9b2J"])
+@pytest.mark.parametrize(
+    "url", ["https://n.example/a\x1b[2Jb", "https://n.example/\x00", "https://n.example/\x9b2J"]
+)
 def test_an_address_with_control_characters_is_a_bad_file(url):
     with pytest.raises(BadFile, match="control characters"):
         parse_text(front(title="t", webUrl=url))
 
 
 def test_control_characters_in_text_become_spaces():
-    a = parse_text(front(title="Evil\x1b[31m red\x07 &#27;[0m", webUrl="https://a.example/x",
-                         excerpt="nul\x00here"))
+    a = parse_text(
+        front(
+            title="Evil\x1b[31m red\x07 &#27;[0m",
+            webUrl="https://a.example/x",
+            excerpt="nul\x00here",
+        )
+    )
     assert a.title == "Evil [31m red [0m" and a.excerpt == "nul here"

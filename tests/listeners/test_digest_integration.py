@@ -22,8 +22,7 @@ def text_of(resp: dict) -> str:
 
 def runner(bot, at: dt.datetime) -> DigestRunner:
     client = digest_client(bot.slack.bot_token, bot.slack.base_url)
-    return DigestRunner(bot.store, client, DigestSettings(), clock=lambda: at,
-                        sleep=lambda s: None)
+    return DigestRunner(bot.store, client, DigestSettings(), clock=lambda: at, sleep=lambda s: None)
 
 
 def test_preview_shows_the_next_digest_privately_and_changes_nothing(bot):
@@ -74,10 +73,17 @@ def test_a_muted_outlet_is_absent_from_the_channel_digest_another_outlet_stands_
     bot.ask("subscribe zebra crossings at 08:00 tz UTC", channel="C2")
     bot.ask("mute nytimes.example here", channel="C2")
     at = NOW - dt.timedelta(hours=4)
-    lead = add_article(bot.store, "Zebra crossings return to Paris", at, provider="NYTimes",
-                       quality=200)
-    add_article(bot.store, "Zebra crossings return to Paris streets", at, provider="Forbes",
-                quality=50, story=lead)
+    lead = add_article(
+        bot.store, "Zebra crossings return to Paris", at, provider="NYTimes", quality=200
+    )
+    add_article(
+        bot.store,
+        "Zebra crossings return to Paris streets",
+        at,
+        provider="Forbes",
+        quality=50,
+        story=lead,
+    )
     add_article(bot.store, "Zebra crossings: an NYT-only column", at, provider="NYTimes")
     job = runner(bot, dt.datetime(2020, 2, 7, 8, 1, tzinfo=UTC))
     assert [r.status for r in job.run_due()] == ["posted"]
@@ -104,8 +110,9 @@ def test_digest_entry_menu_mutes_for_the_channel_and_shows_more_like_this(bot):
     bot.ask("subscribe zebra crossings at 08:00 tz UTC", channel="C4")
     at = NOW - dt.timedelta(hours=4)
     add_article(bot.store, "Zebra crossings return to Paris", at, provider="Reuters")
-    add_article(bot.store, "Zebra crossings praised in Lyon", at - dt.timedelta(days=3),
-                provider="Forbes")
+    add_article(
+        bot.store, "Zebra crossings praised in Lyon", at - dt.timedelta(days=3), provider="Forbes"
+    )
     runner(bot, dt.datetime(2020, 2, 7, 8, 1, tzinfo=UTC)).run_due()
     (post,) = bot.slack.posts("C4")
     assert block_errors(post["blocks"]) == []
@@ -113,8 +120,12 @@ def test_digest_entry_menu_mutes_for_the_channel_and_shows_more_like_this(bot):
     assert menu["type"] == "overflow" and menu["action_id"] == "digest_tune"
     mute, like = menu["options"]
     assert mute["text"]["text"] == "Mute Reuters"
-    overflow = {"type": "overflow", "action_id": "digest_tune", "block_id": "b1",
-                "action_ts": "1.2"}
+    overflow = {
+        "type": "overflow",
+        "action_id": "digest_tune",
+        "block_id": "b1",
+        "action_ts": "1.2",
+    }
     bot.action("digest_tune", "", channel="C4")  # no choice: expired, never an error
     bot.action_payload({**overflow, "selected_option": mute}, channel="C4")
     bot.action_payload({**overflow, "selected_option": like}, channel="C4")
@@ -128,7 +139,12 @@ def test_digest_entry_menu_mutes_for_the_channel_and_shows_more_like_this(bot):
 
 
 def test_digest_menu_with_a_forged_or_stale_value_says_expired(bot, caplog):
-    overflow = {"type": "overflow", "action_id": "digest_tune", "block_id": "b1", "action_ts": "1.2"}
+    overflow = {
+        "type": "overflow",
+        "action_id": "digest_tune",
+        "block_id": "b1",
+        "action_ts": "1.2",
+    }
     for value in ('{"l": "abc"}', '{"l": [1]}', '["m"]', "{"):
         option = {"text": {"type": "plain_text", "text": "More like this"}, "value": value}
         bot.action_payload({**overflow, "selected_option": option}, channel="C4")

@@ -20,8 +20,12 @@ def test_url_verification_needs_a_signature_too(bot):
 
 
 def test_home_opened_on_the_messages_tab_publishes_nothing(bot):
-    assert bot.event({"type": "app_home_opened", "user": "U1", "channel": "D1",
-                      "tab": "messages"}).status == 200
+    assert (
+        bot.event(
+            {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "messages"}
+        ).status
+        == 200
+    )
     bot.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"})
     bot.wait_home("U1", 1)
     assert len(bot.slack.calls_to("views.publish")) == 1

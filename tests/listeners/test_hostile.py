@@ -56,8 +56,12 @@ def raw_post(bot, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
     host, port = bot.url.split("/")[2].split(":")
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     with socket.create_connection((host, int(port)), timeout=10) as conn:
-        conn.sendall(f"POST /slack/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{head}\r\n"
-                     .encode("latin-1") + body)
+        conn.sendall(
+            f"POST /slack/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{head}\r\n".encode(
+                "latin-1"
+            )
+            + body
+        )
         data = b""
         while chunk := conn.recv(65536):
             data += chunk
@@ -67,15 +71,23 @@ def raw_post(bot, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
 
 FORM = "application/x-www-form-urlencoded"
 UNSIGNED = {
-    "non-integer timestamp": (b"token=x&command=%2Fnews", {
-        "Content-Type": FORM, "X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"}),
+    "non-integer timestamp": (
+        b"token=x&command=%2Fnews",
+        {"Content-Type": FORM, "X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"},
+    ),
     "JSON that is not an object": (b"[1, 2]", {"Content-Type": "application/json"}),
     "payload= not an object": (b"payload=%5B1%5D", {"Content-Type": FORM}),
     "payload= not JSON": (b"payload=%7Bnope", {"Content-Type": FORM}),
     "not UTF-8": (b"\xff\xfe\x00command=%2Fnews", {"Content-Type": FORM}),
     "Content-Length abc": (b"token=x", {"Content-Type": FORM, "Content-Length": "abc"}),
-    "non-ASCII signature": (b"token=x", {"Content-Type": FORM, "X-Slack-Request-Timestamp":
-                                         str(int(time.time())), "X-Slack-Signature": "v0=\xe9"}),
+    "non-ASCII signature": (
+        b"token=x",
+        {
+            "Content-Type": FORM,
+            "X-Slack-Request-Timestamp": str(int(time.time())),
+            "X-Slack-Signature": "v0=\xe9",
+        },
+    ),
 }
 
 
@@ -90,24 +102,45 @@ def test_malformed_unsigned_requests_get_400_or_401_without_a_traceback(bot, cas
 
 
 def signed_payload(bot, payload: dict, content_type: str = FORM) -> tuple[int, bytes]:
-    body = (json.dumps(payload) if content_type != FORM
-            else urlencode({"payload": json.dumps(payload)}))
-    return raw_post(bot, body.encode(), {"Content-Type": content_type,
-                                         "Content-Length": str(len(body.encode())), **sign(body)})
+    body = (
+        json.dumps(payload) if content_type != FORM else urlencode({"payload": json.dumps(payload)})
+    )
+    return raw_post(
+        bot,
+        body.encode(),
+        {"Content-Type": content_type, "Content-Length": str(len(body.encode())), **sign(body)},
+    )
 
 
 def test_signed_json_that_is_not_an_object_is_400(bot):
     body = "[1, 2]"
-    status, _ = raw_post(bot, body.encode(), {"Content-Type": "application/json",
-                                              "Content-Length": "6", **sign(body)})
+    status, _ = raw_post(
+        bot,
+        body.encode(),
+        {"Content-Type": "application/json", "Content-Length": "6", **sign(body)},
+    )
     assert status == 400
 
 
-@pytest.mark.parametrize("actions", [None, [], [None], [{"action_id": 7, "value": "x"}],
-                                     [{"value": "x"}], [{"action_id": "news_more", "value": 5}]])
+@pytest.mark.parametrize(
+    "actions",
+    [
+        None,
+        [],
+        [None],
+        [{"action_id": 7, "value": "x"}],
+        [{"value": "x"}],
+        [{"action_id": "news_more", "value": 5}],
+    ],
+)
 def test_signed_block_actions_of_the_wrong_shape_are_400(bot, actions, caplog):
-    payload = {"type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1"},
-               "channel": {"id": "C1"}, "actions": actions}
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": "U1"},
+        "channel": {"id": "C1"},
+        "actions": actions,
+    }
     status, answer = signed_payload(bot, payload)
     assert status == 400 and b"Traceback" not in answer
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -140,9 +173,13 @@ def test_app_home_opened_without_a_user_is_ignored(bot, caplog):
 
 
 def test_a_request_without_a_channel_stores_nothing_for_channel_nobody(bot):
-    payload = {"type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1"},
-               "response_url": bot.slack.response_url("act900"),
-               "actions": [{"action_id": "news_subscribe", "value": "ai", "type": "button"}]}
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": "U1"},
+        "response_url": bot.slack.response_url("act900"),
+        "actions": [{"action_id": "news_subscribe", "value": "ai", "type": "button"}],
+    }
     assert signed_payload(bot, payload)[0] == 200
     payload["actions"] = [{"action_id": "digest_tune", "value": '{"m": "reuters.com"}'}]
     assert signed_payload(bot, payload)[0] == 200
@@ -171,8 +208,13 @@ def test_home_unsubscribe_with_a_forged_channel_leaves_others_subscriptions_alon
     bot.ask("subscribe robots", channel="C2", user="U2")
     bot.ask("follow gardening", channel="D2", channel_name="directmessage", user="U2")
     bot.ask("subscribe robots", channel="C3", user="U1")
-    for forged in ({"c": "C2", "t": "robots"}, {"c": "U2", "t": "gardening"},
-                   {"c": "U1", "t": "robots"}, {"c": "", "t": "robots"}, {"c": "C2"}):
+    for forged in (
+        {"c": "C2", "t": "robots"},
+        {"c": "U2", "t": "gardening"},
+        {"c": "U1", "t": "robots"},
+        {"c": "", "t": "robots"},
+        {"c": "C2"},
+    ):
         view = home_click(bot, "home_unsubscribe", value=json.dumps(forged))
         assert "Unsubscribed" not in notice_of(view), forged
     assert [s["topic"] for s in bot.store.subscriptions("T1", "C2")] == ["robots"]
@@ -186,11 +228,11 @@ def test_home_unsubscribe_with_a_forged_channel_leaves_others_subscriptions_alon
 def test_home_unsubscribe_needs_an_admin_when_admins_only(tmp_path, slack):
     from tests.slackhttp import start_bot
 
-    bot = start_bot(tmp_path, slack, lambda: NOW,
-                    extra_env={"NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "true"})
+    bot = start_bot(
+        tmp_path, slack, lambda: NOW, extra_env={"NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "true"}
+    )
     try:
-        bot.store.subscribe("T1", "C4", "robots", user_id="U1", hour=8, minute=0, tz="UTC",
-                            now=NOW)
+        bot.store.subscribe("T1", "C4", "robots", user_id="U1", hour=8, minute=0, tz="UTC", now=NOW)
         view = home_click(bot, "home_unsubscribe", value=json.dumps({"c": "C4", "t": "robots"}))
         assert "Only workspace admins" in notice_of(view)
         assert len(bot.store.subscriptions("T1", "C4")) == 1
@@ -255,8 +297,9 @@ FORGED_MESSAGE_ACTIONS = [
 
 
 @pytest.mark.parametrize("action_id,value,expected", FORGED_MESSAGE_ACTIONS)
-def test_forged_message_action_values_get_a_polite_private_answer(bot, action_id, value,
-                                                                   expected, caplog):
+def test_forged_message_action_values_get_a_polite_private_answer(
+    bot, action_id, value, expected, caplog
+):
     assert bot.action(action_id, value).status == 200
     (answer,) = bot.wait_responses(1)
     assert expected in said(answer)
@@ -268,8 +311,9 @@ def test_forged_message_action_values_get_a_polite_private_answer(bot, action_id
 def test_a_forged_channel_mute_needs_an_admin_when_admins_only(tmp_path, slack):
     from tests.slackhttp import start_bot
 
-    bot = start_bot(tmp_path, slack, lambda: NOW,
-                    extra_env={"NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "true"})
+    bot = start_bot(
+        tmp_path, slack, lambda: NOW, extra_env={"NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "true"}
+    )
     try:
         bot.action("digest_tune", json.dumps({"m": "reuters.com"}), channel="C4")
         bot.action("news_subscribe", "robots", channel="C4")
@@ -287,9 +331,19 @@ def test_a_forged_channel_mute_needs_an_admin_when_admins_only(tmp_path, slack):
 def test_an_unsigned_body_is_never_logged_and_cannot_forge_a_line(bot, caplog):
     caplog.set_level(logging.INFO)
     body = "token=x&text=" + "A" * 200_000 + "%0A2020-01-01 00:00:00,000 ERROR newsbot: forged"
-    assert raw_post(bot, body.encode(), {"Content-Type": FORM, "Content-Length": str(len(body)),
-                                         "X-Slack-Request-Timestamp": str(int(time.time())),
-                                         "X-Slack-Signature": "v0=" + "0" * 64})[0] == 401
+    assert (
+        raw_post(
+            bot,
+            body.encode(),
+            {
+                "Content-Type": FORM,
+                "Content-Length": str(len(body)),
+                "X-Slack-Request-Timestamp": str(int(time.time())),
+                "X-Slack-Signature": "v0=" + "0" * 64,
+            },
+        )[0]
+        == 401
+    )
     assert "AAAAAAAAAA" not in caplog.text and "forged" not in caplog.text
     assert len(caplog.text) < 2000
 

@@ -33,7 +33,9 @@ def test_search_replies_privately_with_stories_and_buttons(bot):
 def test_story_shown_once_with_other_outlet(bot):
     bot.command("facebook settle lawsuit")
     (resp,) = bot.wait_responses(1)
-    texts = [b["text"]["text"] for b in resp["blocks"] if b["type"] == "section" and "accessory" in b]
+    texts = [
+        b["text"]["text"] for b in resp["blocks"] if b["type"] == "section" and "accessory" in b
+    ]
     facebook = [t for t in texts if "550" in t]
     assert len(facebook) == 1
     assert "_also: " in facebook[0]
@@ -81,8 +83,20 @@ def test_wrong_time_unknown_zone_and_huge_topic_say_what_is_wrong(bot):
 
 
 def test_hostile_and_huge_command_text_never_fails(bot):
-    hostile = ['"', 'NEAR(', "AND OR NOT", "*", "-", "title:x", "🙂🙂", "'; DROP TABLE articles;--",
-               "<!channel>", "a" * 1999, "\x00\x07", "facial" + " OR" * 500]
+    hostile = [
+        '"',
+        "NEAR(",
+        "AND OR NOT",
+        "*",
+        "-",
+        "title:x",
+        "🙂🙂",
+        "'; DROP TABLE articles;--",
+        "<!channel>",
+        "a" * 1999,
+        "\x00\x07",
+        "facial" + " OR" * 500,
+    ]
     for text in hostile:
         assert bot.command(text).status == 200
     r = bot.wait_responses(len(hostile))
@@ -102,8 +116,16 @@ def test_signature_missing_wrong_or_stale_gets_401_and_changes_nothing(bot):
     assert bot.command("subscribe ai", headers=bad).status == 401
     from urllib.parse import urlencode
 
-    body = urlencode({"command": "/news", "text": "subscribe ai", "team_id": "T1",
-                      "channel_id": "C1", "user_id": "U1", "response_url": bot.slack.response_url()})
+    body = urlencode(
+        {
+            "command": "/news",
+            "text": "subscribe ai",
+            "team_id": "T1",
+            "channel_id": "C1",
+            "user_id": "U1",
+            "response_url": bot.slack.response_url(),
+        }
+    )
     stale = sign(body, timestamp=int(time.time()) - 6 * 60)
     from tests.slackhttp import post
 
@@ -149,8 +171,13 @@ def test_a_large_search_page_size_keeps_the_count_and_the_more_button(tmp_path, 
         stories = [b for b in first["blocks"] if b["type"] == "section" and "accessory" in b]
         assert len(stories) == 23  # what fits in 50 blocks
         assert "Stories 1–23 of " in all_text(first)
-        more = [e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"]
-                if e["action_id"] == "news_more"]
+        more = [
+            e
+            for b in first["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == "news_more"
+        ]
         assert json.loads(more[0]["value"])["o"] == 23
     finally:
         bot.close()

@@ -50,7 +50,11 @@ def test_muted_outlet_vanishes_from_search_and_another_outlet_stands_in(bot):
     assert "Muted New York Times (nytimes.com)" in text_of(r)
     assert "/news unmute nytimes.com" in text_of(r)
     after = bot.ask("facebook settle facial recognition")
-    story = [b["text"]["text"] for b in after["blocks"] if "accessory" in b and "550" in b["text"]["text"]]
+    story = [
+        b["text"]["text"]
+        for b in after["blocks"]
+        if "accessory" in b and "550" in b["text"]["text"]
+    ]
     assert len(story) == 1 and "Forbes" in story[0] and "New York Times" not in story[0]
     assert "nytimes.com" not in outlets_in(after)
     # someone else still sees it
@@ -78,8 +82,14 @@ def test_settings_show_change_and_refuse_out_of_range(bot):
     assert "items: 5 per digest" in shown and "/news settings items 1-10" in shown
     assert "7 items per digest" in text_of(bot.ask("settings items 7", **DM))
     assert bot.store.user_settings("T1", "U1")["items"] == 7
-    for bad in ("settings items 0", "settings items 11", "settings items lots",
-                "settings time 25:00", "settings weekends maybe", "settings colour blue"):
+    for bad in (
+        "settings items 0",
+        "settings items 11",
+        "settings items lots",
+        "settings time 25:00",
+        "settings weekends maybe",
+        "settings colour blue",
+    ):
         r = bot.ask(bad, **DM)
         assert "Done" not in text_of(r), bad
     assert bot.store.user_settings("T1", "U1")["items"] == 7
@@ -105,10 +115,19 @@ def test_app_home_published_on_open_and_after_each_change(bot, slack):
     assert block_errors(view["blocks"], 100) == []
     blob = json.dumps(view, ensure_ascii=False)
     assert "*ai* · 07:15 (Europe/London)" in blob and "<#C3> *robots*" in blob
-    items = next(b["accessory"] for b in view["blocks"] if b.get("accessory", {}).get("action_id") == "home_items")
+    items = next(
+        b["accessory"]
+        for b in view["blocks"]
+        if b.get("accessory", {}).get("action_id") == "home_items"
+    )
     assert items["initial_option"]["value"] == "5"
-    bot.home_action({"type": "static_select", "action_id": "home_items",
-                     "selected_option": {"text": {"type": "plain_text", "text": "9"}, "value": "9"}})
+    bot.home_action(
+        {
+            "type": "static_select",
+            "action_id": "home_items",
+            "selected_option": {"text": {"type": "plain_text", "text": "9"}, "value": "9"},
+        }
+    )
     view = bot.wait_home("U1", 2)
     assert bot.store.user_settings("T1", "U1")["items"] == 9
     assert "9 items per digest" in json.dumps(view)
@@ -118,16 +137,30 @@ def test_app_home_published_on_open_and_after_each_change(bot, slack):
     bot.home_action({"type": "button", "action_id": "home_unfollow", "value": "ai"})
     view = bot.wait_home("U1", 4)
     assert bot.store.subscriptions("T1", "U1") == []
-    bot.home_action({"type": "button", "action_id": "home_unsubscribe",
-                     "value": json.dumps({"c": "C3", "t": "robots"})})
+    bot.home_action(
+        {
+            "type": "button",
+            "action_id": "home_unsubscribe",
+            "value": json.dumps({"c": "C3", "t": "robots"}),
+        }
+    )
     bot.wait_home("U1", 5)
     assert bot.store.all_subscriptions() == []
 
 
 def test_home_with_200_follows_pages_within_the_block_limit(bot):
     for i in range(200):
-        bot.store.subscribe("T1", "U1", f"topic {i:03d}", user_id="U1", hour=8, minute=0,
-                            tz="UTC", now=NOW, kind="dm")
+        bot.store.subscribe(
+            "T1",
+            "U1",
+            f"topic {i:03d}",
+            user_id="U1",
+            hour=8,
+            minute=0,
+            tz="UTC",
+            now=NOW,
+            kind="dm",
+        )
     bot.event({"type": "app_home_opened", "user": "U1", "channel": "D77", "tab": "home"})
     view = bot.wait_home("U1", 1)
     assert len(view["blocks"]) <= 100 and block_errors(view["blocks"], 100) == []
@@ -141,7 +174,9 @@ def test_home_with_200_follows_pages_within_the_block_limit(bot):
 def test_settings_list_every_mute_on_its_own_line_however_many(bot):
     domains = [f"{'long-outlet-name-' * 3}{i:02d}.example.com" for i in range(60)]
     for i, domain in enumerate(domains):
-        bot.store.mute("T1", "user", "U1", domain, f"Outlet {i:02d} <b> & {'name ' * 12}", "U1", NOW)
+        bot.store.mute(
+            "T1", "user", "U1", domain, f"Outlet {i:02d} <b> & {'name ' * 12}", "U1", NOW
+        )
     r = bot.ask("settings", **DM)
     assert block_errors(r["blocks"]) == []
     text = "\n".join(b["text"]["text"] for b in r["blocks"] if b["type"] == "section")
@@ -180,14 +215,32 @@ def test_home_never_sends_a_bare_angle_bracket(bot):
 
 def test_home_of_a_heavy_user_fits_and_says_what_it_leaves_out(bot):
     for i in range(200):
-        bot.store.subscribe("T1", "U1", f"follow {i:03d} " + "f" * 180, user_id="U1", hour=8,
-                            minute=0, tz="UTC", now=NOW, kind="dm")
+        bot.store.subscribe(
+            "T1",
+            "U1",
+            f"follow {i:03d} " + "f" * 180,
+            user_id="U1",
+            hour=8,
+            minute=0,
+            tz="UTC",
+            now=NOW,
+            kind="dm",
+        )
     for i in range(100):
-        bot.store.subscribe("T1", f"C{i % 10}", f"topic {i:03d} " + "t" * 180, user_id="U1",
-                            hour=9, minute=0, tz="UTC", now=NOW)
+        bot.store.subscribe(
+            "T1",
+            f"C{i % 10}",
+            f"topic {i:03d} " + "t" * 180,
+            user_id="U1",
+            hour=9,
+            minute=0,
+            tz="UTC",
+            now=NOW,
+        )
     for i in range(50):
-        bot.store.mute("T1", "user", "U1", f"{'d' * 60}{i:02d}.example.com", "Outlet " + "o" * 200,
-                       "U1", NOW)
+        bot.store.mute(
+            "T1", "user", "U1", f"{'d' * 60}{i:02d}.example.com", "Outlet " + "o" * 200, "U1", NOW
+        )
     bot.event({"type": "app_home_opened", "user": "U1", "channel": "D77", "tab": "home"})
     view = bot.wait_home("U1", 1)
     assert len(view["blocks"]) <= 100 and block_errors(view["blocks"], 100) == []
@@ -202,14 +255,26 @@ def test_home_of_a_heavy_user_fits_and_says_what_it_leaves_out(bot):
 
 
 def follows_shown(view: dict) -> list[str]:
-    return [b["accessory"]["value"] for b in view["blocks"]
-            if b.get("accessory", {}).get("action_id") == "home_unfollow"]
+    return [
+        b["accessory"]["value"]
+        for b in view["blocks"]
+        if b.get("accessory", {}).get("action_id") == "home_unfollow"
+    ]
 
 
 def test_a_change_on_a_later_page_of_the_home_tab_stays_on_that_page(bot):
     for i in range(45):
-        bot.store.subscribe("T1", "U1", f"topic {i:03d}", user_id="U1", hour=8, minute=0,
-                            tz="UTC", now=NOW, kind="dm")
+        bot.store.subscribe(
+            "T1",
+            "U1",
+            f"topic {i:03d}",
+            user_id="U1",
+            hour=8,
+            minute=0,
+            tz="UTC",
+            now=NOW,
+            kind="dm",
+        )
     bot.event({"type": "app_home_opened", "user": "U1", "channel": "D77", "tab": "home"})
     bot.wait_home("U1", 1)
     bot.home_action({"type": "button", "action_id": "home_page", "value": "2"})
@@ -221,8 +286,13 @@ def test_a_change_on_a_later_page_of_the_home_tab_stays_on_that_page(bot):
     assert follows_shown(view) == ["topic 040", "topic 042", "topic 043", "topic 044"]
     bot.home_action({"type": "button", "action_id": "home_page", "value": "1"})
     bot.wait_home("U1", 4)
-    bot.home_action({"type": "static_select", "action_id": "home_items",
-                     "selected_option": {"text": {"type": "plain_text", "text": "2"}, "value": "2"}})
+    bot.home_action(
+        {
+            "type": "static_select",
+            "action_id": "home_items",
+            "selected_option": {"text": {"type": "plain_text", "text": "2"}, "value": "2"},
+        }
+    )
     view = bot.wait_home("U1", 5)
     assert "Page 2 of 3" in json.dumps(view) and follows_shown(view)[0] == "topic 020"
     assert bot.store.user_settings("T1", "U1")["items"] == 2
@@ -232,8 +302,13 @@ def test_a_home_change_that_fails_is_logged_and_the_user_told(bot, caplog):
     bot.event({"type": "app_home_opened", "user": "U1", "channel": "D77", "tab": "home"})
     bot.wait_home("U1", 1)
     bot.store.db.conn.execute("PRAGMA query_only = 1")  # every write now fails
-    bot.home_action({"type": "static_select", "action_id": "home_items",
-                     "selected_option": {"text": {"type": "plain_text", "text": "9"}, "value": "9"}})
+    bot.home_action(
+        {
+            "type": "static_select",
+            "action_id": "home_items",
+            "selected_option": {"text": {"type": "plain_text", "text": "9"}, "value": "9"},
+        }
+    )
     view = bot.wait_home("U1", 2)
     assert "Sorry, that did not work" in json.dumps(view)
     assert "home action home_items failed" in caplog.text and "readonly" in caplog.text
@@ -264,7 +339,9 @@ def test_a_follow_keeps_the_time_the_dm_digest_already_has(bot):
     r = bot.ask("follow robots", user="U1")
     assert "a DM digest every day at 09:00 (Europe/London" in text_of(r)
     assert {(s["topic"], s["hour"]) for s in bot.store.subscriptions("T1", "U1")} == {
-        ("ai", 9), ("robots", 9)}
+        ("ai", 9),
+        ("robots", 9),
+    }
     r = bot.ask("follow chips at 18:30", user="U1")
     assert "18:30" in text_of(r) and "The time applies to all your follows." in text_of(r)
     assert {s["hour"] for s in bot.store.subscriptions("T1", "U1")} == {18}
@@ -282,8 +359,12 @@ provider: {{name: "{name}", domain: "{domain}"}}
 def test_muting_an_outlet_by_name_mutes_every_domain_it_publishes_under(bot, tmp_path):
     from bot.core.loader import Loader
 
-    sources = [("Qq Wire", "qqwire.com"), ("QQ WIRE", "qqwire.co.uk"),
-               ("Qq Wire", "news.qqwire.com"), ("Other Wire", "otherwire.com")]
+    sources = [
+        ("Qq Wire", "qqwire.com"),
+        ("QQ WIRE", "qqwire.co.uk"),
+        ("Qq Wire", "news.qqwire.com"),
+        ("Other Wire", "otherwire.com"),
+    ]
     paths = []
     for n, (name, domain) in enumerate(sources):
         paths.append(tmp_path / f"{n}.md")

@@ -133,7 +133,8 @@ def test_topics_with_markup_characters_never_garble_the_message(bot):
     r = bot.ask(f"subscribe {topic}")
     assert r["blocks"][0]["text"]["text"] == (
         f"Subscribed this channel to {topic}: a digest every day at 08:00 (Europe/London). "
-        f"/news unsubscribe {topic} stops it.")
+        f"/news unsubscribe {topic} stops it."
+    )
     assert "**" not in r["text"] and "`/news" not in r["text"]
     plain = bot.ask("subscribe plain words")  # an ordinary topic keeps its bold and code
     assert "*plain words*" in plain["text"] and "`/news unsubscribe plain words`" in plain["text"]

@@ -14,8 +14,11 @@ def text_of(resp: dict) -> str:
 
 
 def test_subscribe_list_unsubscribe(bot):
-    r = [bot.ask("subscribe facial recognition at 07:30 tz Europe/Paris"),
-         bot.ask("subscribe Biometrics"), bot.ask("list")]
+    r = [
+        bot.ask("subscribe facial recognition at 07:30 tz Europe/Paris"),
+        bot.ask("subscribe Biometrics"),
+        bot.ask("list"),
+    ]
     assert "Subscribed this channel to *facial recognition*" in text_of(r[0])
     assert "07:30 (Europe/Paris)" in text_of(r[0])
     # a second topic keeps the channel's time and zone
@@ -43,8 +46,10 @@ def test_subscribe_falls_back_to_config_default_when_user_unknown(bot):
 
 
 def test_in_a_dm_commands_act_on_the_users_dm(bot):
-    r = [bot.ask("subscribe ai at 9am", channel="D42", channel_name="directmessage", user="U1"),
-         bot.ask("list", channel="D42", channel_name="directmessage", user="U1")]
+    r = [
+        bot.ask("subscribe ai at 9am", channel="D42", channel_name="directmessage", user="U1"),
+        bot.ask("list", channel="D42", channel_name="directmessage", user="U1"),
+    ]
     assert "Subscribed your DM to *ai*" in text_of(r[0])
     assert "ai · daily at 09:00" in text_of(r[1])
     (sub,) = bot.store.all_subscriptions()
@@ -91,8 +96,9 @@ def test_unknown_button_and_stale_values_do_not_fail(bot):
 
 
 def test_admins_only_limits_subscription_changes(tmp_path, slack):
-    bot = start_bot(tmp_path, slack, lambda: NOW,
-                    extra_env={"NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "true"})
+    bot = start_bot(
+        tmp_path, slack, lambda: NOW, extra_env={"NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "true"}
+    )
     try:
         bot.command("subscribe ai", user="U1")
         bot.command("subscribe ai", user="UADMIN")
@@ -122,8 +128,13 @@ def test_subscribe_button_subscribes_to_the_search_words_exactly(bot, tmp_path):
     (tmp_path / "rates.md").write_text(RATES, encoding="utf-8")
     Loader(bot.store, lambda: NOW).load([tmp_path / "rates.md"])
     results = bot.ask("interest rates at 5%")
-    button = next(e for b in results["blocks"] if b["type"] == "actions" for e in b["elements"]
-                  if e["action_id"] == "news_subscribe")
+    button = next(
+        e
+        for b in results["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "news_subscribe"
+    )
     assert button["text"]["text"] == "Subscribe this channel to interest rates at 5%"
     bot.action("news_subscribe", button["value"])
     bot.action("news_subscribe", "ai at 7pm tz Asia/Tokyo")
@@ -138,18 +149,22 @@ def test_subscribe_button_subscribes_to_the_search_words_exactly(bot, tmp_path):
 def test_admins_only_covers_channel_settings_and_mutes_and_a_failed_lookup_says_so(tmp_path, slack):
     from tests.fakeslack import Fail
 
-    bot = start_bot(tmp_path, slack, lambda: NOW,
-                    extra_env={"NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "true"})
+    bot = start_bot(
+        tmp_path, slack, lambda: NOW, extra_env={"NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "true"}
+    )
     try:
-        refused = [bot.ask(text, user="U1") for text in
-                   ("settings items 3", "mute reuters here", "resume ai", "unsubscribe ai")]
+        refused = [
+            bot.ask(text, user="U1")
+            for text in ("settings items 3", "mute reuters here", "resume ai", "unsubscribe ai")
+        ]
         assert all("Only workspace admins and owners" in text_of(r) for r in refused)
         # what is personal or only read stays open to everyone
         assert "Settings of this channel" in text_of(bot.ask("settings", user="U1"))
         assert "Muted Reuters" in text_of(bot.ask("mute reuters", user="U1"))
         assert "Done: 3 items per topic" in text_of(bot.ask("settings items 3", user="UADMIN"))
         assert "Muted Reuters (reuters.com) in this channel" in text_of(
-            bot.ask("mute reuters here", user="UADMIN"))
+            bot.ask("mute reuters here", user="UADMIN")
+        )
         slack.script("users.info", Fail(error="fatal_error"))
         failed = text_of(bot.ask("settings items 9", user="UADMIN"))
         assert "could not check with Slack" in failed and "Nothing changed" in failed
@@ -160,14 +175,19 @@ def test_admins_only_covers_channel_settings_and_mutes_and_a_failed_lookup_says_
 
 
 def test_a_refused_home_change_shows_why_and_changes_nothing(tmp_path, slack):
-    bot = start_bot(tmp_path, slack, lambda: NOW,
-                    extra_env={"NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "true"})
+    bot = start_bot(
+        tmp_path, slack, lambda: NOW, extra_env={"NEWSBOT_SUBSCRIPTIONS_ADMINS_ONLY": "true"}
+    )
     try:
         # made before admins_only was turned on
-        bot.store.subscribe("T1", "C3", "robots", user_id="U1", hour=8, minute=0, tz="UTC",
-                            now=NOW)
-        bot.home_action({"type": "button", "action_id": "home_unsubscribe",
-                         "value": json.dumps({"c": "C3", "t": "robots"})})
+        bot.store.subscribe("T1", "C3", "robots", user_id="U1", hour=8, minute=0, tz="UTC", now=NOW)
+        bot.home_action(
+            {
+                "type": "button",
+                "action_id": "home_unsubscribe",
+                "value": json.dumps({"c": "C3", "t": "robots"}),
+            }
+        )
         view = bot.wait_home("U1", 1)
         assert block_errors(view["blocks"], 100) == []
         assert view["blocks"][1]["type"] == "context"
@@ -180,14 +200,20 @@ def test_a_refused_home_change_shows_why_and_changes_nothing(tmp_path, slack):
 
 def test_list_of_hundreds_of_long_subscriptions_fits_and_counts_the_rest(bot):
     for i in range(300):
-        bot.store.subscribe("T1", "C7", f"{i:03d} " + "&<" * 95, user_id="U1", hour=8, minute=0,
-                            tz="UTC", now=NOW)
+        bot.store.subscribe(
+            "T1", "C7", f"{i:03d} " + "&<" * 95, user_id="U1", hour=8, minute=0, tz="UTC", now=NOW
+        )
     bot.store.pause_channel("T1", "C7", "not_in_channel", NOW)
     r = bot.ask("list", channel="C7")
     assert block_errors(r["blocks"]) == [] and len(r["blocks"]) == 50
     assert r["text"] == "300 subscriptions in this channel"
-    shown = [line for b in r["blocks"] if b["type"] == "section"
-             for line in b["text"]["text"].split("\n") if line.startswith("• ")]
+    shown = [
+        line
+        for b in r["blocks"]
+        if b["type"] == "section"
+        for line in b["text"]["text"].split("\n")
+        if line.startswith("• ")
+    ]
     (rest,) = [b["elements"][0]["text"] for b in r["blocks"] if b["type"] == "context"]
     assert rest == f"… and {300 - len(shown)} more"
     assert "<" not in "".join(b["text"]["text"] for b in r["blocks"] if b["type"] == "section")
@@ -197,8 +223,13 @@ def test_list_of_hundreds_of_long_subscriptions_fits_and_counts_the_rest(bot):
 
 def test_in_a_dm_the_subscribe_button_says_it_subscribes_the_dm(bot):
     r = bot.ask("facial recognition", channel="D42", channel_name="directmessage")
-    (button,) = [e for b in r["blocks"] if b["type"] == "actions" for e in b["elements"]
-                 if e["action_id"] == "news_subscribe"]
+    (button,) = [
+        e
+        for b in r["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "news_subscribe"
+    ]
     assert button["text"]["text"] == "Subscribe your DM to facial recognition"
     bot.action("news_subscribe", button["value"], channel="D42")
     assert "Subscribed your DM to *facial recognition*" in text_of(bot.wait_responses(2)[1])
@@ -221,8 +252,10 @@ def test_list_shows_paused_subscriptions_and_resume_restarts_one(bot):
     bot.ask("subscribe robots")
     bot.store.pause_channel("T1", "C1", "not_in_channel", NOW)
     listing = text_of(bot.ask("list"))
-    assert "AI chips · daily at 08:00 (Europe/London) · paused: not_in_channel " \
-           "(`/news resume AI chips`)" in listing
+    assert (
+        "AI chips · daily at 08:00 (Europe/London) · paused: not_in_channel "
+        "(`/news resume AI chips`)" in listing
+    )
     assert "Resumed *ai CHIPS* in this channel" in text_of(bot.ask("resume ai CHIPS"))
     assert "No paused subscription to *ai chips*" in text_of(bot.ask("resume ai chips"))
     paused = {s["topic"]: s["paused_reason"] for s in bot.store.subscriptions("T1", "C1")}

@@ -39,8 +39,9 @@ def answer_text(resp: dict) -> str:
 
 
 def zones_stored(store) -> set:
-    return ({s["tz"] for s in store.all_subscriptions()}
-            | {r["tz"] for r in store._rows("SELECT tz FROM user_settings")})
+    return {s["tz"] for s in store.all_subscriptions()} | {
+        r["tz"] for r in store._rows("SELECT tz FROM user_settings")
+    }
 
 
 def test_a_slack_zone_zoneinfo_does_not_know_is_never_stored(bot, slack):

@@ -16,9 +16,18 @@ TS = int(NOW.timestamp())
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "just now"), (59, "just now"), (60, "1 minute ago"), (125, "2 minutes ago"),
-     (3600, "1 hour ago"), (5 * 3600, "5 hours ago"), (86400, "1 day ago"),
-     (30 * 86400, "30 days ago"), (31 * 86400, "6 Jan 2020"), (-3600, "just now")],
+    [
+        (0, "just now"),
+        (59, "just now"),
+        (60, "1 minute ago"),
+        (125, "2 minutes ago"),
+        (3600, "1 hour ago"),
+        (5 * 3600, "5 hours ago"),
+        (86400, "1 day ago"),
+        (30 * 86400, "30 days ago"),
+        (31 * 86400, "6 Jan 2020"),
+        (-3600, "just now"),
+    ],
 )
 def test_age(seconds, text):
     assert age(TS - seconds, NOW) == text

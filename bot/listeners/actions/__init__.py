@@ -32,5 +32,9 @@ def register(app: App, deps: Deps) -> None:
     @app.action(re.compile(".*"))
     def unknown_action(ack: Ack, respond: Respond) -> None:
         ack()
-        deps.after_ack(respond, lambda: message_blocks(
-            "That button is from an older version of newsbot: search again with /news."))
+        deps.after_ack(
+            respond,
+            lambda: message_blocks(
+                "That button is from an older version of newsbot: search again with /news."
+            ),
+        )

@@ -26,8 +26,12 @@ def _choice(body: dict[str, Any]) -> dict[str, Any]:
             raise ValueError("not an article id")
         return {"l": number}
     domain = value.get("m")
-    if not isinstance(domain, str) or not 0 < len(domain) <= 253 or not domain.isprintable() \
-            or any(c.isspace() for c in domain):
+    if (
+        not isinstance(domain, str)
+        or not 0 < len(domain) <= 253
+        or not domain.isprintable()
+        or any(c.isspace() for c in domain)
+    ):
         raise ValueError("not a domain")
     return {"m": domain}
 

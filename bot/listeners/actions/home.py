@@ -33,8 +33,12 @@ def _ctx(body: dict[str, Any]) -> Context:
     user: dict[str, Any] = body["user"] if isinstance(body.get("user"), dict) else {}
     team: dict[str, Any] = body["team"] if isinstance(body.get("team"), dict) else {}
     user_id = slack_id(user.get("id"))
-    return Context(team_id=slack_id(team.get("id") or user.get("team_id")), channel_id=user_id,
-                   user_id=user_id, is_dm=True)
+    return Context(
+        team_id=slack_id(team.get("id") or user.get("team_id")),
+        channel_id=user_id,
+        user_id=user_id,
+        is_dm=True,
+    )
 
 
 def _page(body: dict[str, Any]) -> int:
@@ -47,8 +51,13 @@ def _page(body: dict[str, Any]) -> int:
 
 def _number(value: Any, most: int) -> str:
     """``value`` if it is a whole number from 0 to ``most`` in ASCII digits; else ValueError."""
-    if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 6
-            and int(value) <= most):
+    if not (
+        isinstance(value, str)
+        and value.isascii()
+        and value.isdigit()
+        and len(value) <= 6
+        and int(value) <= most
+    ):
         raise ValueError("not a number newsbot rendered")
     return value
 
@@ -65,8 +74,11 @@ def _own_channel_subscription(deps: Deps, ctx: Context, value: str) -> tuple[str
         raise ValueError("not a subscription value")
     key = topic_key(topic)
     for sub in deps.service.store.subscriptions(ctx.team_id, channel):
-        if sub["topic_key"] == key and sub["kind"] == "channel" \
-                and sub["subscribed_by"] == ctx.user_id:
+        if (
+            sub["topic_key"] == key
+            and sub["kind"] == "channel"
+            and sub["subscribed_by"] == ctx.user_id
+        ):
             return channel, topic
     raise NotYours(channel)
 
@@ -77,8 +89,9 @@ def _text(value: Any, most: int = MAX_TOPIC_CHARS) -> str:
     return value
 
 
-def _commands(deps: Deps, action_id: str, action: dict[str, Any],
-              ctx: Context) -> tuple[Command, Context]:
+def _commands(
+    deps: Deps, action_id: str, action: dict[str, Any], ctx: Context
+) -> tuple[Command, Context]:
     """The /news command a Home control stands for (and where it applies). Each acts on the
     user's own follows, mutes and settings, but Unsubscribe, which names a channel: it is
     carried out only for a channel subscription the user made (and, with admins_only, by an
@@ -98,8 +111,9 @@ def _commands(deps: Deps, action_id: str, action: dict[str, Any],
         return Command("unmute", _text(value)), ctx
     if action_id == home.HOME_UNSUBSCRIBE:
         channel, topic = _own_channel_subscription(deps, ctx, _text(value, 2000))
-        channel_ctx = Context(team_id=ctx.team_id, channel_id=channel, user_id=ctx.user_id,
-                              is_dm=False)
+        channel_ctx = Context(
+            team_id=ctx.team_id, channel_id=channel, user_id=ctx.user_id, is_dm=False
+        )
         return Command("unsubscribe", topic), channel_ctx
     raise ValueError(action_id)
 
@@ -131,10 +145,13 @@ def _apply(deps: Deps, body: dict[str, Any]) -> None:
             ctx.is_admin = where.is_admin
             notice = getattr(answer, "text", None)
     except NotYours:
-        log.warning("home action %s by %s names a subscription they did not make",
-                    action_id, ctx.user_id)
-        notice = ("That subscription is not one you made, so I left it alone. In its channel, "
-                  "`/news unsubscribe <topic>` stops it.")
+        log.warning(
+            "home action %s by %s names a subscription they did not make", action_id, ctx.user_id
+        )
+        notice = (
+            "That subscription is not one you made, so I left it alone. In its channel, "
+            "`/news unsubscribe <topic>` stops it."
+        )
     except (ValueError, KeyError, TypeError):
         log.info("home action %s with a value newsbot never rendered", action_id)
         notice = "That control has expired; here is your Home as it is now."

@@ -70,8 +70,13 @@ def _more(deps: Deps, body: dict[str, Any]) -> Reply:
     value = json_value(_value(body))
     query = value.get("q") if isinstance(value, dict) else None
     offset = value.get("o") if isinstance(value, dict) else None
-    if (not isinstance(query, str) or not query.strip() or len(query) > MAX_QUERY_CHARS
-            or type(offset) is not int or not 0 <= offset <= MAX_OFFSET):
+    if (
+        not isinstance(query, str)
+        or not query.strip()
+        or len(query) > MAX_QUERY_CHARS
+        or type(offset) is not int
+        or not 0 <= offset <= MAX_OFFSET
+    ):
         return message_blocks(EXPIRED)
     answer = deps.service.search(query, ctx, offset=offset)
     return render(answer, deps.service.clock())

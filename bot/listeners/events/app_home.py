@@ -40,8 +40,9 @@ def app_home_opened(deps: Deps) -> Callable[..., None]:
         if not user or not team:  # no one to publish a Home for
             log.info("app_home_opened without a user or team: ignored")
             return
-        ctx = Context(team_id=team, channel_id=slack_id(event.get("channel")), user_id=user,
-                      is_dm=True)
+        ctx = Context(
+            team_id=team, channel_id=slack_id(event.get("channel")), user_id=user, is_dm=True
+        )
         deps.work.submit(publish_home, deps, ctx)
 
     return on_open

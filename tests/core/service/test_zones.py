@@ -8,6 +8,7 @@ from bot.core.service import Context, NewsService
 
 # -- zones and times are checked before they are stored ----------------------------------------
 
+
 def stored_zones(store) -> set:
     subs = {s["tz"] for s in store.all_subscriptions()}
     users = {r["tz"] for r in store._rows("SELECT tz FROM user_settings")}
@@ -50,10 +51,12 @@ def test_a_command_built_in_code_cannot_store_an_unknown_zone_or_time(fresh_db, 
     from bot.core.commands import Command
 
     service = NewsService(fresh_db, clock)
-    for command in (Command("subscribe", "ai", tz="Mars/Base"),
-                    Command("subscribe", "ai", hour=25, minute=0),
-                    Command("subscribe", "ai", hour=8, minute=99),
-                    Command("follow", "ai", hour=24, minute=0)):
+    for command in (
+        Command("subscribe", "ai", tz="Mars/Base"),
+        Command("subscribe", "ai", hour=25, minute=0),
+        Command("subscribe", "ai", hour=8, minute=99),
+        Command("follow", "ai", hour=24, minute=0),
+    ):
         answer = service.handle(command, Context(user_id="U1"))
         assert isinstance(answer, MessageAnswer) and not answer.ok, command
     assert fresh_db.all_subscriptions() == []

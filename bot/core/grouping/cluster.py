@@ -3,8 +3,8 @@ against chaining.
 
 For each article that arrives (:meth:`Grouper.add`):
 
-1. **Candidates**: the articles within ``WINDOW`` (72 h; ``LONG_WINDOW`` for very strong
-   evidence) that share a *rare* word with it, found in at least one of the two headlines
+1. **Candidates**: the articles within ``WINDOW`` (72 h; ``LONG_WINDOW``, a week, for very
+   strong evidence) that share a *rare* word with it, found in at least one of the two headlines
    (an index of headline words and one of all words, each a time-sorted list per word). A
    handful per article, where comparing with everything in the window would be hundreds.
 2. **Links**: a candidate is linked when the evidence accepts the pair
@@ -15,14 +15,23 @@ For each article that arrives (:meth:`Grouper.add`):
    - the link is enough for a story of that size: a story of several members is joined on one
      *strong* link or on links to two of its members, never on one weak match (one weak match
      is how "Microsoft cloud outage" chains one outage into the next);
-   - the story would not span more than ``MAX_SPAN`` (about 5 days): an event's coverage
-     does not last longer, a product line's or a lawsuit's does;
+   - the story would not span more than ``MAX_SPAN`` (a week): an event's coverage does not
+     last longer (a press release re-run by another site six days later, "Scality Announces 1
+     Terabit Per Second Performance ..."; a preview's blog post and its update notice six days
+     apart, "Optimize cost and performance with Query Acceleration ..." / "Query Acceleration
+     for Azure Data Lake Storage now in preview", each judged one story), a product line's or
+     a lawsuit's does;
    - no pair across the two sides trips a veto. This is what keeps "watchdog clears the JEDI
      award" and "judge puts the JEDI suit on hold" apart when a third article links to both.
 
-A re-published article (the same headline and the same excerpt from the same outlet) joins
-its first publication's story whatever the time between them (a ZDNet article listed again
-36 days later, judged one story).
+A re-published article joins its first publication's story whatever the time between them
+(up to ``REPUBLISHED_WINDOW``): the same outlet with the same headline and excerpt (a ZDNet
+article listed again 36 days later, judged one story), or with the same headline of at least
+``RERUN_MIN_WORDS`` words, whatever its excerpt (Geeky Gadgets' "Reminder: Save 95% on the
+Complete Microsoft Azure eBook & Video Course Bundle", re-run every few days for two months with
+its excerpt's price changed, judged one story each time). A roundup's headline comes back every
+week over other news, and is no re-run. Another outlet's copy is a link like any other, within
+the span.
 """
 
 from __future__ import annotations
@@ -34,13 +43,15 @@ from dataclasses import dataclass, field
 from bot.core.grouping.evidence import Evidence, evidence
 from bot.core.grouping.model import Doc, Item
 from bot.core.grouping.stats import CorpusStats
+from bot.core.grouping.text import Features
 from bot.core.grouping.vetoes import unlinked_substitution, veto
 
 HOUR = 3600
 WINDOW = 72 * HOUR
-LONG_WINDOW = 6 * 24 * HOUR
-MAX_SPAN = 6 * 24 * HOUR
+LONG_WINDOW = 7 * 24 * HOUR
+MAX_SPAN = 7 * 24 * HOUR
 REPUBLISHED_WINDOW = 60 * 24 * HOUR
+RERUN_MIN_WORDS = 5  # a headline this long, word for word again, is the same piece run again
 UNLINKED_SHARE = 0.25  # more than a quarter of the cross pairs unlinked: two events
 
 
@@ -105,7 +116,7 @@ class Grouper:
         self._next_id = 1
         self._title_index: dict[str, _Postings] = {}
         self._text_index: dict[str, _Postings] = {}
-        self._published: dict[tuple[str, str], list[str]] = {}  # (domain, text) -> keys
+        self._published: dict[tuple[str, str], list[str]] = {}  # (domain, publication key)
         self._vetoes: dict[tuple[str, str], str | None] = {}
         self._unlinked: dict[tuple[str, str], bool] = {}
         self.comparisons = 0  # evidence worked out (a measure of cost)
@@ -197,7 +208,7 @@ class Grouper:
             by_story.setdefault(self._story_of[link.key], []).append(link)
         mine = self._new_story(doc)
         republished = self._republished(doc)
-        if republished is not None and republished not in by_story:
+        if republished is not None:  # first, whatever the links: a link must mind the span
             self._merge(mine, republished, check_span=False)
         for story_id, story_links in by_story.items():  # best link first (links are sorted)
             story = self._stories[story_id]
@@ -209,11 +220,11 @@ class Grouper:
         return self._story_of[doc.key]
 
     def _republished(self, doc: Doc) -> int | None:
-        if not doc.f.has_excerpt:
-            return None
-        for key in self._published.get((doc.domain, doc.f.text_key), []):
-            if abs(self.docs[key].ts - doc.ts) <= REPUBLISHED_WINDOW:
-                return self._story_of[key]
+        """The story of an earlier publication of the same piece, if any."""
+        for pub in publication_keys(doc.f):
+            for key in self._published.get((doc.domain, pub), []):
+                if abs(self.docs[key].ts - doc.ts) <= REPUBLISHED_WINDOW:
+                    return self._story_of[key]
         return None
 
     def _new_story(self, doc: Doc) -> int:
@@ -253,8 +264,20 @@ class Grouper:
             self._title_index.setdefault(word, _Postings()).add(doc.ts, doc.key)
         for word in doc.f.words:
             self._text_index.setdefault(word, _Postings()).add(doc.ts, doc.key)
-        if doc.f.has_excerpt:
-            self._published.setdefault((doc.domain, doc.f.text_key), []).append(doc.key)
+        for pub in publication_keys(doc.f):
+            self._published.setdefault((doc.domain, pub), []).append(doc.key)
+
+
+def publication_keys(f: Features) -> list[str]:
+    """The keys that make two articles of one outlet, within ``REPUBLISHED_WINDOW``, one
+    piece published again (the module says which): its headline and excerpt, if it has an
+    excerpt, and its headline's words, if it is a long enough headline and no roundup's."""
+    keys = []
+    if f.has_excerpt:
+        keys.append("text:" + f.text_key)
+    if len(f.title_words) >= RERUN_MIN_WORDS and not f.roundup:
+        keys.append("headline:" + " ".join(sorted(f.title_words)))
+    return keys
 
 
 def _enough(links: list[Link], story_size: int) -> bool:

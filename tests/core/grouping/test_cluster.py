@@ -15,6 +15,8 @@ from bot.core.grouping.text import features
 from tests.conftest import POWER_APPS, SEED
 from tests.core.grouping.conftest import DAY, HOUR, T0, as_item, fixture_articles, item
 
+WEEK = 7 * DAY
+
 
 def _grouped(items: list[Item], stats: CorpusStats) -> Grouper:
     grouper = Grouper(stats)
@@ -263,3 +265,89 @@ def test_power_apps_release_waves_stay_apart(power_apps: Grouper) -> None:
 
 def test_power_apps_groups_something(power_apps: Grouper) -> None:
     assert any(len(s.keys) > 1 for s in power_apps.stories())
+
+
+# -- two events bridged in a young corpus -------------------------------------------------------
+
+POLAND = [
+    ("Microsoft to invest $1 billion in Poland: statement", "reuters.com"),
+    ("Microsoft to Invest $1 Billion in Polish Cloud Project", "usnews.com"),
+    ("Microsoft announces $1 billion investment plan in Poland", "mspoweruser.com"),
+    ("Microsoft to invest $1 billion in Poland, including new datacenter", "windowscentral.com"),
+    ("Microsoft to invest $1 billion in Poland cloud", "thejakartapost.com"),
+    ("Microsoft plans $1bn cloud investment in Poland", "datacenterdynamics.com"),
+]
+ZEALAND = [
+    ("Microsoft lands public cloud in New Zealand with new datacenter region", "reseller.co.nz"),
+    ("Microsoft expands data centre region to New Zealand", "zdnet.com"),
+    ("New Zealand to get its own Microsoft Azure region", "itnews.com.au"),
+    ("Microsoft to open first data center in New Zealand as cloud usage grows", "techcrunch.com"),
+    ("Microsoft could be the first to launch a cloud region in New Zealand", "computerworld.com"),
+]
+
+
+def test_a_report_of_two_regions_does_not_chain_them(stats: CorpusStats) -> None:
+    grouper = Grouper(stats)
+    for i, (title, domain) in enumerate(POLAND):
+        grouper.add(item(title, "", domain, at=T0 + i * HOUR))
+    for i, (title, domain) in enumerate(ZEALAND):
+        grouper.add(item(title, "", domain, at=T0 + 14 * HOUR + i * HOUR))
+    poland = {grouper.story_of(f"{d}/{t}") for t, d in POLAND}
+    zealand = {grouper.story_of(f"{d}/{t}") for t, d in ZEALAND}
+    assert len(poland) == 1 and len(zealand) == 1 and poland != zealand
+    grouper.add(
+        item("Microsoft Cloud Regions Planned For New Zealand, Poland", "", "crn.com", T0 + DAY)
+    )
+    poland = {grouper.story_of(f"{d}/{t}") for t, d in POLAND}
+    zealand = {grouper.story_of(f"{d}/{t}") for t, d in ZEALAND}
+    assert poland.isdisjoint(zealand)
+
+
+# -- re-runs and the week ---------------------------------------------------------------------
+
+REMINDER = "Reminder: Save 95% on the Complete Microsoft Azure eBook & Video Course Bundle"
+
+
+def test_a_headline_run_again_by_its_outlet_joins_weeks_later(stats: CorpusStats) -> None:
+    grouper = Grouper(stats)
+    for i, price in enumerate(["$29", "$31", "$27"]):
+        excerpt = f"A quick reminder of the deal on the Azure course bundle, now {price}."
+        grouper.add(item(REMINDER, excerpt, "geeky-gadgets.com", T0 + i * 3 * WEEK, str(i)))
+    assert grouper.story_of("0") == grouper.story_of("1") == grouper.story_of("2")
+    grouper.add(item(REMINDER, "The same deal, elsewhere.", "other.com", T0 + 7 * WEEK, "x"))
+    assert grouper.story_of("x") != grouper.story_of("0")  # another outlet: a link, in a week
+
+
+def test_a_roundup_headline_comes_back_over_other_news(stats: CorpusStats) -> None:
+    grouper = Grouper(stats)
+    title = "This week in Azure: the news roundup for cloud developers"
+    grouper.add(item(title, "Arc, Purview and Sentinel.", "blog.example", T0, "one"))
+    grouper.add(item(title, "Cosmos DB and Synapse.", "blog.example", T0 + WEEK + DAY, "two"))
+    assert grouper.story_of("one") != grouper.story_of("two")
+
+
+def test_a_republished_article_joins_its_story_even_when_linked(stats: CorpusStats) -> None:
+    # The story of a piece republished three weeks later spans three weeks; a third copy two
+    # days after the second is linked to it too, and that link alone would break the span.
+    grouper = Grouper(stats)
+    title, excerpt = REMINDER, "A quick reminder of the deal on the Azure course bundle."
+    for i, at in enumerate([T0, T0 + 3 * WEEK, T0 + 3 * WEEK + 2 * DAY]):
+        grouper.add(item(title, excerpt, "geeky-gadgets.com", at, str(i)))
+    assert grouper.story_of("0") == grouper.story_of("1") == grouper.story_of("2")
+
+
+def test_an_update_notice_six_days_after_the_blog_post(stats: CorpusStats) -> None:
+    grouper = Grouper(stats)
+    blog = item(
+        "Optimize cost and performance with Query Acceleration for Azure Data Lake Storage",
+        "Query Acceleration for Azure Data Lake Storage, now in preview, filters data.",
+        "microsoft.com",
+        T0,
+        "blog",
+    )
+    grouper.add(blog)
+    title = "Query Acceleration for Azure Data Lake Storage now in preview"
+    grouper.add(item(title, "", "microsoft.com", T0 + 150 * HOUR, "update"))
+    grouper.add(item(title, "", "other.com", T0 + 8 * DAY, "late"))
+    assert grouper.story_of("update") == grouper.story_of("blog")
+    assert grouper.story_of("late") != grouper.story_of("blog")  # beyond a week

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from bot.core.grouping.text import STAGE_GA, STAGE_PREVIEW, features, is_roundup, money, stage
+from bot.core.grouping.text import (
+    STAGE_GA,
+    STAGE_PREVIEW,
+    features,
+    is_roundup,
+    is_title_case,
+    money,
+    stage,
+)
 
 
 def test_entities_unescaped_and_possessives_dropped() -> None:
@@ -77,3 +85,20 @@ def test_case_seen_mid_sentence_only() -> None:
 def test_title_case_headline_says_nothing_of_names_but_shapes_do() -> None:
     f = features("DataVisor Now Available In The Microsoft Azure Marketplace From AMERGINT", "")
     assert set(f.capitals) == {"datavisor", "amergint"}
+
+
+def test_sentence_case_headline_full_of_names() -> None:
+    # one ordinary word in lower case ("retiring") shows the capitals are the writer's
+    title = "We’re retiring Network Performance Monitor on 29 February 2024"
+    assert not is_title_case(title)
+    assert {"network", "perform", "monitor"} <= set(features(title, "").capitals)
+    assert is_title_case("Open Systems Acquires Microsoft Partner Born in the Cloud")
+    assert is_title_case("FedEx Teams Up With Microsoft to Fight Amazon")  # short words aside
+
+
+def test_billions_abbreviated_bln() -> None:
+    assert money("Microsoft To Invest $1 Bln In Poland Cloud") == money(
+        "Microsoft to invest $1 billion in Poland: statement"
+    )
+    assert money("Microsoft to invest $1 bln") == {1e9}
+    assert money("$35.7 billion in Q1") != money("$1 bln")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from bot.core.grouping.stats import CorpusStats
 from bot.core.grouping.vetoes import (
+    TEMPLATE_REST,
+    foreign_names,
     money_disagrees,
     names_substituted,
     numbers_substituted,
@@ -131,3 +133,98 @@ def test_two_events_of_one_affair_without_evidence_of_their_own(stats: CorpusSta
     assert veto(watchdog, judge, stats) is None  # no veto of its own ...
     assert unlinked_substitution(watchdog, judge, stats)  # ... but a substitution
     assert not unlinked_substitution(watchdog, doc(watchdog.item.title), stats)
+
+
+def test_one_outlet_writes_its_two_subjects_in_capitals(stats: CorpusStats) -> None:
+    # Common words, but written as names in their own articles: two services, one template.
+    insight = doc(
+        "General availability: Application Insight in Germany West Central, UAE North",
+        "Application Insight, a part of Azure Monitor, is now generally available in Germany "
+        "West Central and UAE North.",
+        domain="microsoft.com",
+    )
+    analytics = doc(
+        "General availability: Azure Log Analytics in Germany West Central, UAE North",
+        "Log Analytics, a feature of Azure Monitor, is now generally available for customers.",
+        domain="microsoft.com",
+    )
+    assert same_outlet_substitution(insight, analytics, stats)
+    assert veto(insight, analytics, stats) == "outlet"
+    # One outlet's blog post and update notice on one preview: a word on one side only.
+    update = doc("Query Acceleration for Azure Data Lake Storage now in preview", domain="ms.com")
+    blog = doc(
+        "Optimize cost and performance with Query Acceleration for Azure Data Lake Storage",
+        "Query Acceleration for Azure Data Lake Storage, now in preview, filters data.",
+        domain="ms.com",
+    )
+    assert not same_outlet_substitution(update, blog, stats)
+    # A report and its root cause: ordinary words on one side, a name on the other only.
+    down = doc("Microsoft Cloud services were down for some users", domain="zdnet.com")
+    cause = doc("Microsoft: Here's what caused our Azure cloud-computing outage", domain="zdnet.com")
+    assert not same_outlet_substitution(down, cause, stats)
+
+
+def test_a_release_stage_is_no_name(stats: CorpusStats) -> None:
+    dcd = doc(
+        "Azure Government Top Secret now generally available for US national security missions",
+        "Azure Government Top Secret serves the US intelligence community.",
+    )
+    redmond = doc(
+        "Microsoft 'Azure Government Top Secret' Goes GA",
+        "Microsoft said its Top Secret cloud is GA, for the US national security community.",
+        domain="redmondmag.com",
+    )
+    learn(stats, dcd, redmond)
+    assert stats.is_rare("ga") and stats.is_name("ga")
+    assert "ga" not in foreign_names(redmond, dcd, stats)
+    assert stages_differ(dcd, redmond) is False  # both say GA: the stage rule agrees
+
+
+def test_reworded_reports_have_words_of_their_own_on_both_sides(stats: CorpusStats) -> None:
+    for _ in range(20):  # as in Azure news, where these words are everywhere
+        learn(stats, doc("Microsoft announces plans for cloud region expansion"))
+    dcd = doc(
+        "Microsoft announces new Azure China data center region in Hebei",
+        "The region, in Hebei province, opens in 2022.",
+        domain="datacenterdynamics.com",
+    )
+    dck = doc(
+        "Microsoft Azure Plans New China Data Centers in Asia Cloud Expansion",
+        "Microsoft is adding capacity in Asia with a region in northern China.",
+        domain="datacenterknowledge.com",
+    )
+    learn(stats, dcd, dck)
+    hebei, asia = foreign_names(dcd, dck, stats), foreign_names(dck, dcd, stats)
+    assert hebei == ["hebei"] and asia == ["asia"]
+    rest = dcd.f.title_words - {"hebei"}, dck.f.title_words - {"asia"}
+    assert stats.cosine(*rest) >= TEMPLATE_REST  # alike by weight: China, data center ...
+    assert not names_substituted(dcd, dck, stats)  # ... but reworded: no form
+    # A filled-in form: one headline's words, its names apart, all in the other's (one word
+    # of slack).
+    healthper = doc(
+        "Healthper USA, Inc. Now Available in the Microsoft Azure Marketplace",
+        "Healthper announced its platform on the marketplace.",
+        domain="pr.com",
+    )
+    ebao = doc(
+        "eBaoCloud InsureMO is Now Available in the Microsoft Azure Marketplace",
+        "eBaoTech Corporation announced the availability of eBaoCloud InsureMO.",
+        domain="prnewswire.com",
+    )
+    learn(stats, healthper, ebao)
+    assert names_substituted(healthper, ebao, stats)
+
+
+def test_an_events_own_words_stay_rare_in_a_young_corpus(stats: CorpusStats) -> None:
+    # The coverage of an event makes its words frequent while the corpus is young (Poland in
+    # 7 of about 250 articles, over 1%): still rare, so two events a third article links stay
+    # apart ("Microsoft Cloud Regions Planned For New Zealand, Poland").
+    for _ in range(20):
+        learn(stats, doc("Microsoft invests and lands new cloud"))
+    poland = doc("Microsoft invests in Poland")
+    zealand = doc("Microsoft lands in New Zealand")
+    for _ in range(6):
+        learn(stats, poland, zealand)
+    assert stats.df["poland"] > 0.01 * stats.n and stats.is_rare("poland")
+    assert unlinked_substitution(poland, zealand, stats)
+    assert not unlinked_substitution(poland, doc("Microsoft to invest in Poland"), stats)

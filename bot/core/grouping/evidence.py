@@ -15,6 +15,15 @@ in a text or not; headlines and excerpts are too short for counts to mean much):
   Azure update "Query Acceleration for Azure Data Lake Storage now in preview" and the blog
   post announcing it).
 - ``shared_names``: weight of the rare names both headlines carry ("Kinvolk", "Softomotive").
+- ``same_kind``: both headlines report one kind of event, results or an outage
+  (:func:`.text.kinds`), of a name both carry, within ``KIND_SECONDS``: a company reports
+  its quarter once, and rarely goes down twice in a day. Reports of one results day or one
+  outage word it every which way and share little else ("Microsoft cloud strength drives
+  second quarter results" / "Microsoft's Q2 Azure posts revenue growth of 50% ..."; "Microsoft
+  Azure outage affects XBox Live and more across United States" / "No fooling: Microsoft cloud
+  outage takes Azure, Teams and Office 365 offline", each judged one story), where other
+  outages and quarters are days or months apart (the 2020-09-28 and 2020-10-07 outages; the
+  March 15 and April 1, 2021 ones).
 
 :func:`evidence` folds them into one weighted score: ``accepted`` (joins two articles; within
 one outlet the headlines must be alike too), ``supports`` (corroborates a link to another
@@ -35,6 +44,7 @@ SUPPORT = 0.5  # score of a second member's pair that corroborates an accepted o
 FAR = 1.3  # score at which two articles up to cluster.LONG_WINDOW apart may join
 SAME_OUTLET_TITLE_COSINE = 0.7  # one outlet words one event alike, or it is two events
 SHARED_NAME_SECONDS = 24 * 3600
+KIND_SECONDS = 24 * 3600
 RARE_NAME_FRACTION = 0.007  # a name in under 0.7% of the articles ...
 RARE_NAME_MIN_DF = 3  # ... or in at most 3
 # The weights of the score, chosen on set B (azure-story-pairs-dev.json) by a coarse search
@@ -42,6 +52,7 @@ RARE_NAME_MIN_DF = 3  # ... or in at most 3
 # each covered a third by the other's text, and whole texts at a cosine of 0.2; a very rare
 # name in both headlines within a day counts for a little (0.2) where the rest is close.
 W_TITLE, W_COVER, W_TEXT, W_SHORT, W_NAME = 1.2, 1.0, 0.8, 0.4, 0.2
+W_KIND = 0.6  # one company's results or outage, the same day: nearly enough alone
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,7 @@ class Evidence:
     shared_name: bool  # a very rare name in both headlines, a day apart at most
     same_outlet: bool
     score: float
+    same_kind: bool = False  # one kind of event of one name, within KIND_SECONDS
 
     @property
     def accepted(self) -> bool:
@@ -92,6 +104,14 @@ def shares_rare_name(a: Doc, b: Doc, stats: CorpusStats) -> bool:
     )
 
 
+def same_kind(a: Doc, b: Doc, stats: CorpusStats) -> bool:
+    """Both headlines report one kind of event of a name they both carry, within
+    ``KIND_SECONDS``."""
+    if abs(a.ts - b.ts) > KIND_SECONDS or not a.f.kinds & b.f.kinds:
+        return False
+    return any(stats.is_name(w) for w in a.f.title_words & b.f.title_words)
+
+
 def evidence(a: Doc, b: Doc, stats: CorpusStats) -> Evidence:
     """How strongly ``a`` and ``b`` look like one event (no vetoes here: see :mod:`.vetoes`)."""
     title_cos = stats.cosine(a.f.title_words, b.f.title_words)
@@ -100,12 +120,14 @@ def evidence(a: Doc, b: Doc, stats: CorpusStats) -> Evidence:
     text_cos = stats.cosine(a.f.words, b.f.words)
     short = (not a.f.has_excerpt and cover_a >= 0.999) or (not b.f.has_excerpt and cover_b >= 0.999)
     name = shares_rare_name(a, b, stats)
+    kind = same_kind(a, b, stats)
     value = (
         W_TITLE * title_cos
         + W_COVER * min(cover_a, cover_b)
         + W_TEXT * text_cos
         + (W_SHORT if short else 0.0)
         + (W_NAME if name else 0.0)
+        + (W_KIND if kind else 0.0)
     )
     return Evidence(
         title_cosine=title_cos,
@@ -116,4 +138,5 @@ def evidence(a: Doc, b: Doc, stats: CorpusStats) -> Evidence:
         shared_name=name,
         same_outlet=bool(a.domain) and a.domain == b.domain,
         score=value,
+        same_kind=kind,
     )

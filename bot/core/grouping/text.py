@@ -92,6 +92,34 @@ _ROUNDUP = re.compile(
 )
 
 
+# Kinds of event that outlets word every which way, and that one company has once at a time:
+# its quarter's results, and an outage. "Microsoft Q3 FY20 Earnings: Azure cloud services
+# revenue grew 59%" / "Microsoft weathers the coronavirus storm as earnings rise on cloud
+# business"; "Microsoft Office 365, Azure plagued by disruptions for hours" / "Microsoft cloud
+# services suffer global outage" (each judged one story) share a company and a kind, little else.
+KIND_RESULTS = "results"
+KIND_OUTAGE = "outage"
+_KINDS = (
+    (KIND_RESULTS, re.compile(r"\b(?:earnings|results|revenues?|profits?)\b", re.IGNORECASE)),
+    (
+        KIND_OUTAGE,
+        re.compile(
+            r"\b(?:outages?|disruptions?|downtime|offline|down for|(?:goes|go|went|is|are|was|"
+            r"were|takes?|took|knocks?|knocked) down|crash(?:es|ed)?)\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
+# A headline that looks ahead announces no event yet: "Microsoft Reports Earnings Today.
+# Here’s What to Expect" / "Microsoft reports $35.0 billion in Q3 2020 revenue" (judged two
+# stories: the preview and the results).
+_AHEAD = re.compile(
+    r"\b(?:expect\w*|ahead|preview|pre-?earnings|before|watch|await\w*|bracing|upcoming|"
+    r"what to|could|would|may|maybe|might|will|to (?:post|report))\b",
+    re.IGNORECASE,
+)
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """Snowball English stem of a lower-case word (cached: the same words come again and again)."""
@@ -137,22 +165,31 @@ class Token:
     number: bool
     capitalised: bool  # first letter upper-case as written
     sentence_start: bool  # first word of a sentence (its capital says nothing)
+    figure: bool = False  # a number that counts or measures, and names nothing (see _figure)
 
 
-def tokens(text: str) -> Iterator[Token]:
-    """The content words of ``text`` (already plain: :func:`plain`), in order."""
+def tokens(text: str, cased: bool = True) -> Iterator[Token]:
+    """The content words of ``text`` (already plain: :func:`plain`), in order. ``cased``: the
+    text's capitals are its writer's (not a Title Case headline's), so that a number right
+    after a capitalised word is a version or a model ("PostgreSQL 12", "Citus 10")."""
     start = True
+    after_name = False
+    end = 0
     for match in _TOKEN.finditer(text):
         raw = match.group(0)
         end_of_sentence = bool(_SENTENCE_END.search(text[match.end() : match.end() + 1]))
         capitalised = raw[0].isupper() or any(c.isupper() for c in raw[1:])  # eBaoCloud
+        named = after_name and not text[end : match.start()].strip()
+        after_name = cased and capitalised and raw.lower() not in STOP_WORDS
+        end = match.end()
         raw = re.sub(r"['’]s$", "", raw)  # possessive
         raw = raw.replace("'", "").replace("’", "")
         parts = [p for p in _JOINERS.split(raw) if p] if _JOINERS.search(raw) else [raw]
         if len(parts) > 1 and _NUMERIC.match(raw):
             parts = [raw]  # 100,000 or 2.5 or 20.08: one number
+        coded = named or (len(parts) > 1 and any(c.isalpha() for c in raw))  # AZ-300, CVE-...
         for word in parts:
-            yield from _word(word, capitalised, start)
+            yield from _word(word, capitalised, start, coded)
         if len(parts) > 1:  # kept whole too: health-care -> healthcare (a word, never a number)
             joined = "".join(parts).lower()
             if joined not in STOP_WORDS:
@@ -161,17 +198,28 @@ def tokens(text: str) -> Iterator[Token]:
         start = end_of_sentence
 
 
-def _word(word: str, capitalised: bool, start: bool) -> Iterator[Token]:
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+
+def _figure(value: str, coded: bool) -> bool:
+    """A whole number as a figure: a count, a share, an amount ("59%", "75 million", "5 Big
+    Things"), one of many a report picks from. A year and a number inside a code ("AZ-300",
+    "CVE-2020-8559") name which event it is; so may a number with a point ("20.08" and "7.3"
+    are versions as often as "2.5" is a figure)."""
+    return not coded and "." not in value and not _YEAR.match(value)
+
+
+def _word(word: str, capitalised: bool, start: bool, coded: bool = False) -> Iterator[Token]:
     lower = word.lower()
     if lower in STOP_WORDS:
         return
     value = _number(lower)
     if value is not None:
-        yield Token(value, True, False, start)
+        yield Token(value, True, False, start, _figure(value, coded))
         return
     scaled = _SCALED.match(lower)
     if scaled:  # 100k, 2bn
-        yield Token(_format(_amount(scaled.group(1), scaled.group(2))), True, False, start)
+        yield Token(_format(_amount(scaled.group(1), scaled.group(2))), True, False, start, True)
         return
     if any(c.isdigit() for c in lower):
         yield Token(lower, True, capitalised, start)  # Q4, A100, O3b, 10th
@@ -233,6 +281,14 @@ def stage(title: str) -> str | None:
     return STAGE_PREVIEW if preview else STAGE_GA
 
 
+def kinds(title: str) -> frozenset[str]:
+    """The kinds of event (``results``, ``outage``) a headline reports; none for a headline
+    that looks ahead ("What to expect", "could", "to report")."""
+    if _AHEAD.search(title):
+        return frozenset()
+    return frozenset(kind for kind, pattern in _KINDS if pattern.search(title))
+
+
 def is_roundup(title: str) -> bool:
     """A headline that lists several stories ("The top Azure announcements from Build 2020",
     "Microsoft Updates Teams Video Conferencing, Verizon Buys BlueJeans, More News")."""
@@ -245,7 +301,7 @@ class Features:
 
     title_words: frozenset[str]  # stems of the headline (numbers included)
     words: frozenset[str]  # stems of headline and excerpt
-    title_numbers: frozenset[str]
+    title_numbers: frozenset[str]  # amounts of money included, as values
     numbers: frozenset[str]
     title_money: frozenset[float]
     money: frozenset[float]
@@ -256,6 +312,8 @@ class Features:
     has_excerpt: bool
     text_key: str  # normalised headline + excerpt: word-for-word syndication has the same one
     lead: str  # the headline's first word (its subject, as a rule), "" for none
+    kinds: frozenset[str] = frozenset()  # kinds of event the headline reports (see kinds())
+    title_ids: frozenset[str] = frozenset()  # the headline's numbers that are no figures
 
     @property
     def word_count(self) -> int:
@@ -265,9 +323,10 @@ class Features:
 def features(title: str, excerpt: str) -> Features:
     """The :class:`Features` of an article."""
     title, excerpt = plain(title), plain(excerpt)
-    title_tokens = list(tokens(title))
+    title_case = is_title_case(title)
+    title_tokens = list(tokens(title, cased=not title_case))
     excerpt_tokens = list(tokens(excerpt))
-    case_tokens = excerpt_tokens if is_title_case(title) else title_tokens + excerpt_tokens
+    case_tokens = excerpt_tokens if title_case else title_tokens + excerpt_tokens
     capitals: dict[str, None] = dict.fromkeys(_shaped_names(title))
     lower: dict[str, None] = {}
     for tok in case_tokens:
@@ -294,4 +353,6 @@ def features(title: str, excerpt: str) -> Features:
         has_excerpt=bool(excerpt_tokens),
         text_key=" ".join(key_words),
         lead=title_tokens[0].stem if title_tokens else "",
+        kinds=kinds(title),
+        title_ids=frozenset(t.stem for t in title_tokens if t.number and not t.figure),
     )

@@ -24,15 +24,20 @@ def money_disagrees(a: Doc, b: Doc) -> bool:
 
 
 def numbers_substituted(a: Doc, b: Doc) -> bool:
-    """Each headline has a number the other article never mentions.
+    """Each headline has a number the other article never mentions, and not a figure.
 
     "NC-series ... retired by 31 August 2022" / "Cloud Services (classic) ... retiring on
     31 August 2024"; "Azure Sphere OS version 20.08" / "update 20.09"; "CVE-2020-8559" /
     "CVE-2020-8557"; "AZ-300 Exam Dumps" / "AZ-500 Exam Dumps". A number on one side only is an
     addition, not a substitution ("Microsoft signs Coca-Cola to 5-year cloud deal" / "Coca-Cola
-    partners with Microsoft", judged one story).
+    partners with Microsoft", judged one story). A figure (a count, a share: a whole number
+    outside a code, and no year) is one of many a report picks from, and names no event:
+    "Nutanix .NEXT 2020: HCI Clusters Are Now Available on Microsoft Azure" / "Nutanix On
+    Microsoft Azure: 5 Big Things You Should Know"; "Judge Grants DoD’s Request for 120-Day
+    Remand ..." / "Judge puts Amazon's lawsuit ... $10 billion cloud contract ... on hold" (each
+    judged one story; amounts of money have their own rule, :func:`money_disagrees`).
     """
-    return bool(a.f.title_numbers - b.f.numbers) and bool(b.f.title_numbers - a.f.numbers)
+    return bool(a.f.title_ids - b.f.numbers) and bool(b.f.title_ids - a.f.numbers)
 
 
 # Stems of the words that name a release stage: the stage rule weighs them, and "Goes GA" is

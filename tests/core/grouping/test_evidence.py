@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.grouping.evidence import ACCEPT, W_NAME, W_SHORT, evidence
+from bot.core.grouping.evidence import ACCEPT, W_KIND, W_NAME, W_SHORT, evidence
 from bot.core.grouping.stats import CorpusStats
 from tests.core.grouping.conftest import DAY, HOUR, T0, doc, learn
 
@@ -102,3 +102,51 @@ def test_unrelated_articles_are_not_linked(stats: CorpusStats) -> None:
     b = doc("Microsoft builds OpenAI’s dream system, an Azure supercomputer", domain="geekwire.com")
     learn(stats, a, b)
     assert not evidence(a, b, stats).supports
+
+
+def test_one_companys_results_the_same_day(stats: CorpusStats) -> None:
+    mspu = doc(
+        "Microsoft Q3 FY20 Earnings: Azure cloud services revenue grew 59%",
+        "Microsoft today announced FY20 Q3 earnings results.",
+        domain="mspoweruser.com",
+        at=T0,
+    )
+    seattle = doc(
+        "Microsoft weathers the coronavirus storm as earnings rise on cloud business",
+        "Analysts expected as much, and the stock is near its high.",
+        domain="seattletimes.com",
+        at=T0 + HOUR,
+    )
+    learn(stats, mspu, seattle)
+    ev = evidence(mspu, seattle, stats)
+    assert ev.same_kind and ev.accepted
+    assert ev.score - W_KIND < ACCEPT  # the kind made it
+    # Two days later, it could be another company's day or a week's commentary.
+    later = doc(seattle.item.title, seattle.item.excerpt, "seattletimes.com", T0 + 2 * DAY)
+    assert not evidence(mspu, later, stats).same_kind
+    # A preview is no report of the results.
+    preview = doc("Microsoft Reports Earnings Today. Here’s What to Expect", at=T0 - 8 * HOUR)
+    assert not evidence(mspu, preview, stats).same_kind
+    # Another company's results the same day: no name in common.
+    google = doc("Google Cloud revenue rises 52% as tech giant tempers hiring", at=T0)
+    assert not evidence(mspu, google, stats).same_kind
+
+
+def test_one_outage_worded_two_ways(stats: CorpusStats) -> None:
+    marketwatch = doc(
+        "Microsoft Office 365, Azure plagued by disruptions for hours",
+        "Microsoft on Monday suffered disruptions with Office 365 and its Azure cloud.",
+        domain="marketwatch.com",
+        at=T0,
+    )
+    mybroadband = doc(
+        "Microsoft cloud services suffer global outage",
+        "Microsoft suffered an outage which brought down Teams, Outlook, and Office 365.",
+        domain="mybroadband.co.za",
+        at=T0 + 4 * HOUR,
+    )
+    learn(stats, marketwatch, mybroadband)
+    ev = evidence(marketwatch, mybroadband, stats)
+    assert ev.same_kind and ev.accepted
+    results = doc("Microsoft cloud strength drives quarter results", at=T0 + HOUR)
+    assert not evidence(marketwatch, results, stats).same_kind  # another kind

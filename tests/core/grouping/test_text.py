@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from bot.core.grouping.text import (
+    KIND_OUTAGE,
+    KIND_RESULTS,
     STAGE_GA,
     STAGE_PREVIEW,
     features,
     is_roundup,
     is_title_case,
+    kinds,
     money,
     stage,
 )
@@ -102,3 +105,34 @@ def test_billions_abbreviated_bln() -> None:
     )
     assert money("Microsoft to invest $1 bln") == {1e9}
     assert money("$35.7 billion in Q1") != money("$1 bln")
+
+
+def test_kinds_of_event_a_headline_reports() -> None:
+    assert kinds("Microsoft cloud strength drives second quarter results") == {KIND_RESULTS}
+    assert kinds("Microsoft (MSFT) Q2 Earnings Beat, Azure & Gaming Aid Top Line") == {
+        KIND_RESULTS
+    }
+    assert kinds("Microsoft cloud services suffer global outage") == {KIND_OUTAGE}
+    assert kinds("Microsoft Cloud services were down for some users") == {KIND_OUTAGE}
+    assert kinds("Microsoft Office 365, Azure plagued by disruptions for hours") == {KIND_OUTAGE}
+    # a headline that looks ahead reports nothing yet
+    assert not kinds("Microsoft Reports Earnings Today. Here’s What to Expect")
+    assert not kinds("Will Azure & Teams Adoption Aid Microsoft (MSFT) Q3 Earnings?")
+    assert not kinds("Microsoft And Amazon Pre-Earnings: A Look At The Numbers")
+    assert not kinds("Microsoft down 3% in a week")  # no outage: a share price
+    assert features("Microsoft cloud services suffer global outage", "").kinds == {KIND_OUTAGE}
+
+
+def test_figures_are_told_from_numbers_that_name() -> None:
+    def ids(title: str) -> set[str]:
+        return set(features(title, "").title_ids)
+
+    results = "Microsoft reports $35.0 billion in Q3 2020 revenue: Azure up 59%, Surface up 1%"
+    assert ids(results) == {"q3", "2020"}  # shares and amounts are figures
+    assert "59" in features(results, "").title_numbers  # still numbers
+    assert ids("Nutanix On Microsoft Azure: 5 Big Things You Should Know") == set()
+    assert ids("Latest AZ-220 PDF and dumps") == {"220"}  # in a code
+    assert ids("Azure Sphere OS version 20.08 is now available") == {"20.08"}
+    # after a name, in a headline whose capitals are the writer's: a version
+    assert ids("Hyperscale (Citus): PostgreSQL 12 & 13 now generally available") == {"12"}
+    assert ids("Microsoft Reports Quarterly Revenue Grew 59%") == set()  # Title Case: no telling

@@ -228,3 +228,18 @@ def test_an_events_own_words_stay_rare_in_a_young_corpus(stats: CorpusStats) -> 
     assert stats.df["poland"] > 0.01 * stats.n and stats.is_rare("poland")
     assert unlinked_substitution(poland, zealand, stats)
     assert not unlinked_substitution(poland, doc("Microsoft to invest in Poland"), stats)
+
+
+def test_figures_are_no_substitution() -> None:
+    # a count or an amount is one of many figures a report picks from
+    release = doc("Nutanix .NEXT 2020: HCI Clusters Are Now Available on Microsoft Azure")
+    listicle = doc("Nutanix On Microsoft Azure: 5 Big Things You Should Know")
+    assert not numbers_substituted(release, listicle)
+    remand = doc("Judge Grants DoD’s Request for 120-Day Remand to Review JEDI Contract Award")
+    hold = doc("Judge puts Amazon's lawsuit challenging the $10 billion cloud contract on hold")
+    assert not numbers_substituted(remand, hold)
+    # versions after a name are no figures: two features of one day's notices
+    citus = doc("Hyperscale (Citus): Support for Citus 10 now generally available")
+    postgres = doc("Hyperscale (Citus): PostgreSQL 12 & 13 now generally available")
+    assert numbers_substituted(citus, postgres)
+    assert numbers_substituted(doc("Latest AZ-220 PDF and dumps"), doc("Official AI-900 dumps"))

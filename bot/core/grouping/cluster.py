@@ -5,8 +5,10 @@ For each article that arrives (:meth:`Grouper.add`):
 
 1. **Candidates**: the articles within ``WINDOW`` (72 h; ``LONG_WINDOW``, a week, for very
    strong evidence) that share a *rare* word with it, found in at least one of the two headlines
-   (an index of headline words and one of all words, each a time-sorted list per word). A
-   handful per article, where comparing with everything in the window would be hundreds.
+   (an index of headline words and one of all words, each a time-sorted list per word), and
+   those whose headline reports the same kind of event within a day (results, an outage:
+   :func:`.text.kinds`; their reports share no rare word, as a rule). A handful per article,
+   where comparing with everything in the window would be hundreds.
 2. **Links**: a candidate is linked when the evidence accepts the pair
    (:mod:`.evidence`) and no veto separates them (:mod:`.vetoes`).
 3. **Joining**: the article joins the story of its best link, then the stories of its other
@@ -40,7 +42,7 @@ import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from bot.core.grouping.evidence import Evidence, evidence
+from bot.core.grouping.evidence import KIND_SECONDS, Evidence, evidence
 from bot.core.grouping.model import Doc, Item
 from bot.core.grouping.stats import CorpusStats
 from bot.core.grouping.text import Features
@@ -116,6 +118,7 @@ class Grouper:
         self._next_id = 1
         self._title_index: dict[str, _Postings] = {}
         self._text_index: dict[str, _Postings] = {}
+        self._kind_index: dict[str, _Postings] = {}  # kind of event -> its headlines
         self._published: dict[tuple[str, str], list[str]] = {}  # (domain, publication key)
         self._vetoes: dict[tuple[str, str], str | None] = {}
         self._unlinked: dict[tuple[str, str], bool] = {}
@@ -164,6 +167,10 @@ class Grouper:
             postings = self._title_index.get(word)
             if postings is not None and rare(word):
                 found.update(postings.between(lo, hi))
+        for kind in doc.f.kinds:  # one company's results or outage, worded any way
+            postings = self._kind_index.get(kind)
+            if postings is not None:
+                found.update(postings.between(doc.ts - KIND_SECONDS, doc.ts + KIND_SECONDS))
         found.discard(doc.key)
         return found
 
@@ -264,6 +271,8 @@ class Grouper:
             self._title_index.setdefault(word, _Postings()).add(doc.ts, doc.key)
         for word in doc.f.words:
             self._text_index.setdefault(word, _Postings()).add(doc.ts, doc.key)
+        for kind in doc.f.kinds:
+            self._kind_index.setdefault(kind, _Postings()).add(doc.ts, doc.key)
         for pub in publication_keys(doc.f):
             self._published.setdefault((doc.domain, pub), []).append(doc.key)
 

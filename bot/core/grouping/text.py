@@ -104,7 +104,7 @@ _KINDS = (
     (
         KIND_OUTAGE,
         re.compile(
-            r"\b(?:outages?|disruptions?|downtime|offline|down for|(?:goes|go|went|is|are|was|"
+            r"\b(?:outages?|disrupt(?:ions?|ed|s)|downtime|offline|down for|(?:goes|go|went|is|are|was|"
             r"were|takes?|took|knocks?|knocked) down|crash(?:es|ed)?)\b",
             re.IGNORECASE,
         ),

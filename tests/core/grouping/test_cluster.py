@@ -351,3 +351,29 @@ def test_an_update_notice_six_days_after_the_blog_post(stats: CorpusStats) -> No
     grouper.add(item(title, "", "other.com", T0 + 8 * DAY, "late"))
     assert grouper.story_of("update") == grouper.story_of("blog")
     assert grouper.story_of("late") != grouper.story_of("blog")  # beyond a week
+
+
+def test_reports_of_one_results_day_are_compared_and_joined(stats: CorpusStats) -> None:
+    for _ in range(30):  # as in Azure news: these words are everywhere, no candidate's mark
+        stats.add(features("Microsoft cloud earnings and business", "Microsoft cloud earnings."))
+    grouper = Grouper(stats)
+    wapo = item(
+        "Microsoft weathers the coronavirus storm, posting earnings boost from its cloud business",
+        "Microsoft recorded huge revenue gains in its fiscal third quarter.",
+        "washingtonpost.com",
+        T0,
+        "wapo",
+    )
+    siliconangle = item(
+        "No malaise at Microsoft as cloud helps office giant toast earnings forecast",
+        "Nearly every part of Microsoft's business benefited from the shift to working from home.",
+        "siliconangle.com",
+        T0 + 4 * HOUR,
+        "siliconangle",
+    )
+    grouper.add(wapo)
+    grouper.add(siliconangle)
+    assert grouper.story_of("wapo") == grouper.story_of("siliconangle")
+    later = item("Microsoft earnings lift Seattle-area stocks", "", "other.com", T0 + 2 * DAY, "x")
+    grouper.add(later)
+    assert grouper.story_of("x") != grouper.story_of("wapo")  # two days on: other news

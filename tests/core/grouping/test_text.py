@@ -115,6 +115,7 @@ def test_kinds_of_event_a_headline_reports() -> None:
     assert kinds("Microsoft cloud services suffer global outage") == {KIND_OUTAGE}
     assert kinds("Microsoft Cloud services were down for some users") == {KIND_OUTAGE}
     assert kinds("Microsoft Office 365, Azure plagued by disruptions for hours") == {KIND_OUTAGE}
+    assert kinds("Microsoft Office 365, Azure Cloud Disrupted by Service Issues") == {KIND_OUTAGE}
     # a headline that looks ahead reports nothing yet
     assert not kinds("Microsoft Reports Earnings Today. Here’s What to Expect")
     assert not kinds("Will Azure & Teams Adoption Aid Microsoft (MSFT) Q3 Earnings?")

@@ -10,7 +10,7 @@ quarterly results of two quarters. Each rule below names the judged pairs that c
 from __future__ import annotations
 
 from bot.core.grouping.model import Doc
-from bot.core.grouping.stats import CorpusStats
+from bot.core.grouping.stats import RARE_MIN_DF, CorpusStats
 
 
 def money_disagrees(a: Doc, b: Doc) -> bool:
@@ -147,14 +147,18 @@ def _outlet_names(a: Doc, b: Doc, stats: CorpusStats) -> list[str]:
     ]
 
 
+CROSS_RARE_FRACTION = 0.01  # a word in under 1% of the articles (or a dozen): an event's own
+
+
 def _foreign_rare(a: Doc, b: Doc, stats: CorpusStats) -> bool:
-    return any(stats.is_rare(w) for w in a.f.title_words - b.f.words)
+    limit = max(RARE_MIN_DF, CROSS_RARE_FRACTION * stats.n)
+    return any(stats.df.get(w, 0) <= limit for w in a.f.title_words - b.f.words)
 
 
 def unlinked_substitution(a: Doc, b: Doc, stats: CorpusStats) -> bool:
     """For two articles that only a third links (no evidence of their own joins them): each
-    headline has a rare word (:meth:`.stats.CorpusStats.is_rare`) the other article never
-    mentions.
+    headline has a word in under 1% of the articles (or in a dozen at most) that the other
+    article never mentions.
     "Pentagon watchdog clears Microsoft's $10 billion JEDI win over Amazon" / "U.S. judge puts
     Amazon challenge to Pentagon JEDI contract on hold" (two events of one affair, that "JEDI
     war continues for Amazon, Microsoft" would chain); "Microsoft to invest $1 billion in
@@ -162,8 +166,10 @@ def unlinked_substitution(a: Doc, b: Doc, stats: CorpusStats) -> bool:
     "Microsoft Cloud Regions Planned For New Zealand, Poland" would chain). Reworded reports of
     one event are spared where their own evidence links them. An event's own word is rare
     though its coverage counts in its frequency: "Poland", in 9 of the first 589 articles when
-    the two stories met, is as much Poland's own as it will be among 5,000 (a stricter share,
-    1%, let the two regions chain).
+    the two stories met, is as much Poland's own as it will be among 5,000 (the share alone, 1%,
+    let the two regions chain); a word in 2% of them is no event's own ("down", in 51 of 4,000:
+    "Microsoft Cloud services are down for some users" is the April 1, 2021 outage that
+    "Microsoft Azure outage affects XBox Live and more across US" reports).
     """
     return _foreign_rare(a, b, stats) and _foreign_rare(b, a, stats)
 

@@ -243,3 +243,14 @@ def test_figures_are_no_substitution() -> None:
     postgres = doc("Hyperscale (Citus): PostgreSQL 12 & 13 now generally available")
     assert numbers_substituted(citus, postgres)
     assert numbers_substituted(doc("Latest AZ-220 PDF and dumps"), doc("Official AI-900 dumps"))
+
+
+def test_a_word_in_two_percent_of_a_grown_corpus_is_no_events_own() -> None:
+    zdnet = doc("Microsoft Cloud services are down for some users")
+    local = doc("Microsoft Azure outage affects Xbox Live")
+    common = {w: 900 for w in zdnet.f.words | local.f.words}
+    df = {**common, "down": 51, "xbox": 5}  # of 4,000: the April 1, 2021 outage
+    stats = CorpusStats.from_dict({"n": 4000, "df": df, "capitals": {}, "lower": {}})
+    assert not unlinked_substitution(zdnet, local, stats)
+    stats = CorpusStats.from_dict({"n": 4000, "df": {**df, "down": 12}, "capitals": {}, "lower": {}})
+    assert unlinked_substitution(zdnet, local, stats)  # a dozen: its own, however large the corpus

@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.grouping.cluster import MAX_SPAN, Grouper, Link, _enough
 from bot.core.grouping.evidence import Evidence
-from bot.core.grouping.model import Item
+from bot.core.grouping.model import Doc, Item
 from bot.core.grouping.stats import CorpusStats
 from bot.core.grouping.text import features
 from tests.conftest import POWER_APPS, SEED
@@ -377,3 +377,27 @@ def test_reports_of_one_results_day_are_compared_and_joined(stats: CorpusStats) 
     later = item("Microsoft earnings lift Seattle-area stocks", "", "other.com", T0 + 2 * DAY, "x")
     grouper.add(later)
     assert grouper.story_of("x") != grouper.story_of("wapo")  # two days on: other news
+
+
+def test_two_stories_stay_apart_when_most_cross_pairs_are_substitutions(
+    stats: CorpusStats,
+) -> None:
+    def stories(unlinked_pairs: int) -> bool:
+        grouper = Grouper(CorpusStats.from_dict(stats.to_dict()))
+        race = "Microsoft gets into 5G race with Azure cloud for telecom operators"
+        playbook = "Microsoft unveils its telco playbook, Azure for Operators"
+        for i in range(3):
+            grouper.add(item(race, "", f"race{i}.com", T0 + i * HOUR, f"r{i}"))
+        for i in range(2):
+            grouper.add(item(playbook, "", f"book{i}.com", T0 + i * HOUR, f"p{i}"))
+        assert grouper.story_of("r0") != grouper.story_of("p0")
+        cross = [(f"r{i}", f"p{j}") for i in range(3) for j in range(2)][:unlinked_pairs]
+
+        def unlinked(a: Doc, b: Doc) -> bool:  # as vetoes.unlinked_substitution would say
+            return (a.key, b.key) in cross or (b.key, a.key) in cross
+
+        grouper._unlinked_pair = unlinked  # type: ignore[method-assign]
+        return grouper._merge(grouper.story_of("r0"), grouper.story_of("p0"), check_span=True)
+
+    assert stories(unlinked_pairs=3)  # half of the six: one announcement worded two ways
+    assert not stories(unlinked_pairs=4)  # most: two events

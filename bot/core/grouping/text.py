@@ -305,7 +305,7 @@ class Features:
     numbers: frozenset[str]
     title_money: frozenset[float]
     money: frozenset[float]
-    stage: str | None
+    stage: str | None  # the headline's release stage, or else the excerpt's
     roundup: bool
     capitals: tuple[str, ...]  # stems seen capitalised mid-sentence (one each per article)
     lower: tuple[str, ...]  # stems seen in lower case
@@ -346,7 +346,7 @@ def features(title: str, excerpt: str) -> Features:
         | frozenset(_format(v) for v in title_money | excerpt_money),
         title_money=title_money,
         money=title_money | excerpt_money,
-        stage=stage(title),
+        stage=stage(title) or stage(excerpt),
         roundup=is_roundup(title),
         capitals=tuple(capitals),
         lower=tuple(lower),

@@ -94,10 +94,13 @@ def names_substituted(a: Doc, b: Doc, stats: CorpusStats) -> bool:
 
 
 def stages_differ(a: Doc, b: Doc) -> bool:
-    """One headline says preview (or beta), the other general availability: two stories of
+    """One article says preview (or beta), the other general availability: two stories of
     one product ("Azure Arc enabled servers are now generally available" / "Azure Arc enabled
     data services now in preview"; "Query Acceleration ... now in preview" / "... is now
-    generally available")."""
+    generally available"). The headline says it, or else the excerpt: "Infrastructure double
+    encryption for Azure Database for PostgreSQL-single server is in preview" / "Data
+    encryption with customer managed keys for Azure DB for PostgreSQL-single server", whose
+    excerpt says "(generally available)", the same minute (judged two stories)."""
     return a.f.stage is not None and b.f.stage is not None and a.f.stage != b.f.stage
 
 

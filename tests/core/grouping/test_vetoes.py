@@ -254,3 +254,20 @@ def test_a_word_in_two_percent_of_a_grown_corpus_is_no_events_own() -> None:
     assert not unlinked_substitution(zdnet, local, stats)
     stats = CorpusStats.from_dict({"n": 4000, "df": {**df, "down": 12}, "capitals": {}, "lower": {}})
     assert unlinked_substitution(zdnet, local, stats)  # a dozen: its own, however large the corpus
+
+
+def test_the_excerpt_tells_the_stage_a_headline_leaves_out() -> None:
+    double = doc(
+        "Infrastructure double encryption for Azure Database for PostgreSQL-single server is in "
+        "preview",
+        "Infrastructure double encryption adds a second layer of encryption.",
+    )
+    keys = doc(
+        "Data encryption with customer managed keys for Azure DB for PostgreSQL-single server",
+        "Data encryption with customer-managed keys for Azure Database for PostgreSQL-single "
+        "server (generally available) enables you to bring your own key.",
+    )
+    assert stages_differ(double, keys)
+    # an excerpt naming both stages says nothing
+    both = doc(keys.item.title, "Purview enters preview, and Synapse is generally available.")
+    assert not stages_differ(double, both)

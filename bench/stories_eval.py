@@ -321,7 +321,8 @@ def explainer(grouper: Grouper) -> Callable[[Pair], str]:
         ev = evidence(a, b, grouper.stats)
         line = (
             f"title {ev.title_cosine:.2f} cover {ev.cover_a:.2f}/{ev.cover_b:.2f} "
-            f"text {ev.text_cosine:.2f} name {int(ev.shared_name)} score {ev.score:.2f}; "
+            f"text {ev.text_cosine:.2f} name {int(ev.shared_name)} kind {int(ev.same_kind)} "
+            f"score {ev.score:.2f}; "
             f"veto {veto(a, b, grouper.stats)}; "
             f"{abs(a.ts - b.ts) / 3600:.0f} h apart"
         )

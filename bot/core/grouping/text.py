@@ -15,10 +15,17 @@ Rules, each from a judged pair it had to get right:
   bounty, judged one story), ``47%`` is 47; a token with digits in it (``Q4``,
   ``A100``, ``20.08``, ``AZ-300``) is a number too. Amounts of money are kept apart, as values
   (``$38 billion`` / ``$35.7 billion``: two quarters' results; ``$1 billion`` / ``$1 Bln``:
-  one investment in Poland, judged one story).
+  one investment in Poland, judged one story). A whole number standing alone, and no year, is
+  a *figure* (``59%``, ``5 Big Things``): reports of one event pick different ones, so figures
+  are no substitution (:mod:`.vetoes`); years, numbers in codes and versions after a name
+  (``PostgreSQL 12``) name the event.
 - Each word is also seen with its case: capitalised in the middle of a sentence, or written in
   lower case. That is what :mod:`.stats` counts to tell a name (``Datadog``, ``Sphere``) from a
-  word (``tablet``, ``frontier``). Headlines in Title Case say nothing of case and are skipped.
+  word (``tablet``, ``frontier``). Headlines in Title Case say nothing of case and are skipped;
+  one ordinary word in lower case is enough to show a headline is in sentence case.
+- A headline's release stage (preview or general availability; the excerpt's when the headline
+  names none), whether it lists several stories (a roundup), and the kinds of event it
+  reports: a company's results, an outage (:func:`kinds`).
 """
 
 from __future__ import annotations

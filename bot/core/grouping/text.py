@@ -117,7 +117,7 @@ _KINDS = (
         ),
     ),
 )
-# A headline that looks ahead announces no event yet: "Microsoft Reports Earnings Today.
+# A headline that looks ahead announces no results yet: "Microsoft Reports Earnings Today.
 # Here’s What to Expect" / "Microsoft reports $35.0 billion in Q3 2020 revenue" (judged two
 # stories: the preview and the results).
 _AHEAD = re.compile(
@@ -289,11 +289,14 @@ def stage(title: str) -> str | None:
 
 
 def kinds(title: str) -> frozenset[str]:
-    """The kinds of event (``results``, ``outage``) a headline reports; none for a headline
-    that looks ahead ("What to expect", "could", "to report")."""
-    if _AHEAD.search(title):
-        return frozenset()
-    return frozenset(kind for kind, pattern in _KINDS if pattern.search(title))
+    """The kinds of event (``results``, ``outage``) a headline reports; no results in one that
+    looks ahead ("What to expect", "could", "to report"). An outage has no preview: "Microsoft
+    Azure Outage: Services Mostly Restored But Some Users May Still Encounter Issues" reports
+    one (judged the story of "Microsoft Azure outage takes down Teams, Xbox Live, Office 365")."""
+    found = {kind for kind, pattern in _KINDS if pattern.search(title)}
+    if KIND_RESULTS in found and _AHEAD.search(title):
+        found.discard(KIND_RESULTS)
+    return frozenset(found)
 
 
 def is_roundup(title: str) -> bool:

@@ -121,6 +121,10 @@ def test_kinds_of_event_a_headline_reports() -> None:
     assert not kinds("Will Azure & Teams Adoption Aid Microsoft (MSFT) Q3 Earnings?")
     assert not kinds("Microsoft And Amazon Pre-Earnings: A Look At The Numbers")
     assert not kinds("Microsoft down 3% in a week")  # no outage: a share price
+    # an outage has no preview: "May" is no look ahead there
+    assert kinds(
+        "Microsoft Azure Outage: Services Mostly Restored But Some Users May Still Encounter Issues"
+    ) == {KIND_OUTAGE}
     assert features("Microsoft cloud services suffer global outage", "").kinds == {KIND_OUTAGE}
 
 

@@ -111,8 +111,8 @@ _KINDS = (
     (
         KIND_OUTAGE,
         re.compile(
-            r"\b(?:outages?|disrupt(?:ions?|ed|s)|downtime|offline|down for|(?:goes|go|went|is|are|was|"
-            r"were|takes?|took|knocks?|knocked) down|crash(?:es|ed)?)\b",
+            r"\b(?:outages?|disrupt(?:ions?|ed|s)|downtime|offline|down for|"
+            r"(?:goes|go|went|is|are|was|were|takes?|took|knocks?|knocked) down|crash(?:es|ed)?)\b",
             re.IGNORECASE,
         ),
     ),

@@ -109,9 +109,7 @@ def test_billions_abbreviated_bln() -> None:
 
 def test_kinds_of_event_a_headline_reports() -> None:
     assert kinds("Microsoft cloud strength drives second quarter results") == {KIND_RESULTS}
-    assert kinds("Microsoft (MSFT) Q2 Earnings Beat, Azure & Gaming Aid Top Line") == {
-        KIND_RESULTS
-    }
+    assert kinds("Microsoft (MSFT) Q2 Earnings Beat, Azure & Gaming Aid Top Line") == {KIND_RESULTS}
     assert kinds("Microsoft cloud services suffer global outage") == {KIND_OUTAGE}
     assert kinds("Microsoft Cloud services were down for some users") == {KIND_OUTAGE}
     assert kinds("Microsoft Office 365, Azure plagued by disruptions for hours") == {KIND_OUTAGE}

@@ -160,7 +160,9 @@ def test_one_outlet_writes_its_two_subjects_in_capitals(stats: CorpusStats) -> N
     assert not same_outlet_substitution(update, blog, stats)
     # A report and its root cause: ordinary words on one side, a name on the other only.
     down = doc("Microsoft Cloud services were down for some users", domain="zdnet.com")
-    cause = doc("Microsoft: Here's what caused our Azure cloud-computing outage", domain="zdnet.com")
+    cause = doc(
+        "Microsoft: Here's what caused our Azure cloud-computing outage", domain="zdnet.com"
+    )
     assert not same_outlet_substitution(down, cause, stats)
 
 
@@ -252,7 +254,9 @@ def test_a_word_in_two_percent_of_a_grown_corpus_is_no_events_own() -> None:
     df = {**common, "down": 51, "xbox": 5}  # of 4,000: the April 1, 2021 outage
     stats = CorpusStats.from_dict({"n": 4000, "df": df, "capitals": {}, "lower": {}})
     assert not unlinked_substitution(zdnet, local, stats)
-    stats = CorpusStats.from_dict({"n": 4000, "df": {**df, "down": 12}, "capitals": {}, "lower": {}})
+    stats = CorpusStats.from_dict(
+        {"n": 4000, "df": {**df, "down": 12}, "capitals": {}, "lower": {}}
+    )
     assert unlinked_substitution(zdnet, local, stats)  # a dozen: its own, however large the corpus
 
 

@@ -306,3 +306,81 @@ def m007_delivered_articles(db: Database) -> None:
         "SELECT d.team_id, d.channel_id, a.id, d.run_id FROM deliveries d "
         "JOIN articles a ON a.story_id = d.story_id"
     )
+
+
+@migrations()
+def m008_story_grouping(db: Database) -> None:
+    # Story grouping by bot.core.grouping (issue 11), kept in the database. Frozen: plain SQL.
+    #
+    # The full-text index follows only the columns it covers: an update of any other column (a
+    # story id, above all, which a regroup rewrites by the thousand) no longer rewrites the
+    # article's index entries.
+    db.execute("DROP TRIGGER articles_au")
+    db.execute(
+        "CREATE TRIGGER articles_au AFTER UPDATE OF title, excerpt, provider, topics "
+        "ON articles BEGIN "
+        "INSERT INTO articles_fts (articles_fts, rowid, title, excerpt, provider, topics) "
+        "VALUES ('delete', old.rowid, old.title, old.excerpt, old.provider, old.topics); "
+        "INSERT INTO articles_fts (rowid, title, excerpt, provider, topics) "
+        "VALUES (new.rowid, new.title, new.excerpt, new.provider, new.topics); END"
+    )
+    # A file's main article (1) or only ever a related entry (0): a main article leads a story
+    # before a related one. Rows written before knew only their parent.
+    db.execute("ALTER TABLE articles ADD COLUMN is_main INTEGER")
+    db.execute("UPDATE articles SET is_main = (parent_id IS NULL)")
+    db.execute("CREATE INDEX idx_articles_published_ts ON articles (published_ts)")
+    db.execute("CREATE INDEX idx_articles_domain_published_ts ON articles (domain, published_ts)")
+    # A story of two articles or more: the article that leads it and its outlets (a story
+    # without a row is one article). ``id`` is its articles' ``story_id``.
+    db.execute(
+        "CREATE TABLE stories (id INTEGER PRIMARY KEY, lead_id INTEGER NOT NULL, "
+        "articles INTEGER NOT NULL, outlets INTEGER NOT NULL, outlet_names TEXT NOT NULL, "
+        "first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_stories_last_ts ON stories (last_ts)")
+    # The corpus statistics grouping weighs words with (document frequency, and how often a
+    # word is written capitalised or in lower case), of the articles grouped so far.
+    db.execute(
+        "CREATE TABLE grouping_words (word TEXT PRIMARY KEY, df INTEGER NOT NULL, "
+        "capitals INTEGER NOT NULL, lower INTEGER NOT NULL) WITHOUT ROWID"
+    )
+    # One row: the rule the stories were made by (none yet: every story is to be made again),
+    # how many articles the statistics count, and the process regrouping now, under a lease.
+    db.execute(
+        "CREATE TABLE grouping_state (id INTEGER PRIMARY KEY CHECK (id = 1), rule TEXT, "
+        "articles INTEGER NOT NULL DEFAULT 0, owner TEXT, owner_until REAL)"
+    )
+    db.execute("INSERT INTO grouping_state (id, rule, articles) VALUES (1, NULL, 0)")
+    # Articles to group again, written by triggers whoever writes the article: a new one; one
+    # whose headline, excerpt, outlet or date changed (``regroup`` 1), or only what chooses a
+    # story's lead (0). ``counted``: the statistics count the article as it was
+    # (``was_title``, ``was_excerpt``); ``touch`` counts changes since the row was written.
+    db.execute(
+        "CREATE TABLE grouping_pending (article_id INTEGER PRIMARY KEY, "
+        "regroup INTEGER NOT NULL, counted INTEGER NOT NULL, was_title TEXT, "
+        "was_excerpt TEXT, was_ts INTEGER, touch INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute(
+        "CREATE TRIGGER grouping_pending_ai AFTER INSERT ON articles BEGIN "
+        "INSERT INTO grouping_pending (article_id, regroup, counted, was_ts) "
+        "VALUES (new.id, 1, 0, new.published_ts) "
+        "ON CONFLICT (article_id) DO UPDATE SET regroup = 1, touch = touch + 1; END"
+    )
+    db.execute(
+        "CREATE TRIGGER grouping_pending_au_text AFTER UPDATE OF title, excerpt, domain, "
+        "published_ts ON articles BEGIN "
+        "INSERT INTO grouping_pending (article_id, regroup, counted, was_title, was_excerpt, "
+        "was_ts) VALUES (old.id, 1, old.published_ts IS NOT NULL, old.title, old.excerpt, "
+        "old.published_ts) "
+        "ON CONFLICT (article_id) DO UPDATE SET regroup = 1, touch = touch + 1; END"
+    )
+    db.execute(
+        "CREATE TRIGGER grouping_pending_au_lead AFTER UPDATE OF quality, provider, parent_id, "
+        "is_main ON articles BEGIN "
+        "INSERT INTO grouping_pending (article_id, regroup, counted, was_title, was_excerpt, "
+        "was_ts) VALUES (old.id, 0, old.published_ts IS NOT NULL, old.title, old.excerpt, "
+        "old.published_ts) "
+        "ON CONFLICT (article_id) DO UPDATE SET touch = touch + 1; END"
+    )
+    # The old rule's candidate index (m005): nothing reads it any more.
+    db.execute("DROP TABLE title_keys")

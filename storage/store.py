@@ -16,6 +16,7 @@ from storage.base import BUSY_SECONDS
 from storage.digests import DigestsMixin
 from storage.migrations import migrations
 from storage.preferences import PreferencesMixin
+from storage.stories import LEAD_ORDER, StoriesMixin
 from storage.subscriptions import SubscriptionsMixin
 
 # Article ids are time keys: publication second * SEQ_SPAN + a sequence number within that second.
@@ -52,7 +53,7 @@ def time_key(published_ts: int, seq: int = 0) -> int:
     return int(published_ts) * SEQ_SPAN + seq
 
 
-class Store(DigestsMixin, SubscriptionsMixin, PreferencesMixin):
+class Store(DigestsMixin, SubscriptionsMixin, PreferencesMixin, StoriesMixin):
     """A newsbot database, its schema brought up to date on opening (``storage.migrations``).
 
     The connection, its transactions and the way it waits for the write lock are
@@ -192,30 +193,6 @@ class Store(DigestsMixin, SubscriptionsMixin, PreferencesMixin):
 
     # -- stories -----------------------------------------------------------------------------
 
-    def add_title_keys(self, article_id: int, keys: Sequence[str]) -> None:
-        with self._lock:
-            self.db.conn.executemany(
-                "INSERT OR IGNORE INTO title_keys (key, article_id) VALUES (?, ?)",
-                [(k, article_id) for k in keys],
-            )
-
-    def story_candidates(
-        self, keys: Sequence[str], lo_id: int, hi_id: int, limit: int = 50
-    ) -> list[dict[str, Any]]:
-        """Articles in an id (= time) window sharing two of ``keys`` (one, if only one is
-        given) in their ``title_keys``."""
-        if not keys:
-            return []
-        marks = ", ".join("?" * len(keys))
-        return self._rows(
-            "SELECT a.id, a.title, a.excerpt, a.story_id, a.published_ts, a.domain "
-            "FROM articles a JOIN ("
-            f"  SELECT article_id FROM title_keys WHERE key IN ({marks})"
-            "   AND article_id BETWEEN ? AND ? GROUP BY article_id HAVING count(*) >= ? LIMIT ?"
-            ") k ON a.id = k.article_id",
-            (*keys, lo_id, hi_id, min(2, len(keys)), limit),
-        )
-
     def set_story(self, article_id: int, story_id: int) -> None:
         self._write("UPDATE articles SET story_id = ? WHERE id = ?", (story_id, article_id))
 
@@ -225,12 +202,14 @@ class Store(DigestsMixin, SubscriptionsMixin, PreferencesMixin):
                 self._write("UPDATE articles SET story_id = ? WHERE story_id = ?", (keep, other))
 
     def story_members(self, story_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """The articles of these stories, each story's in the order its lead is chosen (a
+        main article first, then the best quality, then the earliest: ``LEAD_ORDER``)."""
         if not story_ids:
             return []
         marks = ", ".join("?" * len(story_ids))
         return self._rows(
             f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE story_id IN ({marks}) "
-            "ORDER BY story_id, quality DESC, id",
+            f"ORDER BY story_id, {LEAD_ORDER}",
             list(story_ids),
         )
 

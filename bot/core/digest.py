@@ -9,14 +9,15 @@ For each of the channel's active topics, in the order of its subscriptions (by t
 3. minus the stories this channel was ever sent (``deliveries``) and those already placed
    under an earlier topic of this same digest; at most ``items_per_topic``.
 
-Each entry names the story's other outlets. A digest whose topics found nothing is empty: the
-job posts nothing unless ``post_when_empty``.
+Each entry shows the story's lead (``stories.lead_id``; a story without one, its best-scoring
+article) and names each of its other outlets once. A digest whose topics found nothing is
+empty: the job posts nothing unless ``post_when_empty``.
 
 Preferences (issue 5) apply here, so the job, ``/news preview`` and ``newsbot digest`` agree:
 a channel's ``items_per_topic``, ``skip_weekends`` and muted outlets; for a DM digest (a user's
 follows) the user's ``items`` (per digest), ``skip_weekends`` and muted outlets. A story whose
-leading article is muted is led by its best unmuted one; a story with no unmuted article is
-left out.
+lead is muted (or published after the digest's time) is led by the next of its articles in
+lead order; a story with no unmuted article is left out.
 
 Ranking per (topic, window) does not depend on the channel, so a :class:`Composer` keeps the
 ranked stories of recent windows: thousands of channels due at 08:00 share the work.
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core import schedule
 from bot.core.preferences import is_muted
-from bot.core.search import score, to_fts
+from bot.core.search import other_outlets, score, shown_article, to_fts
 from storage.store import BM25_WEIGHTS, SEQ_SPAN, Store, time_key
 
 WINDOW = 1000  # newest matches ranked per topic (as search does)
@@ -280,8 +281,9 @@ class Composer:
                  muted: set[str] = frozenset()) -> list[TopicSection]:  # type: ignore[assignment]
         story_ids = [s for chosen in picks for s, _, _ in chosen]
         by_story: dict[int, list[dict[str, Any]]] = {}
-        for m in self.store.story_members(story_ids):
+        for m in self.store.story_members(story_ids):  # each story's in lead order
             by_story.setdefault(m["story_id"], []).append(m)
+        leads = self.store.story_leads(story_ids)
         rows = {r["id"]: r for group in by_story.values() for r in group}
         missing = [a for chosen in picks for _, a, _ in chosen if a not in rows]
         rows.update((r["id"], r) for r in self.store.articles(missing))
@@ -289,17 +291,16 @@ class Composer:
         for sub, chosen in zip(topics, picks, strict=True):
             entries = []
             for story_id, article_id, s in chosen:
-                lead = rows.get(article_id)
+                ranked = rows.get(article_id)
                 members = [m for m in by_story.get(story_id, [])
                            if (m["published_ts"] is None or m["published_ts"] <= due_ts)
                            and not is_muted(m["domain"], muted)]
-                if lead is not None and is_muted(lead["domain"], muted):
-                    # another outlet of the story stands in (members come best quality first)
-                    lead = members[0] if members else None
-                if lead is None:  # deleted meanwhile, or nothing unmuted left
+                if ranked is not None and is_muted(ranked["domain"], muted):
+                    ranked = None  # another outlet of the story stands in
+                if ranked is None and not members:  # deleted meanwhile, or all muted
                     continue
-                also = [m for m in members if m["id"] != lead["id"]]
-                entries.append(DigestEntry(story_id, s, lead, also))
+                lead = shown_article(members, leads.get(story_id), ranked or members[0])
+                entries.append(DigestEntry(story_id, s, lead, other_outlets(members, lead)))
             sections.append(TopicSection(sub["topic"], sub["topic_key"], entries))
         return sections
 

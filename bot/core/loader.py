@@ -1,7 +1,9 @@
 """Loading article files into the store.
 
 Every file loads whole or not at all (a savepoint per file), a bad file is reported and
-skipped, and loading the same files again changes nothing.
+skipped, and loading the same files again changes nothing. When the files are written, the
+stories the new and changed articles touch are grouped again (``bot.core.regroup``: the same
+articles make the same stories whatever order, or how many loads, they came in).
 
 A load shares the database with a running bot, whose digest runs must never wait long for
 it: files are parsed outside any transaction, written in transactions of at most
@@ -28,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.articles import MAX_FILE_BYTES, Article, BadFile, parse_file
-from bot.core.stories import WINDOW_SECONDS, StoryText, same_story, title_keys
-from storage.store import SEQ_SPAN, Store, time_key
+from bot.core.regroup import Progress, RegroupReport, regroup
+from storage.store import Store
 
 BATCH_FILES = 1000  # files per transaction at most (each file in a savepoint of its own)
 BATCH_SECONDS = 0.2  # writing per transaction at most
@@ -49,6 +51,7 @@ class LoadReport:
     updated: int = 0
     bad: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     workers: int = 0  # processes that parsed (0: this one)
+    grouping: RegroupReport | None = None  # the stories grouped after the files were written
 
     @property
     def ok(self) -> bool:
@@ -95,6 +98,7 @@ def display_path(path: str | os.PathLike[str]) -> str:
 
 def _row(article: Article, parent_id: int | None, source: str, now: dt.datetime) -> dict[str, Any]:
     return {
+        "is_main": int(parent_id is None),
         "url": article.url,
         "web_url": article.web_url,
         "title": article.title,
@@ -139,9 +143,9 @@ class Loader:
         if existing_id is None:
             ts = article.published_ts if article.published_ts is not None else int(now.timestamp())
             new_id = self.store.new_article_id(ts)
+            # its own story until the load's regroup (bot.core.regroup) places it
             self.store.insert_article({"id": new_id, **row, "story_id": new_id})
             self.store.add_aliases(new_id, article.aliases)
-            self._assign_story(new_id, article)
             report.new += 1
             seen.add(new_id)
             return new_id
@@ -161,34 +165,14 @@ class Loader:
         row["parent_id"] = current["parent_id"] or (parent_id if parent_id != existing_id else None)
         row["source_file"] = current["source_file"]
         row["loaded_at"] = current["loaded_at"]
+        row["is_main"] = int(bool(current["is_main"]) or parent_id is None)  # main in any file
         if self.store.update_article(existing_id, row):
             report.updated += 1
-            if row["title"] != current["title"]:
-                self.store.add_title_keys(existing_id, title_keys(row["title"]))
         # known by another address (an AMP copy, say): this one leads to it too
         self.store.add_aliases(
             existing_id, [a for a in (article.url, *article.aliases) if a != row["url"]]
         )
         return existing_id
-
-    def _assign_story(self, article_id: int, article: Article) -> None:
-        keys = article.keys if article.keys is not None else title_keys(article.title)
-        self.store.add_title_keys(article_id, keys)
-        if not keys or article.published_ts is None:
-            return
-        lo = time_key(article.published_ts - WINDOW_SECONDS)
-        hi = time_key(article.published_ts + WINDOW_SECONDS) + SEQ_SPAN - 1
-        mine = StoryText(article.title, article.excerpt, article.published_ts)
-        stories = {
-            c["story_id"]
-            for c in self.store.story_candidates(keys, lo, hi, limit=50)
-            if c["id"] != article_id
-            and same_story(mine, StoryText(c["title"], c["excerpt"] or "", c["published_ts"]))
-        }
-        if stories:
-            keep = min(stories)
-            self.store.merge_stories(keep, stories - {keep})
-            self.store.set_story(article_id, keep)
 
     # -- files -------------------------------------------------------------------------------
 
@@ -236,6 +220,16 @@ class Loader:
         self,
         paths: Iterable[str | os.PathLike[str]],
         on_file: Callable[[Path], None] | None = None,
+        on_grouping: Progress | None = None,
+    ) -> LoadReport:
+        """Load the files and folders named, then group the stories they touch (``on_file``
+        after each file, ``on_grouping`` as the grouping goes)."""
+        report = self._write_files(paths, on_file)
+        report.grouping = regroup(self.store, progress=on_grouping)
+        return report
+
+    def _write_files(
+        self, paths: Iterable[str | os.PathLike[str]], on_file: Callable[[Path], None] | None
     ) -> LoadReport:
         report = LoadReport()
         files = list(iter_files(paths))
@@ -297,8 +291,7 @@ def parse_workers() -> int:
 
 
 def _parse(path: Path, max_bytes: int) -> Article | BadFile:
-    """A file's article, its title keys worked out (in a worker, off the writer's time), or
-    why it is bad. Never raises: whatever a file holds, the load goes on (an exception here
+    """A file's article (in a worker, off the writer's time), or why it is bad. Never raises: whatever a file holds, the load goes on (an exception here
     would also end a worker's whole share of the load)."""
     try:
         if not os.path.lexists(path):
@@ -309,10 +302,7 @@ def _parse(path: Path, max_bytes: int) -> Article | BadFile:
             except OSError as exc:
                 return BadFile(f"cannot read folder: {exc.strerror or exc}")
             return BadFile("not a regular file: a folder")
-        article = parse_file(path, max_bytes)
-        for one in (article, *article.related):
-            one.keys = title_keys(one.title)
-        return article
+        return parse_file(path, max_bytes)
     except BadFile as exc:
         return exc
     except RecursionError:

@@ -16,7 +16,10 @@ and each is scored::
     quality   = q / (q + 100) for the editorial score q, 0.3 when unknown
 
 Relevance leads; between equally relevant stories the fresher wins, then the better. Articles
-of one story collapse into its best-scoring one, which names the others.
+of one story collapse into one entry, ranked by its best-scoring article and shown by the
+story's lead (``stories.lead_id``: a file's main article, then the best, then the earliest;
+:mod:`bot.core.regroup`), or, when the lead is muted, by the next of its articles in that
+order. The entry names each of the story's other outlets once.
 """
 
 from __future__ import annotations
@@ -155,17 +158,48 @@ def search(
             best[row["story_id"]] = StoryHit(row["story_id"], s, row)
     ranked = sorted(best.values(), key=lambda h: (-h.score, -h.article["id"]))
     page = ranked[offset : offset + limit]
-    members = store.story_members([h.story_id for h in page])
-    whole = {m["id"]: m for m in members}  # each hit's own article is a member of its story
+    story_ids = [h.story_id for h in page]
+    by_story: dict[int, list[dict[str, Any]]] = {}
+    for m in store.story_members(story_ids):  # each story's in lead order
+        if not is_muted(m["domain"], muted):
+            by_story.setdefault(m["story_id"], []).append(m)
+    leads = store.story_leads(story_ids)
     for hit in page:
-        hit.article = whole.get(hit.article["id"], hit.article)
-        hit.also = [
-            m for m in members
-            if m["story_id"] == hit.story_id and m["id"] != hit.article["id"]
-            and not is_muted(m["domain"], muted)
-        ]
+        members = by_story.get(hit.story_id, [])
+        hit.article = shown_article(members, leads.get(hit.story_id), hit.article)
+        hit.also = other_outlets(members, hit.article)
     message = None if page else "No more stories."
     return SearchResult(query, page, len(ranked), offset, message)
+
+
+def shown_article(
+    members: list[dict[str, Any]], lead_id: int | None, matched: dict[str, Any]
+) -> dict[str, Any]:
+    """The article to show for a story: its lead when it is among ``members`` (the story's
+    articles that may be shown, in lead order), else the first of them; a story with no stored
+    lead (one article, or grouped by other code) shows ``matched`` (its whole row, if among
+    the members)."""
+    if lead_id is None:
+        return next((m for m in members if m["id"] == matched["id"]), matched)
+    return next((m for m in members if m["id"] == lead_id), members[0] if members else matched)
+
+
+def outlet_key(row: dict[str, Any]) -> str:
+    """What tells one outlet from another: its name (any case), else its domain."""
+    return (row.get("provider") or row.get("domain") or "").strip().casefold()
+
+
+def other_outlets(members: list[dict[str, Any]], shown: dict[str, Any]) -> list[dict[str, Any]]:
+    """One article for each of the story's other outlets (the first in ``members``' order),
+    leaving out the shown article's outlet."""
+    seen = {outlet_key(shown)}
+    out = []
+    for m in members:
+        key = outlet_key(m)
+        if m["id"] != shown["id"] and key not in seen:
+            seen.add(key)
+            out.append(m)
+    return out
 
 
 def hit_to_json(hit: StoryHit) -> dict[str, Any]:

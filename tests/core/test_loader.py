@@ -155,7 +155,8 @@ def test_loading_in_another_order_gives_the_same_articles_and_stories(tmp_path):
     forward = result(files, "forward.db")
     assert result(files[::-1], "backward.db") == forward
     assert result(random.Random(3).sample(files, len(files)), "shuffled.db") == forward
-    assert len(forward[0]) == 214 and len(forward[1]) == 207
+    # 13 articles join others (issue 11's grouping; tests/core/test_loader_stories.py says which)
+    assert len(forward[0]) == 214 and len(forward[1]) == 201
 
 
 def test_two_files_with_one_address_make_one_article(fresh_db):

@@ -233,13 +233,16 @@ def test_one_entry_per_story_naming_the_other_outlet(store):
     assert len(hit.also) == 1 and hit.also[0]["id"] != hit.article["id"]
 
 
-def test_the_two_reuters_pieces_are_one_entry(store):
+def test_the_two_reuters_pieces_are_one_entry_led_by_the_story_lead(store):
     result = run(store, "British watchdog urges caution", limit=50)
     watchdog = [h for h in result.hits if h.article["title"].startswith("British watchdog")]
     assert len(watchdog) == 1
     (hit,) = watchdog
-    assert [m["provider"] for m in hit.also] == ["Reuters"]
-    assert {hit.article["web_url"], hit.also[0]["web_url"]} == {
+    # Reuters is named once, by the article shown: the story's lead (issue 11)
+    assert hit.also == []
+    assert hit.article["id"] == store.story_leads([hit.story_id])[hit.story_id]
+    members = {m["web_url"] for m in store.story_members([hit.story_id])}
+    assert members == {
         "https://uk.reuters.com/article/britain-data-privacy/british-watchdog-urges-caution-over-"
         "police-facial-recognition-plans-idUKL8N29X4CD?feedType=RSS&feedName=technology-media-telco-SP",
         "https://www.reuters.com/article/us-britain-data-privacy/british-watchdog-urges-caution-"

@@ -1,4 +1,5 @@
-"""The ``newsbot`` command: load, search, shell (and, with Slack tokens, the bot itself)."""
+"""The ``newsbot`` command: load, search, regroup, shell (and, with Slack tokens, the bot
+itself)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from bot.config import Config, ConfigError, load_config
 from bot.core.loader import Clock, Loader, LoadReport, iter_files, utc_now
+from bot.core.regroup import WRITE_BATCH, RegroupReport, needs_regroup, regroup
+from bot.core.regroup import Progress as GroupingProgress
 from bot.core.search import hit_to_json, search
 from bot.digests.cli import add_digest_parser, cmd_digest
 from bot.render.common import json_terminal, one_line
@@ -62,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=10)
     p.add_argument("--offset", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("regroup", help="group every story again (after a rule change)")
+    p.add_argument("--batch", type=int, default=WRITE_BATCH, help=argparse.SUPPRESS)  # per write
 
     sub.add_parser("shell", help="the /news command language on this terminal")
     p = sub.add_parser("serve", help="the Slack app over HTTP (POST /slack/events, GET /healthz)")
@@ -144,18 +156,19 @@ def cmd_load(args: argparse.Namespace, store: Store, clock: Clock, config: Confi
         return 2
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if err.is_terminal and len(files) > 1:
-        columns = (TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         # Refreshed by hand, not by rich's refresh thread: the loader forks parse workers only
         # from a single-threaded process.
-        with Progress(*columns, console=err, transient=True, auto_refresh=False) as progress:
-            task = progress.add_task("load", total=len(files))
+        with _progress(err) as progress:
+            task = progress.add_task("loading", total=len(files))
+            done = [0]
 
             def step(_: Path) -> None:
                 progress.advance(task)
-                if progress.tasks[0].completed % 50 == 0:
+                done[0] += 1
+                if done[0] % 50 == 0:
                     progress.refresh()
 
-            report = load(files, on_file=step)
+            report = load(files, on_file=step, on_grouping=_grouping_steps(progress))
     else:
         report = load(files)
     if report is None:
@@ -163,7 +176,81 @@ def cmd_load(args: argparse.Namespace, store: Store, clock: Clock, config: Confi
     for path, reason in report.bad:  # one line each, whatever the name or the reason holds
         err.print(f"bad file: {one_line(path)}: {one_line(reason)}", markup=False)
     print(report.summary())
+    grouping = report.grouping
+    if grouping is not None and (grouping.busy or grouping.reason == "rule"):
+        # said only when out of the ordinary: another process groups, or the rule changed
+        err.print(grouping.summary(), markup=False)
     return 0 if report.ok else 1
+
+
+def _progress(console: Console) -> Progress:
+    columns = (
+        TextColumn("{task.description:<8}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    return Progress(*columns, console=console, transient=True, auto_refresh=False)
+
+
+def _grouping_steps(progress: Progress) -> GroupingProgress:
+    """A progress callback for grouping: a bar per phase ("grouping", "writing")."""
+    tasks: dict[str, Any] = {}
+
+    def step(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = progress.add_task(phase, total=total)
+        progress.update(tasks[phase], completed=done, total=total)
+        progress.refresh()
+
+    return step
+
+
+def cmd_regroup(args: argparse.Namespace, store: Store) -> int:
+    """Every story made again from the articles, by the current rule: exit 0 when done, 1 when
+    another process is grouping now (nothing done), 2 when it failed (one line says why;
+    what it wrote is undone by running it again)."""
+    if args.batch < 1:
+        print("newsbot regroup: --batch must be 1 or more", file=sys.stderr)
+        return 2
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        if err.is_terminal:
+            with _progress(err) as progress:
+                report = regroup(
+                    store, full=True, progress=_grouping_steps(progress), batch=args.batch
+                )
+        else:
+            report = regroup(store, full=True, batch=args.batch)
+    except Exception as exc:  # the database failing, or a bug: one line
+        print(f"newsbot regroup: failed: {one_line(type(exc).__name__)}: {one_line(exc)}",
+              file=sys.stderr)
+        log.debug("the regroup failed", exc_info=True)
+        return 2
+    if report.busy:
+        print(f"newsbot regroup: another newsbot process is grouping stories now "
+              f"({one_line(report.busy)}); run it again when it is done", file=sys.stderr)
+        return 1
+    print(_regroup_summary(report))
+    return 0
+
+
+def _regroup_summary(report: RegroupReport) -> str:
+    per_10k = report.seconds / report.articles * 10_000 if report.articles else 0.0
+    return (
+        f"{report.articles} articles grouped in {report.seconds:.1f} s ({per_10k:.1f} s per "
+        f"10k articles): {report.stories} stories of several articles, {report.changed} "
+        "articles moved to another story"
+    )
+
+
+def warn_if_stale(store: Store) -> None:
+    """Say so at start when the stored stories are not the current rule's (a database grouped
+    by an older newsbot, or a load cut short): the bot serves them as they are meanwhile."""
+    why = needs_regroup(store)
+    if why:
+        say(f"{why}: run `newsbot regroup` to group the stories again (a few seconds per "
+            "10,000 articles); until then they are served as they are")
 
 
 def cmd_search(args: argparse.Namespace, store: Store, clock: Clock) -> int:
@@ -210,6 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_search(args, store, clock)
     if command == "digest":
         return cmd_digest(args, store, clock, config)
+    if command == "regroup":
+        return cmd_regroup(args, store)
+    warn_if_stale(store)
     runtime = Runtime(config, store, clock)
     try:
         if command == "serve":

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.core.grouping.stats import CorpusStats
 from bot.core.grouping.vetoes import (
     TEMPLATE_REST,
+    follow_up_and_launch,
     foreign_names,
     money_disagrees,
     names_substituted,
@@ -13,10 +14,12 @@ from bot.core.grouping.vetoes import (
     roundup_and_single,
     same_outlet_substitution,
     stages_differ,
+    subjects_differ,
     unlinked_substitution,
+    update_of_release,
     veto,
 )
-from tests.core.grouping.conftest import doc, learn
+from tests.core.grouping.conftest import DAY, HOUR, T0, doc, learn
 
 
 def test_money_in_both_headlines_that_disagrees() -> None:
@@ -275,3 +278,82 @@ def test_the_excerpt_tells_the_stage_a_headline_leaves_out() -> None:
     # an excerpt naming both stages says nothing
     both = doc(keys.item.title, "Purview enters preview, and Synapse is generally available.")
     assert not stages_differ(double, both)
+
+
+def test_a_follow_up_is_not_the_launch() -> None:
+    launch = doc("Microsoft Azure IoT Connector for FHIR now in preview", domain="microsoft.com")
+    regions = doc(
+        "Additional Azure regions for IoT Connector for Azure API for FHIR (preview)",
+        domain="microsoft.com",
+        at=T0 + 5 * DAY,
+    )
+    assert follow_up_and_launch(launch, regions)
+    assert follow_up_and_launch(
+        doc("Public preview: Azure Database for PostgreSQL – Flexible Server now connects"),
+        doc("Azure Database for PostgreSQL - Flexible Server (public preview) available in new"
+            " regions"),
+    )
+    assert veto(launch, regions, CorpusStats()) == "follow-up"
+    # a new region of a cloud is a launch, and "additional services" an item of a list
+    assert not follow_up_and_launch(
+        doc("Expanding cloud services: Microsoft launches its sustainable datacenter region"),
+        doc("Microsoft Azure available from new cloud regions in Arizona"),
+    )
+    assert not follow_up_and_launch(
+        doc("Azure IRAP has assessed seven additional services and granted them PROTECTED"),
+        doc("Slew of Azure services granted ‘protected’ IRAP clearance"),
+    )
+    assert not follow_up_and_launch(
+        doc("Microsoft to add new cloud regions in Italy, New Zealand and Poland"),
+        doc("Microsoft to invest $1.5 billion in Italy, new datacenter region coming"),
+    )
+
+
+def test_an_update_of_a_release_is_another_release() -> None:
+    update = doc("Azure Sphere OS version 20.12 Update 1 is now available for evaluation")
+    release = doc("Azure Sphere OS version 20.12 is now available", at=T0 + 6 * DAY)
+    assert update_of_release(update, release)
+    assert veto(update, release, CorpusStats()) == "update"
+    # two reports of one release name the same update (or none)
+    assert not update_of_release(
+        update, doc("Azure Sphere 20.12 Update 1 now available for evaluation")
+    )
+    assert not update_of_release(release, doc("Microsoft releases Azure Sphere OS 20.12"))
+    # "update 20.08" is the version itself, no update number
+    assert not update_of_release(
+        doc("Azure Sphere OS update 20.08 is now available"),
+        doc("Azure Sphere OS version 20.08 is now available"),
+    )
+
+
+def test_partners_of_one_launch_have_their_own_subjects(stats: CorpusStats) -> None:
+    onfido = doc(
+        "Onfido Partners with Microsoft on Azure Active Directory Verifiable Credentials",
+        "Onfido, the identity verification company, today announced it.",
+    )
+    socure = doc(
+        "Socure to Provide Identity Verification for Microsoft Azure Active Directory"
+        " Verifiable Credentials",
+        "Socure, a provider of digital identity verification, announced.",
+        at=T0 + 12 * HOUR,
+    )
+    learn(stats, onfido, socure)
+    assert subjects_differ(onfido, socure, stats)
+    # one event's reports open with its subject, or with ordinary words
+    geekwire = doc("Onfido teams up with Microsoft on verifiable credentials")
+    assert not subjects_differ(onfido, geekwire, stats)
+    critical = doc(
+        "Critical Cosmos Database Flaw Affected Thousands of Azure Customers",
+        "Researchers found a critical flaw.",
+    )
+    chaos = doc(
+        "ChaosDB Vulnerability Exposes Thousands of Microsoft Azure Databases",
+        "Wiz found a flaw in Cosmos DB.",
+    )
+    learn(stats, critical, chaos)
+    assert not subjects_differ(chaos, critical, stats)  # "critical" is a word, no name
+    # a headline opening with a stop word ("US") names its subject later, or not at all
+    pentagon = doc("Pentagon's inspector general says Microsoft's JEDI cloud win should stand")
+    us_ig = doc("US Department of Defense Inspector General finds no issues in JEDI contract")
+    learn(stats, pentagon, us_ig)
+    assert not subjects_differ(pentagon, us_ig, stats)

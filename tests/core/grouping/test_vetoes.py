@@ -290,8 +290,10 @@ def test_a_follow_up_is_not_the_launch() -> None:
     assert follow_up_and_launch(launch, regions)
     assert follow_up_and_launch(
         doc("Public preview: Azure Database for PostgreSQL – Flexible Server now connects"),
-        doc("Azure Database for PostgreSQL - Flexible Server (public preview) available in new"
-            " regions"),
+        doc(
+            "Azure Database for PostgreSQL - Flexible Server (public preview) available in new"
+            " regions"
+        ),
     )
     assert veto(launch, regions, CorpusStats()) == "follow-up"
     # a new region of a cloud is a launch, and "additional services" an item of a list

@@ -5,8 +5,9 @@ What each table holds is in m008 (``storage.migrations``); what is done with the
 ``bot.core.regroup``. In short: triggers note every article written (new, or changed in what
 grouping or a story's lead depends on) in ``grouping_pending``; a regroup reads those and the
 articles they reach in one snapshot, works out the stories away from the database, and writes
-them back under a lease (one regrouping process at a time), the story ids in short
-transactions, then the stories' rows, the statistics and the pending rows in one.
+them back under a lease (one regrouping process at a time): many story ids in short
+transactions, then the last of them, the stories' rows, the statistics and the pending rows in
+one.
 """
 
 from __future__ import annotations
@@ -277,6 +278,7 @@ class StoriesMixin(StoreBase):
         self,
         owner: str,
         *,
+        story_ids: Sequence[tuple[int, int]],
         cut: int | None,
         stories: Sequence[StoryRow],
         replaced: Iterable[int],
@@ -286,8 +288,9 @@ class StoriesMixin(StoreBase):
         counted_now: Mapping[int, tuple[str, str, int] | None],
         rule: str,
     ) -> None:
-        """The end of a regroup, in one transaction (after its story ids): the stories' rows
-        (those published from ``cut`` on are replaced, all for None, and those of ``replaced``),
+        """The end of a regroup, in one transaction: its last story ids ((article id, story
+        id), as :meth:`write_story_ids`), the stories' rows (those published from ``cut`` on
+        are replaced, all for None, and those of ``replaced``),
         the statistics (``words``: the new counts of the words that changed; all zero: gone),
         the pending rows worked off, and the rule.
 
@@ -299,6 +302,10 @@ class StoriesMixin(StoreBase):
             self._fence(owner)
             conn = self.db.conn
             with self._lock:
+                conn.executemany(
+                    "UPDATE articles SET story_id = ? WHERE id = ?",
+                    [(story, article) for article, story in story_ids],
+                )
                 if cut is None:
                     conn.execute("DELETE FROM stories")
                 else:

@@ -26,10 +26,12 @@ of old articles regroups from its date to now. ``regroup(full=True)`` (``newsbot
 starts from nothing: the statistics too. So does any regroup when the stored stories were
 made by another rule (:func:`rule_version`: a fingerprint of the grouping code).
 
-**Safe to interrupt, one at a time.** All reads are one snapshot; story ids are written in
-short transactions, then the stories' rows, the statistics and the pending notes in one: a
-regroup killed half-way leaves its pending notes (and the rule) as they were, and the next one
-does the same work again, to the same result. One process regroups at a time, under a lease
+**Safe to interrupt, one at a time.** All reads are one snapshot. The writes end with one
+transaction holding the last story ids, the stories' rows, the statistics, the pending notes
+and the rule (a load's regroup is that one transaction); a regroup with more story ids to write
+writes the others before it, in short transactions. Killed half-way, it leaves its pending
+notes (and the rule) as they were, and the next one does the same work again, to the same
+result. One process regroups at a time, under a lease
 (a process known dead loses it at once); one that finds it held leaves its articles to the
 holder, which goes on until nothing is pending.
 
@@ -111,14 +113,16 @@ def _without_docstrings(tree: ast.Module) -> ast.Module:
 
 def needs_regroup(store: Store) -> str | None:
     """Why the stored stories are not those of the current rule and articles (None: they
-    are): made by another rule, or articles are waiting (a load was interrupted)."""
+    are): made by another rule, or articles are waiting to be grouped (a load cut short, or
+    articles written by other code)."""
     state = store.grouping_state()
-    if state["rule"] != rule_version() and state["dated"]:
+    grouped_before = state["dated"] > state["pending"]
+    if state["rule"] != rule_version() and grouped_before:
         if state["rule"] is None:
             return "the stories were made by an older rule"
         return "the stories were made by another version of the rule"
     if state["pending"]:
-        return f"{state['pending']} articles are waiting to be grouped (a load was interrupted)"
+        return f"{state['pending']} articles are waiting to be grouped"
     return None
 
 
@@ -300,17 +304,19 @@ def _one_round(
     changes, stories = _stories(grouper, plan)
     replaced, lead_stories = _lead_only(plan)
     stories += lead_stories
-    for start in range(0, len(changes), batch):
+    last = max(0, len(changes) - batch)  # the last batch goes with the rest: a small regroup
+    for start in range(0, last, batch):  # is one transaction
         lease.keep()
-        store.write_story_ids(lease.owner, changes[start : start + batch])
+        store.write_story_ids(lease.owner, changes[start : min(start + batch, last)])
         if progress:
-            progress("writing", min(start + batch, len(changes)), len(changes))
+            progress("writing", min(start + batch, last), len(changes))
         time.sleep(TURN_SECONDS)
     report.changed += len(changes)
     report.stories += len(stories)
     lease.keep()
     store.commit_grouping(
         lease.owner,
+        story_ids=changes[last:],
         cut=plan.cut,
         stories=stories,
         replaced=replaced,
@@ -320,6 +326,8 @@ def _one_round(
         counted_now=_counted_now(plan),
         rule=rule,
     )
+    if progress and changes:
+        progress("writing", len(changes), len(changes))
 
 
 # -- reading ------------------------------------------------------------------------------------

@@ -182,6 +182,7 @@ def test_the_end_of_a_regroup_keeps_what_changed_since_it_read(fresh_db):
     row = StoryRow(a, b, 2, 1, ("Alpha",), T, T)
     fresh_db.commit_grouping(
         "me|ns|2|tok",
+        story_ids=[(b, a)],
         cut=None,
         stories=[row],
         replaced=[],
@@ -198,3 +199,4 @@ def test_the_end_of_a_regroup_keeps_what_changed_since_it_read(fresh_db):
     state = fresh_db.grouping_state()
     assert (state["rule"], state["articles"]) == ("r1", 2)
     assert fresh_db.story_leads([a, b, 7]) == {a: b}
+    assert fresh_db.article(b)["story_id"] == a

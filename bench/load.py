@@ -156,8 +156,9 @@ def main() -> None:
             paths = write_files(folder, args.files, args.seed)
         size = sum(p.stat().st_size for p in paths)
         made = "found" if args.corpus else "generated"
-        console.print(f"{made} {len(paths):,} files ({size / 1e6:.1f} MB) "
-                      f"in {time.perf_counter() - t0:.1f} s")
+        console.print(
+            f"{made} {len(paths):,} files ({size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s"
+        )
         for p in paths:  # warm the page cache for both contenders
             p.read_bytes()
 
@@ -186,10 +187,15 @@ def main() -> None:
         table.add_column("seconds", justify="right")
         table.add_column("articles/s", justify="right")
         if not args.no_floor:
-            table.add_row("floor: CSafeLoader + sqlite-utils insert_all", f"{best_floor[0]:,}",
-                          f"{best_floor[1]:.2f}", f"{floor_rate:,.0f}")
-        table.add_row("newsbot Loader", f"{best_bot[0]:,}", f"{best_bot[1]:.2f}",
-                      f"{bot_rate:,.0f}")
+            table.add_row(
+                "floor: CSafeLoader + sqlite-utils insert_all",
+                f"{best_floor[0]:,}",
+                f"{best_floor[1]:.2f}",
+                f"{floor_rate:,.0f}",
+            )
+        table.add_row(
+            "newsbot Loader", f"{best_bot[0]:,}", f"{best_bot[1]:.2f}", f"{bot_rate:,.0f}"
+        )
         console.print(table)
         verdict = "[green]met[/]" if ratio >= TARGET else "[red]NOT met[/]"
         if not args.no_floor:

@@ -90,8 +90,15 @@ def cmd_serve(runtime: Runtime, host: str, port: int) -> int:
     app = runtime.build_app(http=True)
     digests = runtime.start_digests()
     try:
-        serve_http(app, runtime.store, host, port, started=lambda bound: say(
-            f"serving Slack over HTTP on {host}:{bound} (POST /slack/events, GET /healthz)"))
+        serve_http(
+            app,
+            runtime.store,
+            host,
+            port,
+            started=lambda bound: say(
+                f"serving Slack over HTTP on {host}:{bound} (POST /slack/events, GET /healthz)"
+            ),
+        )
     finally:
         runtime.stop(digests)
     return 0
@@ -144,8 +151,10 @@ def cmd_load(args: argparse.Namespace, store: Store, clock: Clock, config: Confi
         try:
             return loader.load(files, **kw)
         except Exception as exc:  # the database failing, or a bug: no traceback, one line
-            print(f"newsbot load: the load failed: {one_line(type(exc).__name__)}: "
-                  f"{one_line(exc)}", file=sys.stderr)
+            print(
+                f"newsbot load: the load failed: {one_line(type(exc).__name__)}: {one_line(exc)}",
+                file=sys.stderr,
+            )
             log.debug("the load failed", exc_info=True)
             return None
 
@@ -223,13 +232,18 @@ def cmd_regroup(args: argparse.Namespace, store: Store) -> int:
         else:
             report = regroup(store, full=True, batch=args.batch)
     except Exception as exc:  # the database failing, or a bug: one line
-        print(f"newsbot regroup: failed: {one_line(type(exc).__name__)}: {one_line(exc)}",
-              file=sys.stderr)
+        print(
+            f"newsbot regroup: failed: {one_line(type(exc).__name__)}: {one_line(exc)}",
+            file=sys.stderr,
+        )
         log.debug("the regroup failed", exc_info=True)
         return 2
     if report.busy:
-        print(f"newsbot regroup: another newsbot process is grouping stories now "
-              f"({one_line(report.busy)}); run it again when it is done", file=sys.stderr)
+        print(
+            f"newsbot regroup: another newsbot process is grouping stories now "
+            f"({one_line(report.busy)}); run it again when it is done",
+            file=sys.stderr,
+        )
         return 1
     print(_regroup_summary(report))
     return 0
@@ -249,8 +263,10 @@ def warn_if_stale(store: Store) -> None:
     by an older newsbot, or a load cut short): the bot serves them as they are meanwhile."""
     why = needs_regroup(store)
     if why:
-        say(f"{why}: run `newsbot regroup` to group the stories again (a few seconds per "
-            "10,000 articles); until then they are served as they are")
+        say(
+            f"{why}: run `newsbot regroup` to group the stories again (a few seconds per "
+            "10,000 articles); until then they are served as they are"
+        )
 
 
 def cmd_search(args: argparse.Namespace, store: Store, clock: Clock) -> int:
@@ -283,8 +299,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    clock = (fixed_clock(args.now) if args.now else running_clock(args.start_at)
-             if args.start_at else utc_now)
+    clock = (
+        fixed_clock(args.now)
+        if args.now
+        else running_clock(args.start_at)
+        if args.start_at
+        else utc_now
+    )
     try:
         store = Store(config.db)
     except Exception as exc:  # a locked, unreadable or foreign file: one line, no traceback

@@ -26,7 +26,9 @@ GROUPING_COLUMNS = (
 )
 # A story's members in the order their lead is chosen (bot.core.grouping.prominence.lead): a
 # main article before a related entry, then quality (unknown last), then the earliest.
-LEAD_ORDER = "coalesce(is_main, parent_id IS NULL) DESC, coalesce(quality, -1) DESC, published_ts, url"
+LEAD_ORDER = (
+    "coalesce(is_main, parent_id IS NULL) DESC, coalesce(quality, -1) DESC, published_ts, url"
+)
 
 
 @dataclass(frozen=True)
@@ -222,9 +224,13 @@ class StoriesMixin(StoreBase):
     def grouping_rows(self, since_ts: int | None) -> list[dict[str, Any]]:
         """The dated articles published at or after ``since_ts`` (all, for None), in grouping
         order: publication time, then address."""
-        where, params = ("published_ts >= ?", (since_ts,)) if since_ts is not None else (
-            "published_ts IS NOT NULL",
-            (),
+        where, params = (
+            ("published_ts >= ?", (since_ts,))
+            if since_ts is not None
+            else (
+                "published_ts IS NOT NULL",
+                (),
+            )
         )
         return self._rows(
             f"SELECT {GROUPING_COLUMNS} FROM articles WHERE {where} ORDER BY published_ts, url",

@@ -540,9 +540,7 @@ def _story_row(story_id: int, members: Sequence[dict[str, Any]]) -> StoryRow:
     items = [_item(m) for m in members]
     by_key = {m["url"]: m for m in members}
     first = by_key[lead(items).key]
-    ordered = [first] + sorted(
-        (m for m in members if m is not first), key=lambda m: _lead_order(m)
-    )
+    ordered = [first] + sorted((m for m in members if m is not first), key=lambda m: _lead_order(m))
     return StoryRow(
         id=story_id,
         lead_id=int(first["id"]),

@@ -1,4 +1,4 @@
-""""More like this": the stories nearest to one article, by its headline's words."""
+""" "More like this": the stories nearest to one article, by its headline's words."""
 
 from __future__ import annotations
 
@@ -33,8 +33,14 @@ def words(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def similar(store: Store, article_id: int, *, limit: int = 5, now: dt.datetime | None = None,
-            exclude_domains: Iterable[str] = ()) -> SearchResult:
+def similar(
+    store: Store,
+    article_id: int,
+    *,
+    limit: int = 5,
+    now: dt.datetime | None = None,
+    exclude_domains: Iterable[str] = (),
+) -> SearchResult:
     article = store.article(article_id)
     if article is None:
         return SearchResult("", [], 0, 0, "That story is no longer available.")

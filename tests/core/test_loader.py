@@ -160,7 +160,10 @@ def test_loading_in_another_order_gives_the_same_articles_and_stories(tmp_path):
 
 
 def test_two_files_with_one_address_make_one_article(fresh_db):
-    a = POWER_APPS / "2021-01-14-on-boarding-user-external-user-to-tenant-through-powerapps-portal.md"
+    a = (
+        POWER_APPS
+        / "2021-01-14-on-boarding-user-external-user-to-tenant-through-powerapps-portal.md"
+    )
     b = POWER_APPS / "2021-02-28-user-on-boarding-walkthrough-powerapps-portal-way.md"
     report = load(fresh_db, a, b)
     assert report.articles == 2 and report.new == 1
@@ -173,7 +176,9 @@ def test_tracking_parameters_and_case_do_not_make_a_new_article(fresh_db, src):
     url = "https://www.reuters.com/article/us-britain-data-privacy/idUSKBN1ZR273"
     write_article(src, "a.md", "Watchdog urges caution", url)
     write_article(
-        src, "b.md", "Watchdog urges caution",
+        src,
+        "b.md",
+        "Watchdog urges caution",
         "HTTPS://WWW.REUTERS.COM/article/us-britain-data-privacy/idUSKBN1ZR273"
         "?utm_source=twitter&feedType=RSS#comments",
     )
@@ -200,7 +205,10 @@ def test_amp_addresses_point_to_the_same_article(fresh_db, src):
 def test_an_article_first_known_by_its_amp_address_is_joined_by_the_main_one(fresh_db, src):
     write_article(src, "1.md", "Facebook to pay", "https://n.example/a.amp.html")
     write_article(
-        src, "2.md", "Facebook to pay", "https://n.example/a.html",
+        src,
+        "2.md",
+        "Facebook to pay",
+        "https://n.example/a.html",
         ampWebUrl="https://n.example/a.amp.html",
     )
     report = load(fresh_db, src / "1.md", src / "2.md")
@@ -227,15 +235,25 @@ def test_related_entries_are_articles_linked_to_their_parent(fresh_db):
 
 
 def test_related_entry_keeps_its_own_topics_and_gains_those_of_other_mentions(fresh_db, src):
-    write(src, "a.md", front(
-        **article("Parent A", "https://n.example/a", topics=["AI"]),
-        related=[article("Child", "https://n.example/c"),
-                 article("Own topics", "https://n.example/o", topics=["Robots"])],
-    ))
-    write(src, "b.md", front(
-        **article("Parent B", "https://n.example/b", topics=["Privacy"]),
-        related=[article("Child", "https://n.example/c")],
-    ))
+    write(
+        src,
+        "a.md",
+        front(
+            **article("Parent A", "https://n.example/a", topics=["AI"]),
+            related=[
+                article("Child", "https://n.example/c"),
+                article("Own topics", "https://n.example/o", topics=["Robots"]),
+            ],
+        ),
+    )
+    write(
+        src,
+        "b.md",
+        front(
+            **article("Parent B", "https://n.example/b", topics=["Privacy"]),
+            related=[article("Child", "https://n.example/c")],
+        ),
+    )
     load(fresh_db, src)
     assert topics(by_url(fresh_db, "https://n.example/o")) == ["Robots"]
     child = by_url(fresh_db, "https://n.example/c")
@@ -243,16 +261,18 @@ def test_related_entry_keeps_its_own_topics_and_gains_those_of_other_mentions(fr
     assert child["parent_id"] == by_url(fresh_db, "https://n.example/a")["id"]  # first link kept
 
 
-def test_a_later_file_naming_an_article_fills_its_blanks_whatever_the_reload_order(
-    fresh_db, src
-):
+def test_a_later_file_naming_an_article_fills_its_blanks_whatever_the_reload_order(fresh_db, src):
     # Bug fixed: reloading the owner file emptied a field another file had filled in, so the
     # database depended on the order of reloads.
     a = write(src, "a.md", front(**article("X", "https://n.example/x")))
-    b = write(src, "b.md", front(
-        **article("P", "https://n.example/p", "2020-01-29T00:00:00Z"),
-        related=[article("X", "https://n.example/x", excerpt="Filled in by b", quality=80)],
-    ))
+    b = write(
+        src,
+        "b.md",
+        front(
+            **article("P", "https://n.example/p", "2020-01-29T00:00:00Z"),
+            related=[article("X", "https://n.example/x", excerpt="Filled in by b", quality=80)],
+        ),
+    )
     load(fresh_db, a, b)
     x = by_url(fresh_db, "https://n.example/x")
     assert (x["excerpt"], x["quality"], x["source_file"]) == ("Filled in by b", 80, str(a))
@@ -277,14 +297,18 @@ def test_an_owner_file_reissued_with_new_values_updates_the_article(fresh_db, sr
 
 def test_an_article_related_to_itself_is_not_its_own_parent(fresh_db, src):
     # Bug fixed: it became its own parent, and every reload flipped its title back and forth.
-    path = write(src, "self.md", front(
-        **article("The headline", "https://n.example/s"),
-        related=[
-            article("The headline, again", "https://n.example/s#more"),
-            article("Another", "https://n.example/t"),
-            article("Another, twice", "https://n.example/t"),
-        ],
-    ))
+    path = write(
+        src,
+        "self.md",
+        front(
+            **article("The headline", "https://n.example/s"),
+            related=[
+                article("The headline, again", "https://n.example/s#more"),
+                article("Another", "https://n.example/t"),
+                article("Another, twice", "https://n.example/t"),
+            ],
+        ),
+    )
     first = load(fresh_db, path)
     assert first.new == 2
     s = by_url(fresh_db, "https://n.example/s")
@@ -298,29 +322,39 @@ def test_an_article_related_to_itself_is_not_its_own_parent(fresh_db, src):
 
 
 def test_unknown_fields_are_kept(fresh_db, src):
-    write(src, "a.md", front(
-        **article("With extras", "https://n.example/e"),
-        sentiment={"score": 0.4, "label": "positive"},
-        readingTime=4,
-        related=[article("Child", "https://n.example/c", paywall=True)],
-    ))
+    write(
+        src,
+        "a.md",
+        front(
+            **article("With extras", "https://n.example/e"),
+            sentiment={"score": 0.4, "label": "positive"},
+            readingTime=4,
+            related=[article("Child", "https://n.example/c", paywall=True)],
+        ),
+    )
     assert load(fresh_db, src).ok
     e = by_url(fresh_db, "https://n.example/e")
     assert fresh_db.article_extra(e["id"]) == {
         "sentiment": {"score": 0.4, "label": "positive"},
         "readingTime": 4,
     }
-    assert fresh_db.article_extra(by_url(fresh_db, "https://n.example/c")["id"]) == {"paywall": True}
+    assert fresh_db.article_extra(by_url(fresh_db, "https://n.example/c")["id"]) == {
+        "paywall": True
+    }
 
 
 def test_secured_is_never_stored(tmp_path):
     db = tmp_path / "secret.db"
     store = Store(db)
-    write(tmp_path / "in", "a.md", front(
-        **article("Secret", "https://n.example/s"),
-        secured="TOKEN-main-0123456789",
-        related=[article("Child", "https://n.example/c", secured="TOKEN-related-0123456789")],
-    ))
+    write(
+        tmp_path / "in",
+        "a.md",
+        front(
+            **article("Secret", "https://n.example/s"),
+            secured="TOKEN-main-0123456789",
+            related=[article("Child", "https://n.example/c", secured="TOKEN-related-0123456789")],
+        ),
+    )
     report = Loader(store, FixedClock()).load([tmp_path / "in", SEED, POWER_APPS])
     assert report.ok
     everything = repr(dump(store))
@@ -357,14 +391,18 @@ def three_files(tmp_path: Path) -> list[Path]:
     folder = tmp_path / "in"
     return [
         write(folder, "1.md", front(**article("Before", "https://n.example/before"))),
-        write(folder, "2.md", front(
-            **article("Parent", "https://n.example/parent"),
-            related=[
-                article("First child", "https://n.example/child-1"),
-                article("Second child", "https://n.example/child-2"),
-                article("Third child", "https://n.example/child-3"),
-            ],
-        )),
+        write(
+            folder,
+            "2.md",
+            front(
+                **article("Parent", "https://n.example/parent"),
+                related=[
+                    article("First child", "https://n.example/child-1"),
+                    article("Second child", "https://n.example/child-2"),
+                    article("Third child", "https://n.example/child-3"),
+                ],
+            ),
+        ),
         write(folder, "3.md", front(**article("After", "https://n.example/after"))),
     ]
 
@@ -394,19 +432,21 @@ def test_a_file_that_fails_half_way_leaves_nothing_and_the_others_load(
     assert (report.files, report.articles, report.new) == (3, 2, 2)
 
 
-def test_a_file_that_fails_half_way_on_reload_keeps_what_it_had(
-    fresh_db, three_files, monkeypatch
-):
+def test_a_file_that_fails_half_way_on_reload_keeps_what_it_had(fresh_db, three_files, monkeypatch):
     load(fresh_db, *three_files[:2])
     before = dump(fresh_db)
-    write(three_files[1].parent, "2.md", front(
-        **article("Parent, renamed", "https://n.example/parent"),
-        related=[
-            article("First child, renamed", "https://n.example/child-1"),
-            article("Third child", "https://n.example/child-3"),
-            article("A new child", "https://n.example/child-4"),
-        ],
-    ))
+    write(
+        three_files[1].parent,
+        "2.md",
+        front(
+            **article("Parent, renamed", "https://n.example/parent"),
+            related=[
+                article("First child, renamed", "https://n.example/child-1"),
+                article("Third child", "https://n.example/child-3"),
+                article("A new child", "https://n.example/child-4"),
+            ],
+        ),
+    )
     fail_insert(monkeypatch, sqlite3.IntegrityError("forced"), "https://n.example/child-4")
     report = load(fresh_db, three_files[1])
     assert len(report.bad) == 1 and (report.new, report.updated) == (0, 0)
@@ -416,8 +456,11 @@ def test_a_file_that_fails_half_way_on_reload_keeps_what_it_had(
 def test_an_integer_sqlite_cannot_store_does_not_stop_the_load(fresh_db, src):
     # Bug fixed: OverflowError at INSERT escaped the loader and rolled back the whole batch.
     write(src, "a.md", front(**article("Fine", "https://n.example/a")))
-    write(src, "b.md",
-          "---\ntitle: Huge\nwebUrl: https://n.example/b\nquality: 123456789012345678901234567890\n---\n")
+    write(
+        src,
+        "b.md",
+        "---\ntitle: Huge\nwebUrl: https://n.example/b\nquality: 123456789012345678901234567890\n---\n",
+    )
     report = load(fresh_db, src)
     assert report.ok and fresh_db.count_articles() == 2
     assert by_url(fresh_db, "https://n.example/b")["quality"] is None
@@ -433,7 +476,10 @@ def test_nothing_is_left_half_done_inside_an_outer_transaction(fresh_db, three_f
         with pytest.raises(RuntimeError):
             loader.load_file(three_files[1], report)
         loader.load_file(three_files[2], report)
-    assert {r["url"] for r in rows(fresh_db)} == {"https://n.example/before", "https://n.example/after"}
+    assert {r["url"] for r in rows(fresh_db)} == {
+        "https://n.example/before",
+        "https://n.example/after",
+    }
 
 
 def test_a_large_load_parses_in_worker_processes_with_the_same_result(tmp_path, clock, monkeypatch):
@@ -444,8 +490,9 @@ def test_a_large_load_parses_in_worker_processes_with_the_same_result(tmp_path, 
 
     folder = tmp_path / "many"
     for i in range(PARALLEL_MIN_FILES + 20):
-        write_article(folder, f"{i:04d}.md", f"Headline number {i} about zebras",
-                      f"https://z.example/{i}")
+        write_article(
+            folder, f"{i:04d}.md", f"Headline number {i} about zebras", f"https://z.example/{i}"
+        )
     write(folder, "bad.md", "no front matter\n")
     dumps, reports = [], []
     for workers in ("2", "0"):

@@ -96,21 +96,47 @@ def test_sigkill_mid_load_leaves_an_intact_database_whose_reload_matches_a_clean
     # More files than one transaction takes (BATCH_FILES), so a kill after the first commit
     # lands before the last
     for i in range(FILES):
-        write(folder, f"syn/{i:05d}.md", front(
-            **article(f"Zebra count {i} rises in park {i % 37}", f"https://z.example/{i}",
-                      f"2020-01-{1 + i % 28:02d}T{i % 24:02d}:00:00Z", topics=["Zebras"]),
-            related=[article(f"Zebra count {i} rises, park {i % 37} says",
-                             f"https://r.example/{i}/{j}") for j in range(1)],
-        ))
+        write(
+            folder,
+            f"syn/{i:05d}.md",
+            front(
+                **article(
+                    f"Zebra count {i} rises in park {i % 37}",
+                    f"https://z.example/{i}",
+                    f"2020-01-{1 + i % 28:02d}T{i % 24:02d}:00:00Z",
+                    topics=["Zebras"],
+                ),
+                related=[
+                    article(
+                        f"Zebra count {i} rises, park {i % 37} says", f"https://r.example/{i}/{j}"
+                    )
+                    for j in range(1)
+                ],
+            ),
+        )
     os.symlink(SEED, folder / "seed")
     os.symlink(POWER_APPS, folder / "power-apps")
 
     def newsbot_load(db: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "--db", str(db), "--now", NOW, "load",
-             str(folder / "seed"), str(folder / "power-apps"), str(folder / "syn")],
-            cwd=tmp_path, env={**clean_env(), "NEWSBOT_PARSE_WORKERS": "2"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "--db",
+                str(db),
+                "--now",
+                NOW,
+                "load",
+                str(folder / "seed"),
+                str(folder / "power-apps"),
+                str(folder / "syn"),
+            ],
+            cwd=tmp_path,
+            env={**clean_env(), "NEWSBOT_PARSE_WORKERS": "2"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
 
     clean = tmp_path / "clean.db"

@@ -107,8 +107,10 @@ def stored_stats(store: Store) -> dict[str, Any]:
 
 
 def nonzero(stats: dict[str, Any]) -> dict[str, Any]:
-    return {k: ({w: c for w, c in v.items() if c} if isinstance(v, dict) else v)
-            for k, v in stats.items()}
+    return {
+        k: ({w: c for w, c in v.items() if c} if isinstance(v, dict) else v)
+        for k, v in stats.items()
+    }
 
 
 def assert_as_defined(store: Store) -> None:
@@ -237,8 +239,9 @@ def test_a_later_load_regroups_from_a_cut_before_its_articles(tmp_path):
     report = load(store, *by_date[-10:])
     assert report.grouping is not None and not report.grouping.full
     assert report.grouping.since_ts is not None
-    first_new = min(r["published_ts"] for r in rows(store) if r["source_file"] in map(
-        str, by_date[-10:]))
+    first_new = min(
+        r["published_ts"] for r in rows(store) if r["source_file"] in map(str, by_date[-10:])
+    )
     assert report.grouping.since_ts < first_new  # the reach before the new articles ...
     assert report.grouping.articles < store.count_articles() // 2  # ... not everything
     assert_as_defined(store)
@@ -247,17 +250,24 @@ def test_a_later_load_regroups_from_a_cut_before_its_articles(tmp_path):
 def test_a_story_across_the_cut_is_regrouped_whole(fresh_db, tmp_path):
     # The deal, told on 1 June and again (another outlet) on 5 June: one story. An article of
     # 9 June reaches back a week, to 2 June: the cut goes back to the story's start.
-    first, second, later = write_files(tmp_path / "in", {
-        "a.md": article(DEAL, "https://a.example/deal", "2020-06-01T08:00:00Z",
-                        excerpt=DEAL_EXCERPT),
-        "b.md": article(DEAL, "https://b.example/deal", "2020-06-05T08:00:00Z",
-                        excerpt=DEAL_EXCERPT),
-        "c.md": article("Fabrikam wins the rowing regatta", "https://c.example/row",
-                        "2020-06-09T09:00:00Z"),
-    })
+    first, second, later = write_files(
+        tmp_path / "in",
+        {
+            "a.md": article(
+                DEAL, "https://a.example/deal", "2020-06-01T08:00:00Z", excerpt=DEAL_EXCERPT
+            ),
+            "b.md": article(
+                DEAL, "https://b.example/deal", "2020-06-05T08:00:00Z", excerpt=DEAL_EXCERPT
+            ),
+            "c.md": article(
+                "Fabrikam wins the rowing regatta", "https://c.example/row", "2020-06-09T09:00:00Z"
+            ),
+        },
+    )
     load(fresh_db, first, second)
     assert story_of(fresh_db, "https://a.example/deal") == story_of(
-        fresh_db, "https://b.example/deal")
+        fresh_db, "https://b.example/deal"
+    )
     report = load(fresh_db, later)
     assert report.grouping is not None
     assert report.grouping.since_ts == by_url(fresh_db, "https://a.example/deal")["published_ts"]
@@ -281,31 +291,38 @@ def write_files(folder: Path, files: dict[str, dict[str, Any]]) -> list[Path]:
 def test_an_article_days_later_joins_its_story_and_an_old_file_late_regroups_from_its_date(
     seeded, tmp_path
 ):
-    (later,) = write_files(tmp_path / "later", {
-        "ny.md": article(
-            "New York senate bill would ban police facial recognition technology",
-            "https://albany.example/ny-bill",
-            "2020-02-07T09:00:00Z",
-            excerpt="A bill in the New York State Senate would ban police from using facial "
-            "recognition technology.",
-        ),
-    })
+    (later,) = write_files(
+        tmp_path / "later",
+        {
+            "ny.md": article(
+                "New York senate bill would ban police facial recognition technology",
+                "https://albany.example/ny-bill",
+                "2020-02-07T09:00:00Z",
+                excerpt="A bill in the New York State Senate would ban police from using facial "
+                "recognition technology.",
+            ),
+        },
+    )
     load(seeded, later)
     assert story_of(seeded, "https://albany.example/ny-bill") == story_of(seeded, NY_BILL)
     assert_as_defined(seeded)
-    (old,) = write_files(tmp_path / "old", {
-        "old.md": article(
-            "Clearview AI app lets strangers find your name from a photo",
-            "https://older.example/clearview",
-            "2020-01-18T09:00:00Z",
-            excerpt="A facial recognition app used by police matches photos against billions "
-            "of images scraped from the web.",
-        ),
-    })
+    (old,) = write_files(
+        tmp_path / "old",
+        {
+            "old.md": article(
+                "Clearview AI app lets strangers find your name from a photo",
+                "https://older.example/clearview",
+                "2020-01-18T09:00:00Z",
+                excerpt="A facial recognition app used by police matches photos against billions "
+                "of images scraped from the web.",
+            ),
+        },
+    )
     report = load(seeded, old)
     assert report.grouping is not None and report.grouping.since_ts is not None
-    assert report.grouping.since_ts < by_url(seeded, "https://older.example/clearview")[
-        "published_ts"]
+    assert (
+        report.grouping.since_ts < by_url(seeded, "https://older.example/clearview")["published_ts"]
+    )
     assert_as_defined(seeded)
 
 
@@ -317,34 +334,60 @@ RERUN = dict(
 
 def test_a_piece_run_again_weeks_later_joins_its_first_run_in_one_load_or_two(tmp_path):
     title = "Save 95% on the Complete Microsoft Azure eBook and Video Course Bundle"
-    files = write_files(tmp_path / "in", {
-        "first.md": article(title, "https://deals.example/azure-1", "2020-03-02T09:00:00Z",
-                            **RERUN),
-        "filler-1.md": article("Contoso opens a data centre in Lisbon",
-                               "https://n.example/lisbon", "2020-03-10T09:00:00Z"),
-        "filler-2.md": article("Fabrikam wins the rowing regatta", "https://n.example/row",
-                               "2020-03-20T09:00:00Z"),
-        "again.md": article(title, "https://deals.example/azure-2", "2020-04-01T09:00:00Z",
-                            **RERUN),
-    })
+    files = write_files(
+        tmp_path / "in",
+        {
+            "first.md": article(
+                title, "https://deals.example/azure-1", "2020-03-02T09:00:00Z", **RERUN
+            ),
+            "filler-1.md": article(
+                "Contoso opens a data centre in Lisbon",
+                "https://n.example/lisbon",
+                "2020-03-10T09:00:00Z",
+            ),
+            "filler-2.md": article(
+                "Fabrikam wins the rowing regatta", "https://n.example/row", "2020-03-20T09:00:00Z"
+            ),
+            "again.md": article(
+                title, "https://deals.example/azure-2", "2020-04-01T09:00:00Z", **RERUN
+            ),
+        },
+    )
     one = loaded_in(tmp_path, "one", [files])
     two = loaded_in(tmp_path, "two", [files[:3], files[3:]])
     assert story_of(one, "https://deals.example/azure-1") == story_of(
-        one, "https://deals.example/azure-2")
+        one, "https://deals.example/azure-2"
+    )
     assert partition(two) == partition(one)
     assert_as_defined(two)
 
 
 def test_an_article_whose_headline_changes_leaves_its_story(seeded, tmp_path):
-    path = write(tmp_path / "in", "x.md", front(**article(
-        "Facebook agrees to pay $550 million over facial recognition suit",
-        "https://x.example/fb", "2020-01-29T20:00:00Z")))
+    path = write(
+        tmp_path / "in",
+        "x.md",
+        front(
+            **article(
+                "Facebook agrees to pay $550 million over facial recognition suit",
+                "https://x.example/fb",
+                "2020-01-29T20:00:00Z",
+            )
+        ),
+    )
     load(seeded, path)
     assert story_of(seeded, "https://x.example/fb") == story_of(seeded, NYT)
     assert_as_defined(seeded)
-    write(tmp_path / "in", "x.md", front(**article(
-        "Zebras return to the Serengeti plains after rains", "https://x.example/fb",
-        "2020-01-29T20:00:00Z")))
+    write(
+        tmp_path / "in",
+        "x.md",
+        front(
+            **article(
+                "Zebras return to the Serengeti plains after rains",
+                "https://x.example/fb",
+                "2020-01-29T20:00:00Z",
+            )
+        ),
+    )
     report = load(seeded, path)
     assert report.updated == 1
     assert story_of(seeded, "https://x.example/fb") != story_of(seeded, NYT)
@@ -354,17 +397,28 @@ def test_an_article_whose_headline_changes_leaves_its_story(seeded, tmp_path):
 
 def test_an_article_that_loses_its_date_becomes_a_story_of_its_own(fresh_db, tmp_path):
     folder = tmp_path / "in"
-    first, second = write_files(folder, {
-        "a.md": article("Acme to acquire Globex for $2 billion", "https://wire.example/deal",
-                        "2020-06-01T09:00:00Z"),
-        "b.md": article("Acme To Acquire Globex For $2 Billion", "https://paper.example/deal",
-                        "2020-06-02T18:00:00Z"),
-    })
+    first, second = write_files(
+        folder,
+        {
+            "a.md": article(
+                "Acme to acquire Globex for $2 billion",
+                "https://wire.example/deal",
+                "2020-06-01T09:00:00Z",
+            ),
+            "b.md": article(
+                "Acme To Acquire Globex For $2 Billion",
+                "https://paper.example/deal",
+                "2020-06-02T18:00:00Z",
+            ),
+        },
+    )
     load(fresh_db, first, second)
     assert story_of(fresh_db, "https://wire.example/deal") == story_of(
-        fresh_db, "https://paper.example/deal")
-    fresh_db._write("UPDATE articles SET published_ts = NULL WHERE url = ?",
-                    ("https://paper.example/deal",))
+        fresh_db, "https://paper.example/deal"
+    )
+    fresh_db._write(
+        "UPDATE articles SET published_ts = NULL WHERE url = ?", ("https://paper.example/deal",)
+    )
     regroup(fresh_db)
     paper = by_url(fresh_db, "https://paper.example/deal")
     assert paper["story_id"] == paper["id"]
@@ -379,21 +433,42 @@ DEAL_EXCERPT = "Acme said on Monday it would buy its rival Globex for $2 billion
 
 
 def test_a_story_is_led_by_a_main_article_then_quality_then_the_earliest(fresh_db, tmp_path):
-    write_files(tmp_path / "in", {
-        "a.md": {
-            **article("Something else entirely", "https://other.example/x",
-                      "2020-06-02T09:00:00Z"),
-            "related": [article(DEAL, "https://best.example/deal", "2020-06-01T08:00:00Z",
-                                excerpt=DEAL_EXCERPT, quality=90,
-                                provider={"name": "Best", "domain": "best.example"})],
+    write_files(
+        tmp_path / "in",
+        {
+            "a.md": {
+                **article(
+                    "Something else entirely", "https://other.example/x", "2020-06-02T09:00:00Z"
+                ),
+                "related": [
+                    article(
+                        DEAL,
+                        "https://best.example/deal",
+                        "2020-06-01T08:00:00Z",
+                        excerpt=DEAL_EXCERPT,
+                        quality=90,
+                        provider={"name": "Best", "domain": "best.example"},
+                    )
+                ],
+            },
+            "b.md": article(
+                DEAL,
+                "https://main.example/deal",
+                "2020-06-01T10:00:00Z",
+                excerpt=DEAL_EXCERPT,
+                quality=10,
+                provider={"name": "Main", "domain": "main.example"},
+            ),
+            "c.md": article(
+                DEAL,
+                "https://late.example/deal",
+                "2020-06-01T12:00:00Z",
+                excerpt=DEAL_EXCERPT,
+                quality=10,
+                provider={"name": "Late", "domain": "late.example"},
+            ),
         },
-        "b.md": article(DEAL, "https://main.example/deal", "2020-06-01T10:00:00Z",
-                        excerpt=DEAL_EXCERPT, quality=10,
-                        provider={"name": "Main", "domain": "main.example"}),
-        "c.md": article(DEAL, "https://late.example/deal", "2020-06-01T12:00:00Z",
-                        excerpt=DEAL_EXCERPT, quality=10,
-                        provider={"name": "Late", "domain": "late.example"}),
-    })
+    )
     load(fresh_db, tmp_path / "in")
     (row,) = fresh_db.all_story_rows()
     # a file's main article before a related entry, whatever its quality; then the earliest
@@ -404,17 +479,33 @@ def test_a_story_is_led_by_a_main_article_then_quality_then_the_earliest(fresh_d
 
 
 def test_independent_outlets_count_a_syndicated_text_once(fresh_db, tmp_path):
-    write_files(tmp_path / "in", {
-        "a.md": article(DEAL, "https://wire-a.example/deal", "2020-06-01T08:00:00Z",
-                        excerpt=DEAL_EXCERPT, provider={"name": "Wire", "domain": "wire-a.example"}),
-        "b.md": article(DEAL, "https://wire-b.example/deal", "2020-06-01T09:00:00Z",
-                        excerpt=DEAL_EXCERPT, provider={"name": "WIRE", "domain": "wire-b.example"}),
-        "c.md": article("Acme to acquire Globex in $2 billion cash deal",
-                        "https://paper.example/deal", "2020-06-01T15:00:00Z",
-                        excerpt="Globex shareholders will get $2 billion in cash from Acme, its "
-                        "rival, in a deal announced on Monday.",
-                        provider={"name": "Paper", "domain": "paper.example"}),
-    })
+    write_files(
+        tmp_path / "in",
+        {
+            "a.md": article(
+                DEAL,
+                "https://wire-a.example/deal",
+                "2020-06-01T08:00:00Z",
+                excerpt=DEAL_EXCERPT,
+                provider={"name": "Wire", "domain": "wire-a.example"},
+            ),
+            "b.md": article(
+                DEAL,
+                "https://wire-b.example/deal",
+                "2020-06-01T09:00:00Z",
+                excerpt=DEAL_EXCERPT,
+                provider={"name": "WIRE", "domain": "wire-b.example"},
+            ),
+            "c.md": article(
+                "Acme to acquire Globex in $2 billion cash deal",
+                "https://paper.example/deal",
+                "2020-06-01T15:00:00Z",
+                excerpt="Globex shareholders will get $2 billion in cash from Acme, its "
+                "rival, in a deal announced on Monday.",
+                provider={"name": "Paper", "domain": "paper.example"},
+            ),
+        },
+    )
     load(fresh_db, tmp_path / "in")
     (row,) = fresh_db.all_story_rows()
     assert row.articles == 3
@@ -423,18 +514,41 @@ def test_independent_outlets_count_a_syndicated_text_once(fresh_db, tmp_path):
 
 
 def test_a_new_quality_changes_the_lead_without_regrouping(fresh_db, tmp_path):
-    paths = write_files(tmp_path / "in", {
-        "a.md": article(DEAL, "https://a.example/deal", "2020-06-01T08:00:00Z",
-                        excerpt=DEAL_EXCERPT, quality=50),
-        "b.md": article(DEAL, "https://b.example/deal", "2020-06-01T09:00:00Z",
-                        excerpt=DEAL_EXCERPT, quality=10),
-    })
+    paths = write_files(
+        tmp_path / "in",
+        {
+            "a.md": article(
+                DEAL,
+                "https://a.example/deal",
+                "2020-06-01T08:00:00Z",
+                excerpt=DEAL_EXCERPT,
+                quality=50,
+            ),
+            "b.md": article(
+                DEAL,
+                "https://b.example/deal",
+                "2020-06-01T09:00:00Z",
+                excerpt=DEAL_EXCERPT,
+                quality=10,
+            ),
+        },
+    )
     load(fresh_db, *paths)
     (row,) = fresh_db.all_story_rows()
     assert row.lead_id == by_url(fresh_db, "https://a.example/deal")["id"]
-    write(tmp_path / "in", "b.md", front(**article(
-        DEAL, "https://b.example/deal", "2020-06-01T09:00:00Z", excerpt=DEAL_EXCERPT,
-        quality=99)))
+    write(
+        tmp_path / "in",
+        "b.md",
+        front(
+            **article(
+                DEAL,
+                "https://b.example/deal",
+                "2020-06-01T09:00:00Z",
+                excerpt=DEAL_EXCERPT,
+                quality=99,
+            )
+        ),
+    )
     report = load(fresh_db, paths[1])
     assert report.updated == 1
     assert report.grouping is not None and report.grouping.articles == 0  # no regroup
@@ -444,20 +558,43 @@ def test_a_new_quality_changes_the_lead_without_regrouping(fresh_db, tmp_path):
 
 
 def test_search_shows_the_lead_and_names_each_other_outlet_once(fresh_db, tmp_path):
-    write_files(tmp_path / "in", {
-        "a.md": article(DEAL, "https://a.example/deal", "2020-06-01T08:00:00Z",
-                        excerpt=DEAL_EXCERPT, quality=10,
-                        provider={"name": "Alpha", "domain": "a.example"}),
-        "b.md": article(DEAL + ", sources say", "https://b.example/deal",
-                        "2020-06-01T09:00:00Z", excerpt=DEAL_EXCERPT, quality=90,
-                        provider={"name": "Beta", "domain": "b.example"}),
-        "c.md": article(DEAL, "https://b.example/deal-copy", "2020-06-01T10:00:00Z",
-                        excerpt=DEAL_EXCERPT, quality=50,
-                        provider={"name": "Beta", "domain": "b.example"}),
-        "d.md": article(DEAL, "https://a.example/deal-copy", "2020-06-01T11:00:00Z",
-                        excerpt=DEAL_EXCERPT, quality=40,
-                        provider={"name": "Alpha", "domain": "a.example"}),
-    })
+    write_files(
+        tmp_path / "in",
+        {
+            "a.md": article(
+                DEAL,
+                "https://a.example/deal",
+                "2020-06-01T08:00:00Z",
+                excerpt=DEAL_EXCERPT,
+                quality=10,
+                provider={"name": "Alpha", "domain": "a.example"},
+            ),
+            "b.md": article(
+                DEAL + ", sources say",
+                "https://b.example/deal",
+                "2020-06-01T09:00:00Z",
+                excerpt=DEAL_EXCERPT,
+                quality=90,
+                provider={"name": "Beta", "domain": "b.example"},
+            ),
+            "c.md": article(
+                DEAL,
+                "https://b.example/deal-copy",
+                "2020-06-01T10:00:00Z",
+                excerpt=DEAL_EXCERPT,
+                quality=50,
+                provider={"name": "Beta", "domain": "b.example"},
+            ),
+            "d.md": article(
+                DEAL,
+                "https://a.example/deal-copy",
+                "2020-06-01T11:00:00Z",
+                excerpt=DEAL_EXCERPT,
+                quality=40,
+                provider={"name": "Alpha", "domain": "a.example"},
+            ),
+        },
+    )
     load(fresh_db, tmp_path / "in")
     (row,) = fresh_db.all_story_rows()
     assert row.lead_id == by_url(fresh_db, "https://b.example/deal")["id"]

@@ -149,9 +149,7 @@ def _moved(db: Path, old_story: int) -> int:
         return 0
 
 
-def test_a_regroup_killed_half_way_and_run_again_ends_as_one_never_killed(
-    tmp_path, fresh_load
-):
+def test_a_regroup_killed_half_way_and_run_again_ends_as_one_never_killed(tmp_path, fresh_load):
     whole, killed = tmp_path / "whole.db", tmp_path / "killed.db"
     old_rule_database(whole, fresh_load)
     old_rule_database(killed, fresh_load)
@@ -163,7 +161,10 @@ def test_a_regroup_killed_half_way_and_run_again_ends_as_one_never_killed(
     # one story id per transaction, so that the kill lands among them
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "--db", str(killed), "regroup", "--batch", "1"],
-        cwd=tmp_path, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while _moved(killed, old_story) < 20 and time.monotonic() < deadline:
@@ -202,9 +203,17 @@ def test_a_regroup_killed_half_way_and_run_again_ends_as_one_never_killed(
 def test_a_load_leaves_its_articles_to_the_process_holding_the_lease(fresh_db, tmp_path):
     Loader(fresh_db, FixedClock()).load([SEED])
     fresh_db.claim_grouping(ALIVE, time.time(), 60)
-    path = write(tmp_path / "in", "a.md", front(**article(
-        "Police facial recognition bill advances in New York", "https://n.example/ny",
-        "2020-02-06T09:00:00Z")))
+    path = write(
+        tmp_path / "in",
+        "a.md",
+        front(
+            **article(
+                "Police facial recognition bill advances in New York",
+                "https://n.example/ny",
+                "2020-02-06T09:00:00Z",
+            )
+        ),
+    )
     report = Loader(fresh_db, FixedClock()).load([path])
     assert report.grouping is not None and report.grouping.busy == ALIVE
     assert len(fresh_db.pending_grouping()) == 1  # left for the holder
@@ -216,21 +225,29 @@ def test_a_load_leaves_its_articles_to_the_process_holding_the_lease(fresh_db, t
     assert_as_defined(fresh_db)
 
 
-def test_articles_written_while_a_regroup_runs_are_grouped_before_it_ends(
-    fresh_db, tmp_path
-):
+def test_articles_written_while_a_regroup_runs_are_grouped_before_it_ends(fresh_db, tmp_path):
     Loader(fresh_db, FixedClock()).load([SEED])
     other = Store(fresh_db.path)  # another process's connection
-    nyt = by_url(fresh_db, "https://www.nytimes.com/2020/01/29/technology/"
-                 "facebook-privacy-lawsuit-earnings.html")
+    nyt = by_url(
+        fresh_db,
+        "https://www.nytimes.com/2020/01/29/technology/facebook-privacy-lawsuit-earnings.html",
+    )
     written: list[str] = []
 
     def meanwhile(phase: str, done: int, total: int) -> None:
         if phase == "grouping" and not written:
             written.append(phase)
-            path = write(tmp_path / "in", "a.md", front(**article(
-                "Facebook to pay $550 million to settle facial recognition suit, again",
-                "https://n.example/fb", "2020-01-29T22:00:00Z")))
+            path = write(
+                tmp_path / "in",
+                "a.md",
+                front(
+                    **article(
+                        "Facebook to pay $550 million to settle facial recognition suit, again",
+                        "https://n.example/fb",
+                        "2020-01-29T22:00:00Z",
+                    )
+                ),
+            )
             Loader(other, FixedClock())._write_files([path], None)  # written, not grouped
             other.update_article(nyt["id"], {"excerpt": "Changed while the regroup ran."})
 
@@ -246,11 +263,22 @@ def test_articles_written_while_a_regroup_runs_are_grouped_before_it_ends(
 
 def test_statistics_that_do_not_add_up_are_made_again(fresh_db, tmp_path):
     Loader(fresh_db, FixedClock()).load([SEED])
-    fresh_db._write("DELETE FROM grouping_words WHERE word IN (SELECT word FROM "
-                    "grouping_words ORDER BY df DESC LIMIT 5)")
-    path = write(tmp_path / "in", "a.md", front(**article(
-        "Police facial recognition bill advances in New York", "https://n.example/ny",
-        "2020-02-06T09:00:00Z", excerpt="Facial recognition: the police and the bill.")))
+    fresh_db._write(
+        "DELETE FROM grouping_words WHERE word IN (SELECT word FROM "
+        "grouping_words ORDER BY df DESC LIMIT 5)"
+    )
+    path = write(
+        tmp_path / "in",
+        "a.md",
+        front(
+            **article(
+                "Police facial recognition bill advances in New York",
+                "https://n.example/ny",
+                "2020-02-06T09:00:00Z",
+                excerpt="Facial recognition: the police and the bill.",
+            )
+        ),
+    )
     report = Loader(fresh_db, FixedClock()).load([path])
     assert report.grouping is not None and report.grouping.full
     assert_as_defined(fresh_db)

@@ -120,7 +120,6 @@ class Article:
     aliases: list[str] = field(default_factory=list)  # canonical AMP addresses
     extra: dict[str, Any] = field(default_factory=dict)
     related: list[Article] = field(default_factory=list)
-    keys: list[str] | None = None  # title keys (bot.core.stories.title_keys), when worked out
 
     @property
     def published(self) -> str | None:

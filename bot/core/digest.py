@@ -29,6 +29,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -120,8 +121,9 @@ class Digest:
 
     def plan(self) -> list[tuple[int, int, str]]:
         """What the post delivers: (story_id, article_id, topic_key) per entry."""
-        return [(e.story_id, e.article["id"], s.topic_key) for s in self.sections
-                for e in s.entries]
+        return [
+            (e.story_id, e.article["id"], s.topic_key) for s in self.sections for e in s.entries
+        ]
 
 
 @dataclass(frozen=True)
@@ -141,8 +143,9 @@ class _Ranked:
 class Composer:
     """Composes digests; keeps each (topic, window)'s ranking for the next channel."""
 
-    def __init__(self, store: Store, settings: DigestSettings | None = None,
-                 cache_size: int = CACHE_SIZE) -> None:
+    def __init__(
+        self, store: Store, settings: DigestSettings | None = None, cache_size: int = CACHE_SIZE
+    ) -> None:
         self.store = store
         self.settings = settings or DigestSettings()
         self.cache_size = cache_size
@@ -210,9 +213,15 @@ class Composer:
         due_ts = int(due.timestamp())
         prefs = self.preferences(team_id, channel_id, topics[0].get("kind") if topics else None)
         if prefs.skip_weekends and day.weekday() >= 5:
-            return Digest(team_id, channel_id, day, due.astimezone(dt.UTC), tz,
-                          [TopicSection(t["topic"], t["topic_key"]) for t in topics],
-                          quiet_day=True)
+            return Digest(
+                team_id,
+                channel_id,
+                day,
+                due.astimezone(dt.UTC),
+                tz,
+                [TopicSection(t["topic"], t["topic_key"]) for t in topics],
+                quiet_day=True,
+            )
         limit = prefs.items_per_topic
         rankings = [self.ranked(t["topic"], due_ts) for t in topics]
         delivered = self.store.delivered_story_ids(
@@ -249,24 +258,35 @@ class Composer:
         if kind == "dm":
             user = self.store.user_settings(team_id, channel_id)
             items = int(user["items"])
-            return Preferences(items, items, bool(user["skip_weekends"]),
-                               self.store.muted_domains(team_id, "user", channel_id))
+            return Preferences(
+                items,
+                items,
+                bool(user["skip_weekends"]),
+                self.store.muted_domains(team_id, "user", channel_id),
+            )
         channel = self.store.channel_settings(team_id, channel_id)
-        return Preferences(int(channel["items_per_topic"] or self.settings.items_per_topic),
-                           None, bool(channel["skip_weekends"]),
-                           self.store.muted_domains(team_id, "channel", channel_id))
+        return Preferences(
+            int(channel["items_per_topic"] or self.settings.items_per_topic),
+            None,
+            bool(channel["skip_weekends"]),
+            self.store.muted_domains(team_id, "channel", channel_id),
+        )
 
     def _muted_stories(self, rankings: Sequence[_Ranked], muted: set[str], due_ts: int) -> set[int]:
         """Stories among these rankings with no unmuted article published by ``due_ts``."""
         story_ids = list({s for r in rankings for s, _, _ in r.stories})
-        open_ = {m["story_id"] for m in self.store.story_members(story_ids)
-                 if not is_muted(m["domain"], muted)
-                 and (m["published_ts"] is None or m["published_ts"] <= due_ts)}
+        open_ = {
+            m["story_id"]
+            for m in self.store.story_members(story_ids)
+            if not is_muted(m["domain"], muted)
+            and (m["published_ts"] is None or m["published_ts"] <= due_ts)
+        }
         return set(story_ids) - open_
 
     @staticmethod
-    def _pick(stories: list[tuple[int, int, float]], delivered: set[int], used: set[int],
-              limit: int) -> list[tuple[int, int, float]]:
+    def _pick(
+        stories: list[tuple[int, int, float]], delivered: set[int], used: set[int], limit: int
+    ) -> list[tuple[int, int, float]]:
         out: list[tuple[int, int, float]] = []
         for story in stories:
             if len(out) >= limit:
@@ -276,9 +296,13 @@ class Composer:
             out.append(story)
         return out
 
-    def _hydrate(self, topics: Sequence[dict[str, Any]],
-                 picks: list[list[tuple[int, int, float]]], due_ts: int,
-                 muted: set[str] = frozenset()) -> list[TopicSection]:  # type: ignore[assignment]
+    def _hydrate(
+        self,
+        topics: Sequence[dict[str, Any]],
+        picks: list[list[tuple[int, int, float]]],
+        due_ts: int,
+        muted: AbstractSet[str] = frozenset(),
+    ) -> list[TopicSection]:
         story_ids = [s for chosen in picks for s, _, _ in chosen]
         by_story: dict[int, list[dict[str, Any]]] = {}
         for m in self.store.story_members(story_ids):  # each story's in lead order
@@ -292,9 +316,12 @@ class Composer:
             entries = []
             for story_id, article_id, s in chosen:
                 ranked = rows.get(article_id)
-                members = [m for m in by_story.get(story_id, [])
-                           if (m["published_ts"] is None or m["published_ts"] <= due_ts)
-                           and not is_muted(m["domain"], muted)]
+                members = [
+                    m
+                    for m in by_story.get(story_id, [])
+                    if (m["published_ts"] is None or m["published_ts"] <= due_ts)
+                    and not is_muted(m["domain"], muted)
+                ]
                 if ranked is not None and is_muted(ranked["domain"], muted):
                     ranked = None  # another outlet of the story stands in
                 if ranked is None and not members:  # deleted meanwhile, or all muted
@@ -305,14 +332,24 @@ class Composer:
         return sections
 
 
-def compose_digest(store: Store, team_id: str, channel_id: str, due: dt.datetime,
-                   settings: DigestSettings | None = None) -> Digest:
+def compose_digest(
+    store: Store,
+    team_id: str,
+    channel_id: str,
+    due: dt.datetime,
+    settings: DigestSettings | None = None,
+) -> Digest:
     """One digest, without a shared cache (see :class:`Composer` for many)."""
     return Composer(store, settings, cache_size=16).compose(team_id, channel_id, due)
 
 
-def preview_digest(store: Store, team_id: str, channel_id: str, now: dt.datetime,
-                   settings: DigestSettings | None = None) -> Digest | None:
+def preview_digest(
+    store: Store,
+    team_id: str,
+    channel_id: str,
+    now: dt.datetime,
+    settings: DigestSettings | None = None,
+) -> Digest | None:
     """What this channel's next digest would hold if it were posted now (``/news preview``):
     stories from the window before ``now`` not yet sent here, dated with the next digest's
     local date. None when the channel has no active subscription. Changes nothing."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from bot.core.grammar import CommandError, parse_time
@@ -28,7 +29,7 @@ def domain_of(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def is_muted(domain: str | None, muted: set[str]) -> bool:
+def is_muted(domain: str | None, muted: AbstractSet[str]) -> bool:
     """Whether an article's domain is muted, a sub-domain (uk.reuters.com) included."""
     if not domain or not muted:
         return False

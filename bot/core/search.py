@@ -114,8 +114,9 @@ class SearchResult:
         return self.offset + len(self.hits) < self.total
 
 
-def score(bm25: float, best_bm25: float, published_ts: int | None, quality: int | None,
-          now_ts: float) -> float:
+def score(
+    bm25: float, best_bm25: float, published_ts: int | None, quality: int | None, now_ts: float
+) -> float:
     relevance = bm25 / best_bm25 if best_bm25 < 0 else 1.0
     if published_ts is None:
         freshness = 0.0

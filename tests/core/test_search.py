@@ -16,8 +16,9 @@ from tests.conftest import NOW, POWER_APPS, SEED, FixedClock
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Iterator[Store]:
-    """The seed file and the Power Apps folder, loaded once for the module (searches only)."""
+def corpus(tmp_path_factory) -> Iterator[Store]:
+    """The seed file and the Power Apps folder, loaded once for the module (searches only: the
+    tests that write use `fresh_db`)."""
     db = Store(tmp_path_factory.mktemp("search") / "search.db")
     report = Loader(db, FixedClock()).load([SEED, POWER_APPS])
     assert report.ok and db.count_articles() == 214
@@ -25,13 +26,13 @@ def store(tmp_path_factory) -> Iterator[Store]:
     db.close()
 
 
-def run(store: Store, query: str, **kw) -> SearchResult:
+def run(corpus: Store, query: str, **kw) -> SearchResult:
     kw.setdefault("now", NOW)
-    return search(store, query, **kw)
+    return search(corpus, query, **kw)
 
 
-def all_story_ids(store: Store, query: str) -> set[int]:
-    result = run(store, query, limit=10_000)
+def all_story_ids(corpus: Store, query: str) -> set[int]:
+    result = run(corpus, query, limit=10_000)
     assert result.total == len(result.hits)
     return {h.story_id for h in result.hits}
 
@@ -115,38 +116,74 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("query", HOSTILE)
-def test_hostile_queries_never_raise(store, query):
-    before = store.count_articles()
-    result = run(store, query)
+def test_hostile_queries_never_raise(corpus, query):
+    before = corpus.count_articles()
+    result = run(corpus, query)
     assert isinstance(result, SearchResult)
     assert len(result.hits) <= 5 and result.total >= len(result.hits)
     assert (result.message is None) == bool(result.hits)
     assert len({h.story_id for h in result.hits}) == len(result.hits)
-    assert store.count_articles() == before
+    assert corpus.count_articles() == before
 
 
-@pytest.mark.parametrize("query", ["", "   ", '"', "AND OR NOT", "*", "-", "^", "😀", "\x00", "-facial"])
-def test_queries_without_a_searchable_word_ask_for_one(store, query):
-    result = run(store, query)
+@pytest.mark.parametrize(
+    "query", ["", "   ", '"', "AND OR NOT", "*", "-", "^", "😀", "\x00", "-facial"]
+)
+def test_queries_without_a_searchable_word_ask_for_one(corpus, query):
+    result = run(corpus, query)
     assert result.hits == [] and result.total == 0
     assert result.message == "Type a word or two to search for."
 
 
-def test_no_match_says_so_and_quotes_the_query_briefly(store):
-    result = run(store, "zyzzyva " * 50)
+def test_no_match_says_so_and_quotes_the_query_briefly(corpus):
+    result = run(corpus, "zyzzyva " * 50)
     assert result.hits == []
     assert result.message.startswith("No stories match “zyzzyva")
     assert len(result.message) < 130
 
 
-def test_random_hostile_text_never_raises(store):
+def test_random_hostile_text_never_raises(corpus):
     rng = random.Random(20200206)
-    pieces = ['"', "(", ")", "*", "-", "^", ":", "+", "NEAR", "AND", "OR", "NOT", "title:",
-              "{", "}", "facial", "recognition", "power", "apps", " ", " ", "\x00", "\x1b",
-              "😀", "é", "\\", "'", ";", "--", "%", "_", ".", ",", "\t", "\n"]
+    pieces = [
+        '"',
+        "(",
+        ")",
+        "*",
+        "-",
+        "^",
+        ":",
+        "+",
+        "NEAR",
+        "AND",
+        "OR",
+        "NOT",
+        "title:",
+        "{",
+        "}",
+        "facial",
+        "recognition",
+        "power",
+        "apps",
+        " ",
+        " ",
+        "\x00",
+        "\x1b",
+        "😀",
+        "é",
+        "\\",
+        "'",
+        ";",
+        "--",
+        "%",
+        "_",
+        ".",
+        ",",
+        "\t",
+        "\n",
+    ]
     for _ in range(400):
         query = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 15)))
-        result = run(store, query)
+        result = run(corpus, query)
         assert len(result.hits) <= 5
 
 
@@ -174,57 +211,57 @@ def test_to_fts_caps_the_number_of_terms():
     assert expression.count('"') == 2 * MAX_TERMS
 
 
-def test_every_expression_is_valid_fts5(store):
+def test_every_expression_is_valid_fts5(corpus):
     for query in HOSTILE:
         expression = to_fts(query)
         if expression is not None:
-            store.match_newest(expression, 5)  # raises on a syntax error
+            corpus.match_newest(expression, 5)  # raises on a syntax error
 
 
 # -- semantics -------------------------------------------------------------------------------
 
 
-def test_words_must_all_match(store):
-    both = all_story_ids(store, "facebook settle")
-    assert both and both <= all_story_ids(store, "facebook") & all_story_ids(store, "settle")
+def test_words_must_all_match(corpus):
+    both = all_story_ids(corpus, "facebook settle")
+    assert both and both <= all_story_ids(corpus, "facebook") & all_story_ids(corpus, "settle")
 
 
-def test_or_finds_either(store):
-    moscow, chicago = all_story_ids(store, "moscow"), all_story_ids(store, "chicago")
+def test_or_finds_either(corpus):
+    moscow, chicago = all_story_ids(corpus, "moscow"), all_story_ids(corpus, "chicago")
     assert moscow and chicago and not moscow & chicago
-    assert all_story_ids(store, "moscow OR chicago") == moscow | chicago
+    assert all_story_ids(corpus, "moscow OR chicago") == moscow | chicago
 
 
-def test_minus_and_not_exclude(store):
-    facial = run(store, "facial", limit=1000)
-    police = all_story_ids(store, "police")
-    without = run(store, "facial -police", limit=1000)
+def test_minus_and_not_exclude(corpus):
+    facial = run(corpus, "facial", limit=1000)
+    police = all_story_ids(corpus, "police")
+    without = run(corpus, "facial -police", limit=1000)
     assert without.hits and not {h.story_id for h in without.hits} & police
     assert all("police" not in text_of(h) for h in without.hits)
     assert {h.story_id for h in without.hits} == {h.story_id for h in facial.hits} - police
-    assert all_story_ids(store, "facial NOT police") == {h.story_id for h in without.hits}
+    assert all_story_ids(corpus, "facial NOT police") == {h.story_id for h in without.hits}
 
 
-def test_a_phrase_is_stricter_than_its_words(store):
-    phrase = all_story_ids(store, '"surveillance watchdog"')
-    words = all_story_ids(store, "surveillance watchdog")
+def test_a_phrase_is_stricter_than_its_words(corpus):
+    phrase = all_story_ids(corpus, '"surveillance watchdog"')
+    words = all_story_ids(corpus, "surveillance watchdog")
     assert phrase and phrase <= words
 
 
-def test_prefix(store):
-    assert all_story_ids(store, "recog*") >= all_story_ids(store, "recognition")
+def test_prefix(corpus):
+    assert all_story_ids(corpus, "recog*") >= all_story_ids(corpus, "recognition")
 
 
-def test_words_are_matched_as_words_whatever_the_case(store):
-    assert all_story_ids(store, "MOSCOW") == all_story_ids(store, "moscow")
-    assert all_story_ids(store, "Power Apps") == all_story_ids(store, "power apps")
+def test_words_are_matched_as_words_whatever_the_case(corpus):
+    assert all_story_ids(corpus, "MOSCOW") == all_story_ids(corpus, "moscow")
+    assert all_story_ids(corpus, "Power Apps") == all_story_ids(corpus, "power apps")
 
 
 # -- stories and ranking ---------------------------------------------------------------------
 
 
-def test_one_entry_per_story_naming_the_other_outlet(store):
-    result = run(store, "facebook settle facial recognition lawsuit", limit=50)
+def test_one_entry_per_story_naming_the_other_outlet(corpus):
+    result = run(corpus, "facebook settle facial recognition lawsuit", limit=50)
     facebook = [h for h in result.hits if "$550" in h.article["title"]]
     assert len(facebook) == 1
     (hit,) = facebook
@@ -233,15 +270,15 @@ def test_one_entry_per_story_naming_the_other_outlet(store):
     assert len(hit.also) == 1 and hit.also[0]["id"] != hit.article["id"]
 
 
-def test_the_two_reuters_pieces_are_one_entry_led_by_the_story_lead(store):
-    result = run(store, "British watchdog urges caution", limit=50)
+def test_the_two_reuters_pieces_are_one_entry_led_by_the_story_lead(corpus):
+    result = run(corpus, "British watchdog urges caution", limit=50)
     watchdog = [h for h in result.hits if h.article["title"].startswith("British watchdog")]
     assert len(watchdog) == 1
     (hit,) = watchdog
     # Reuters is named once, by the article shown: the story's lead (issue 11)
     assert hit.also == []
-    assert hit.article["id"] == store.story_leads([hit.story_id])[hit.story_id]
-    members = {m["web_url"] for m in store.story_members([hit.story_id])}
+    assert hit.article["id"] == corpus.story_leads([hit.story_id])[hit.story_id]
+    members = {m["web_url"] for m in corpus.story_members([hit.story_id])}
     assert members == {
         "https://uk.reuters.com/article/britain-data-privacy/british-watchdog-urges-caution-over-"
         "police-facial-recognition-plans-idUKL8N29X4CD?feedType=RSS&feedName=technology-media-telco-SP",
@@ -250,40 +287,42 @@ def test_the_two_reuters_pieces_are_one_entry_led_by_the_story_lead(store):
     }
 
 
-def test_power_apps_story_is_one_entry(store):
-    result = run(store, "Microsoft fleshes out Power Apps", now=dt.datetime(2021, 5, 7, tzinfo=dt.UTC))
+def test_power_apps_story_is_one_entry(corpus):
+    result = run(
+        corpus, "Microsoft fleshes out Power Apps", now=dt.datetime(2021, 5, 7, tzinfo=dt.UTC)
+    )
     top = result.hits[0]
     assert top.article["title"] == "Microsoft fleshes out Power Apps"
     assert [m["provider"] for m in top.also] in (["Reseller News"], ["InfoWorld"])
     assert sum(h.article["title"] == "Microsoft fleshes out Power Apps" for h in result.hits) == 1
 
 
-def test_muted_outlets_are_left_out_even_from_also(store):
-    result = run(store, "facebook settle", limit=50, exclude_domains=["NYTimes.com"])
+def test_muted_outlets_are_left_out_even_from_also(corpus):
+    result = run(corpus, "facebook settle", limit=50, exclude_domains=["NYTimes.com"])
     (hit,) = [h for h in result.hits if "$550" in h.article["title"]]
     assert hit.article["provider"] == "Forbes" and hit.also == []
     assert all(h.article["domain"] != "nytimes.com" for h in result.hits)
 
 
-def test_results_are_ranked_by_score(store):
-    result = run(store, "facial recognition", limit=50)
+def test_results_are_ranked_by_score(corpus):
+    result = run(corpus, "facial recognition", limit=50)
     scores = [h.score for h in result.hits]
     assert scores == sorted(scores, reverse=True)
     assert all(0 < s <= 1 for s in scores)
 
 
-def test_the_best_match_leads(store):
-    result = run(store, "Facebook $550 million settle facial recognition suit")
+def test_the_best_match_leads(corpus):
+    result = run(corpus, "Facebook $550 million settle facial recognition suit")
     assert "$550 Million" in result.hits[0].article["title"]
 
 
-def test_pages_do_not_repeat_stories(store):
-    first = run(store, "power apps", limit=5)
-    second = run(store, "power apps", limit=5, offset=5)
+def test_pages_do_not_repeat_stories(corpus):
+    first = run(corpus, "power apps", limit=5)
+    second = run(corpus, "power apps", limit=5, offset=5)
     assert first.total == second.total > 10
     assert first.has_more and second.has_more
     assert not {h.story_id for h in first.hits} & {h.story_id for h in second.hits}
-    last = run(store, "power apps", limit=5, offset=first.total)
+    last = run(corpus, "power apps", limit=5, offset=first.total)
     assert last.hits == [] and last.message == "No more stories." and not last.has_more
 
 
@@ -294,11 +333,22 @@ def test_fresher_wins_between_equals():
     assert score(-5, -10, int(now), 50, now) < score(-10, -10, int(now), 50, now)
 
 
-def test_hit_to_json(store):
-    (hit,) = [h for h in run(store, "facebook settle", limit=50).hits if "$550" in h.article["title"]]
+def test_hit_to_json(corpus):
+    (hit,) = [
+        h for h in run(corpus, "facebook settle", limit=50).hits if "$550" in h.article["title"]
+    ]
     data = hit_to_json(hit)
-    assert set(data) >= {"title", "url", "provider", "published", "excerpt", "topics", "score",
-                         "story_id", "also"}
+    assert set(data) >= {
+        "title",
+        "url",
+        "provider",
+        "published",
+        "excerpt",
+        "topics",
+        "score",
+        "story_id",
+        "also",
+    }
     assert data["url"].startswith("https://")
     assert dt.datetime.fromisoformat(data["published"]).tzinfo is not None
     assert data["topics"] == ["AI", "Computer Vision"]
@@ -315,7 +365,8 @@ def test_a_muted_domain_hides_its_sub_domains_too(fresh_db, clock):
     shown = search(fresh_db, "watchdog urges caution", limit=10, now=clock())
     assert any(h.article["domain"] == "reuters.com" for h in shown.hits)
     fresh_db._write("UPDATE articles SET domain = 'uk.reuters.com' WHERE domain = 'reuters.com'")
-    hidden = search(fresh_db, "watchdog urges caution", limit=10, now=clock(),
-                    exclude_domains={"reuters.com"})
+    hidden = search(
+        fresh_db, "watchdog urges caution", limit=10, now=clock(), exclude_domains={"reuters.com"}
+    )
     assert all("reuters" not in h.article["domain"] for h in hidden.hits)
     assert all("reuters" not in m["domain"] for h in hidden.hits for m in h.also)

@@ -77,7 +77,9 @@ def test_has_repeat() -> None:
 
 
 def test_baseline_expression_quotes_and_ands_the_words() -> None:
-    assert score.baseline_expression('What is "Azure" Arc?') == '"what" AND "is" AND "azure" AND "arc"'
+    assert (
+        score.baseline_expression('What is "Azure" Arc?') == '"what" AND "is" AND "azure" AND "arc"'
+    )
     assert score.baseline_expression("?!") is None
 
 
@@ -111,8 +113,9 @@ def test_run_baseline_is_one_entry_per_article_in_bm25_order() -> None:
         (3, "azure only", "", 8),  # not every word: not matched
     ]
     for i, title, excerpt, story in rows:
-        conn.execute("INSERT INTO articles_fts (rowid, title, excerpt) VALUES (?, ?, ?)",
-                     (i, title, excerpt))
+        conn.execute(
+            "INSERT INTO articles_fts (rowid, title, excerpt) VALUES (?, ?, ?)", (i, title, excerpt)
+        )
         conn.execute("INSERT INTO articles VALUES (?, ?, NULL, ?)", (i, f"u{i}", story))
     got = score.run_baseline(conn, "Azure arc", 5)
     assert got == [Result("u2", 7), Result("u1", 7)]

@@ -237,15 +237,15 @@ def evaluate(
             results = run(q["text"])
             gains, unjudged = grader.gains(results)
             for cls in ("all", q["class"]):
-                tallies[name].setdefault(cls, Tally()).add(
-                    gains, grader.ideal(), results, unjudged
-                )
+                tallies[name].setdefault(cls, Tally()).add(gains, grader.ideal(), results, unjudged)
     return tallies
 
 
 def print_report(tallies: dict[str, dict[str, Tally]]) -> None:
-    print(f"{'system':<9} {'class':<11} {'n':>3} {'nDCG@5':>7} {'P@5':>6} "
-          f"{'dup':>5} {'empty':>5} {'unjudged':>9} {'no-ideal':>8}")
+    print(
+        f"{'system':<9} {'class':<11} {'n':>3} {'nDCG@5':>7} {'P@5':>6} "
+        f"{'dup':>5} {'empty':>5} {'unjudged':>9} {'no-ideal':>8}"
+    )
     for name, by_class in tallies.items():
         for cls in ("all", *CLASSES):
             t = by_class.get(cls)
@@ -268,9 +268,14 @@ def print_pool(
             ids.append(int(h.article["id"]))
         expression = baseline_expression(q["text"])
         if expression:
-            ids += [int(r[0]) for r in conn.execute(
-                "SELECT f.rowid, bm25(articles_fts) AS b FROM articles_fts f "
-                "WHERE articles_fts MATCH ? ORDER BY b, f.rowid LIMIT ?", (expression, k))]
+            ids += [
+                int(r[0])
+                for r in conn.execute(
+                    "SELECT f.rowid, bm25(articles_fts) AS b FROM articles_fts f "
+                    "WHERE articles_fts MATCH ? ORDER BY b, f.rowid LIMIT ?",
+                    (expression, k),
+                )
+            ]
         print(f"\n=== {q['id']} [{q['class']}] {q['text']}")
         stories: dict[int, list[int]] = {}
         for i in ids:
@@ -283,7 +288,9 @@ def print_pool(
             for i in members:
                 t, e, p, pub, u = conn.execute(
                     "SELECT title, excerpt, provider, published, COALESCE(web_url, url) "
-                    "FROM articles WHERE id=?", (i,)).fetchone()
+                    "FROM articles WHERE id=?",
+                    (i,),
+                ).fetchone()
                 excerpt = " ".join((e or "").split())[:220]
                 print(f"     {i} | {(pub or '')[:10]} | {p} | {t}\n        {excerpt}\n        {u}")
 
@@ -314,8 +321,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     tallies = evaluate(queries, judgments, systems, story_of=story_map(conn, urls))
     n_judged = sum(len(g) for g in judgments.values())
-    print(f"clock {now.isoformat()}; {len(queries)} queries, {n_judged} judgments; "
-          f"repeats of a story gain 0; unjudged results count 0")
+    print(
+        f"clock {now.isoformat()}; {len(queries)} queries, {n_judged} judgments; "
+        f"repeats of a story gain 0; unjudged results count 0"
+    )
     print_report(tallies)
     return 0
 

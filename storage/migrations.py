@@ -384,3 +384,11 @@ def m008_story_grouping(db: Database) -> None:
     )
     # The old rule's candidate index (m005): nothing reads it any more.
     db.execute("DROP TABLE title_keys")
+
+
+@migrations()
+def m009_search_vocabulary(db: Database) -> None:
+    # The full-text index's own vocabulary, one row per indexed (stemmed) term with the number
+    # of articles holding it: search corrects a word that matches nothing to the nearest term.
+    # A virtual table over articles_fts: it stores nothing and is always current.
+    db.execute("CREATE VIRTUAL TABLE articles_fts_vocab USING fts5vocab(articles_fts, row)")

@@ -26,10 +26,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import Stemmer  # type: ignore[import-not-found]  # PyStemmer publishes no type information
+from rapidfuzz import fuzz
 
 from bot.core.preferences import is_muted
 from storage.store import Store
@@ -40,6 +44,21 @@ MAX_TERMS = 32
 HALF_LIFE_HOURS = 72.0
 W_RELEVANCE, W_FRESHNESS, W_QUALITY = 0.60, 0.30, 0.10
 
+# Words a question is made of that say nothing of its subject: not required to match, unless
+# the query has nothing else. Typed in capitals they are kept ("IT", "WHO").
+STOP_WORDS = frozenset(
+    """a an the and or of to in on at by for from with into onto about as is are was were be
+    been being it its this that these those there here what which who whom whose how why when
+    where do does did i me my we our you your he she they them their his her can could should
+    would shall any some""".split()  # noqa: SIM905
+)
+# A correction is at least this similar (rapidfuzz's ratio, 0-100) to the word typed; among
+# near terms, each tenfold of articles holding one weighs as FREQUENCY_WEIGHT points of it.
+CORRECTION_CUTOFF = 80.0
+FREQUENCY_WEIGHT = 2.0
+# The index's stemmer (FTS5's "porter"): what a shown word must stem to.
+_PORTER = Stemmer.Stemmer("porter")
+
 _TOKEN = re.compile(r'"[^"]*"?|\S+')
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -48,13 +67,65 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 class _Term:
     words: list[str]
     prefix: bool = False
+    typed: str = ""  # the token as typed (its case tells "IT" from "it")
 
     def fts(self) -> str:
         return '"' + " ".join(self.words) + '"' + (" *" if self.prefix else "")
 
+    @property
+    def is_stop_word(self) -> bool:
+        """A lone everyday word ("how", "to"), not typed in capitals ("IT", "WHO")."""
+        return (
+            len(self.words) == 1
+            and not self.prefix
+            and self.words[0] in STOP_WORDS
+            and not (self.typed.isupper() and len(self.typed) > 1)
+        )
 
-def to_fts(query: str) -> str | None:
-    """A safe FTS5 expression for a typed query, or None when it has no searchable word."""
+    @property
+    def correctable(self) -> bool:
+        """One plain word of letters, long enough for a typo to be told from another word."""
+        word = self.words[0]
+        return len(self.words) == 1 and not self.prefix and len(word) >= 4 and word.isalpha()
+
+
+@dataclass
+class _Query:
+    """A typed query, parsed: an AND of groups, each an OR of terms, less the negated terms."""
+
+    groups: list[list[_Term]]
+    negated: list[_Term]
+
+    def fts(self) -> str:
+        positive = " AND ".join(
+            "(" + " OR ".join(t.fts() for t in g) + ")" if len(g) > 1 else g[0].fts()
+            for g in self.groups
+        )
+        return self._less_negated(positive)
+
+    def any_fts(self) -> str:
+        """Articles with any of the query's words (still none of the negated ones)."""
+        return self._less_negated(
+            "(" + " OR ".join(t.fts() for g in self.groups for t in g) + ")"
+        )
+
+    def _less_negated(self, positive: str) -> str:
+        if self.negated:
+            return f"({positive}) NOT (" + " OR ".join(t.fts() for t in self.negated) + ")"
+        return positive
+
+    @property
+    def stop_words_only(self) -> bool:
+        return all(len(g) == 1 and g[0].is_stop_word for g in self.groups)
+
+    def content(self) -> _Query:
+        """The query less its lone stop words, unless that leaves nothing to search."""
+        kept = [g for g in self.groups if not (len(g) == 1 and g[0].is_stop_word)]
+        return _Query(kept, self.negated) if kept else self
+
+
+def parse(query: str) -> _Query | None:
+    """The query's terms, or None when it has no searchable word."""
     groups: list[list[_Term]] = []  # AND of ORs
     negated: list[_Term] = []
     join_or = negate_next = False
@@ -73,6 +144,7 @@ def to_fts(query: str) -> str | None:
         term = _Term(
             [w.lower() for w in words],
             prefix=token.rstrip('"').endswith("*") and len(words[-1]) >= 2,
+            typed=token,
         )
         if negative:
             negated.append(term)
@@ -83,14 +155,14 @@ def to_fts(query: str) -> str | None:
         join_or = False
         if len(groups) + len(negated) >= MAX_TERMS:
             break
-    if not groups:
-        return None
-    positive = " AND ".join(
-        "(" + " OR ".join(t.fts() for t in g) + ")" if len(g) > 1 else g[0].fts() for g in groups
-    )
-    if negated:
-        return f"({positive}) NOT (" + " OR ".join(t.fts() for t in negated) + ")"
-    return positive
+    return _Query(groups, negated) if groups else None
+
+
+def to_fts(query: str) -> str | None:
+    """A safe FTS5 expression for a typed query (every word required), or None when it has no
+    searchable word. Digests search their topics with it."""
+    parsed = parse(query)
+    return parsed.fts() if parsed else None
 
 
 @dataclass
@@ -99,6 +171,7 @@ class StoryHit:
     score: float
     article: dict[str, Any]
     also: list[dict[str, Any]] = field(default_factory=list)  # other articles of the story
+    partial: bool = False  # has only some of the query's words (the fallback)
 
 
 @dataclass
@@ -108,6 +181,7 @@ class SearchResult:
     total: int  # stories found (within the window)
     offset: int = 0
     message: str | None = None  # why there is nothing to show, in plain words
+    note: str | None = None  # what was searched instead of what was typed, in plain words
 
     @property
     def has_more(self) -> bool:
@@ -137,14 +211,64 @@ def search(
     exclude_domains: Iterable[str] = (),
 ) -> SearchResult:
     query = (query or "").strip()
-    expression = to_fts(query)
-    if expression is None:
+    parsed = parse(query)
+    if parsed is None:
         return SearchResult(query, [], 0, offset, "Type a word or two to search for.")
     muted = {d.lower() for d in exclude_domains}
     now_ts = (now or dt.datetime.now(dt.UTC)).timestamp()
+    content = parsed.content()
+    ranked = _rank(store, content.fts(), muted, now_ts)
+    corrected: dict[str, str] = {}  # typed word -> the index's term it is searched as
+    if len(ranked) < limit:
+        corrected = _correct(store, content)
+        if corrected:
+            ranked = _rank(store, content.fts(), muted, now_ts)
+    some, all_words = False, len(ranked)
+    if len(ranked) < limit and len(content.groups) > 1 and not content.stop_words_only:
+        ranked, some = _with_some_words(store, content, ranked, muted, now_ts)
+    if not ranked:
+        return SearchResult(query, [], 0, offset, f"No stories match “{query[:100]}”.")
+    page = ranked[offset : offset + limit]
+    _fill(store, page, muted)
+    message = None if page else "No more stories."
+    shown = _shown_words(corrected, page)
+    note = _note(query, content, corrected, shown, some=some, all_words=all_words)
+    return SearchResult(query, page, len(ranked), offset, message, note)
+
+
+def _note(
+    query: str,
+    content: _Query,
+    corrected: dict[str, str],
+    shown: dict[str, str],
+    *,
+    some: bool,
+    all_words: int,
+) -> str | None:
+    """What was searched, when it is not what was typed: corrected words, some words only
+    (``corrected``: typed word -> index term; ``shown``: typed word -> the word to show;
+    ``some``: stories with some words follow the ``all_words`` stories with all of them)."""
+    notes = []
+    if shown:
+        notes.append(f"Showing results for {_rewritten(query, shown)[:100]}.")
+    if some:
+        as_shown = {term: shown[typed] for typed, term in corrected.items()}
+        words = ", ".join(
+            as_shown.get(" ".join(t.words), " ".join(t.words)) for g in content.groups for t in g
+        )[:100]
+        if all_words:
+            notes.append(f"Few stories have all of {words}; then stories with some of them.")
+        else:
+            notes.append(f"No story has all of {words}; showing stories with some of them.")
+    return " ".join(notes) or None
+
+
+def _rank(store: Store, expression: str, muted: set[str], now_ts: float) -> list[StoryHit]:
+    """The stories of the ``WINDOW`` newest articles matching ``expression``, best first, each
+    carrying its best-scoring article's ranking fields."""
     matches = store.match_newest(expression, WINDOW)
     if not matches:
-        return SearchResult(query, [], 0, offset, f"No stories match “{query[:100]}”.")
+        return []
     best_bm25 = min(b for _, b in matches)
     # Rank on the few fields scoring needs; whole rows come with the page's story members.
     rows = {r["id"]: r for r in store.ranking_fields([i for i, _ in matches])}
@@ -157,8 +281,23 @@ def search(
         hit = best.get(row["story_id"])
         if hit is None or s > hit.score:
             best[row["story_id"]] = StoryHit(row["story_id"], s, row)
-    ranked = sorted(best.values(), key=lambda h: (-h.score, -h.article["id"]))
-    page = ranked[offset : offset + limit]
+    return sorted(best.values(), key=lambda h: (-h.score, -h.article["id"]))
+
+
+def _with_some_words(
+    store: Store, query: _Query, ranked: list[StoryHit], muted: set[str], now_ts: float
+) -> tuple[list[StoryHit], bool]:
+    """``ranked`` (the stories with every word), then the stories with only some of them;
+    and whether there are any of those."""
+    have = {h.story_id for h in ranked}
+    some = [h for h in _rank(store, query.any_fts(), muted, now_ts) if h.story_id not in have]
+    for hit in some:
+        hit.partial = True
+    return ranked + some, bool(some)
+
+
+def _fill(store: Store, page: list[StoryHit], muted: set[str]) -> None:
+    """Each hit shown by its story's lead, naming the story's other outlets."""
     story_ids = [h.story_id for h in page]
     by_story: dict[int, list[dict[str, Any]]] = {}
     for m in store.story_members(story_ids):  # each story's in lead order
@@ -169,8 +308,62 @@ def search(
         members = by_story.get(hit.story_id, [])
         hit.article = shown_article(members, leads.get(hit.story_id), hit.article)
         hit.also = other_outlets(members, hit.article)
-    message = None if page else "No more stories."
-    return SearchResult(query, page, len(ranked), offset, message)
+
+
+# -- what to search when the words typed find too little -------------------------------------
+
+
+def _correct(store: Store, query: _Query) -> dict[str, str]:
+    """Replace, in ``query``, each word that matches nothing by the nearest word of the index;
+    returns {typed word: the index term searched instead}. Costs a look-up per word only when
+    the query found too little, and a vocabulary range only for a word that matches nothing."""
+    corrected: dict[str, str] = {}
+    for group in query.groups:
+        for i, term in enumerate(group):
+            if not term.correctable or store.match_newest(term.fts(), 1):
+                continue
+            nearest = _nearest_term(store, term.words[0])
+            if nearest is not None:
+                corrected[term.words[0]] = nearest
+                group[i] = _Term([nearest], typed=nearest)
+    return corrected
+
+
+def _nearest_term(store: Store, word: str) -> str | None:
+    """The index's term nearest ``word`` (a frequent one before a rare one as near), among
+    those sharing its first two letters and about its length; None when none is near enough.
+    The first two letters keep the look-up to a narrow range of the vocabulary (a typo there
+    is not corrected)."""
+    stem = str(_PORTER.stemWord(word))
+    found = store.vocabulary(word[:2], max(2, len(stem) - 3), len(word) + 2)
+    scored = []
+    for term, docs in found:
+        similarity = fuzz.ratio(word, term)
+        if len(term) >= len(stem) - 1:  # not a mere beginning of the stem ("kuber")
+            similarity = max(similarity, fuzz.ratio(stem, term))
+        if similarity >= CORRECTION_CUTOFF:
+            scored.append((similarity + FREQUENCY_WEIGHT * math.log10(docs + 1), term))
+    for _, term in sorted(scored, reverse=True)[:3]:
+        # The index stems what it is asked for again: keep a term that still finds itself.
+        if store.match_newest(f'"{term}"', 1):
+            return term
+    return None
+
+
+def _shown_words(corrected: dict[str, str], page: list[StoryHit]) -> dict[str, str]:
+    """{typed word: the word to show for its correction}: a word of the shown stories that
+    stems to the index term searched ("kubernetes" for "kubernet"), else the term itself."""
+    words: dict[str, str] = {}
+    for hit in page:
+        text = f"{hit.article.get('title') or ''} {hit.article.get('excerpt') or ''}"
+        for w in _WORD.findall(text.lower()):
+            words.setdefault(str(_PORTER.stemWord(w)), w)
+    return {typed: words.get(term, term) for typed, term in corrected.items()}
+
+
+def _rewritten(query: str, shown: dict[str, str]) -> str:
+    """The query as typed, each corrected word replaced by the word searched."""
+    return _WORD.sub(lambda m: shown.get(m.group(0).lower(), m.group(0)), query)
 
 
 def shown_article(

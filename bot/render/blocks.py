@@ -90,6 +90,8 @@ def search_blocks(
         return text, [section(text)]
     heading = title or f"Top stories for “{escape_trimmed(query, 200)}”"
     blocks: Blocks = [section(strong(heading))]
+    if result.note:
+        blocks.append(context(escape_trimmed(result.note, 300)))
     # search.page_size is at most STORIES_PER_MESSAGE; a larger page (a caller's own limit)
     # shows what fits, and More takes up from there.
     hits = result.hits[:STORIES_PER_MESSAGE]

@@ -64,7 +64,7 @@ def _render(answer: Answer, now: dt.datetime) -> str:
     result = answer.result
     if not result.hits:
         return result.message or "Nothing found."
-    lines = []
+    lines = [one_line(result.note)] if result.note else []
     for n, hit in enumerate(result.hits, start=result.offset + 1):
         a = hit.article
         lines.append(f"{n}. {one_line(a['title'])}")

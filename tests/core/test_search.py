@@ -10,7 +10,15 @@ from collections.abc import Iterator
 import pytest
 
 from bot.core.loader import Loader
-from bot.core.search import MAX_TERMS, SearchResult, hit_to_json, score, search, to_fts
+from bot.core.search import (
+    MAX_TERMS,
+    SearchResult,
+    hit_to_json,
+    parse,
+    score,
+    search,
+    to_fts,
+)
 from storage.store import Store
 from tests.conftest import NOW, POWER_APPS, SEED, FixedClock
 
@@ -222,8 +230,12 @@ def test_every_expression_is_valid_fts5(corpus):
 
 
 def test_words_must_all_match(corpus):
-    both = all_story_ids(corpus, "facebook settle")
+    # Stories with only some of the words follow when fewer than a page have all: the
+    # stories with all of them are those not marked partial.
+    result = run(corpus, "facebook settle", limit=10_000)
+    both = {h.story_id for h in result.hits if not h.partial}
     assert both and both <= all_story_ids(corpus, "facebook") & all_story_ids(corpus, "settle")
+    assert result.note and result.note.startswith("Few stories have all of facebook, settle")
 
 
 def test_or_finds_either(corpus):
@@ -370,3 +382,116 @@ def test_a_muted_domain_hides_its_sub_domains_too(fresh_db, clock):
     )
     assert all("reuters" not in h.article["domain"] for h in hidden.hits)
     assert all("reuters" not in m["domain"] for h in hidden.hits for m in h.also)
+
+
+# -- questions, typos and the words a query finds too little with ----------------------------
+
+
+def ids(result: SearchResult) -> list[int]:
+    return [h.story_id for h in result.hits]
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("how to build power apps", "build power apps"),
+        ("what is the facial recognition ban", "facial recognition ban"),
+        ("How do I use Power Apps on a phone?", "use Power Apps phone"),
+    ],
+)
+def test_a_question_need_not_match_its_stop_words(corpus, question, words):
+    asked, plain = run(corpus, question, limit=10_000), run(corpus, words, limit=10_000)
+    assert asked.hits and ids(asked) == ids(plain)
+    assert asked.note == plain.note  # no stop word is named in a note
+
+
+def test_a_query_of_stop_words_only_still_searches_them(corpus):
+    result = run(corpus, "how to", limit=10_000)
+    assert result.hits and all(not h.partial for h in result.hits)
+    assert all("how" in text_of(h) for h in result.hits)
+
+
+def test_a_stop_word_typed_in_capitals_is_a_word():
+    assert parse("IT budget").content().fts() == '"it" AND "budget"'
+    assert parse("it budget").content().fts() == '"budget"'
+    assert parse('"how to" budget').content().fts() == '"how to" AND "budget"'
+    assert to_fts("how to budget") == '"how" AND "to" AND "budget"'  # digests: unchanged
+
+
+@pytest.mark.parametrize(
+    ("typo", "right", "shown"),
+    [
+        ("recogniton", "recognition", "recognition"),
+        ("facial recogniton", "facial recognition", "facial recognition"),
+        ("Powr Apps", "power apps", "power Apps"),
+        ("survellance", "surveillance", "surveillance"),
+    ],
+)
+def test_a_word_that_matches_nothing_is_corrected(corpus, typo, right, shown):
+    assert not corpus.match_newest(to_fts(typo), 5)  # as typed, nothing
+    corrected, meant = run(corpus, typo, limit=10_000), run(corpus, right, limit=10_000)
+    assert corrected.hits and ids(corrected) == ids(meant)
+    assert corrected.note.startswith(f"Showing results for {shown}.")
+    assert run(corpus, typo, limit=1).note == f"Showing results for {shown}."
+    assert corrected.message is None
+
+
+def test_a_word_in_the_index_is_not_corrected(corpus):
+    for query in ("recognition", "facial", "power apps", "watchdog"):
+        result = run(corpus, query)
+        assert result.hits and result.note is None
+
+
+def test_nothing_near_enough_is_no_correction(corpus):
+    result = run(corpus, "kubernetes")  # nothing like it in the fixtures
+    assert result.hits == [] and result.note is None
+    assert result.message == "No stories match “kubernetes”."
+
+
+def test_when_no_story_has_every_word_stories_with_some_follow(corpus):
+    result = run(corpus, "moscow chicago", limit=10_000)
+    moscow, chicago = all_story_ids(corpus, "moscow"), all_story_ids(corpus, "chicago")
+    assert set(ids(result)) == moscow | chicago and all(h.partial for h in result.hits)
+    assert result.note == (
+        "No story has all of moscow, chicago; showing stories with some of them."
+    )
+
+
+def test_stories_with_every_word_come_first(corpus):
+    result = run(corpus, "facial moscow", limit=10_000)
+    partial = [h.partial for h in result.hits]
+    assert partial[0] is False and True in partial
+    assert partial == sorted(partial)  # all the whole matches, then the partial ones
+    whole = {h.story_id for h in result.hits if not h.partial}
+    assert whole == all_story_ids(corpus, "facial") & all_story_ids(corpus, "moscow")
+    assert result.note.startswith("Few stories have all of facial, moscow;")
+
+
+def test_a_full_page_of_whole_matches_needs_no_fallback(corpus):
+    result = run(corpus, "power apps", limit=5)
+    assert len(result.hits) == 5 and result.note is None
+    assert not any(h.partial for h in result.hits)
+
+
+def test_the_fallback_keeps_excluded_words_out(corpus):
+    result = run(corpus, "moscow chicago -police", limit=10_000)
+    assert result.hits and all("police" not in text_of(h) for h in result.hits)
+
+
+def test_operators_are_not_corrected_nor_relaxed(corpus):
+    # A phrase, OR, NOT and a prefix search what they did: no note, no partial stories.
+    for query in ('"surveillance watchdog"', "moscow OR chicago", "facial -police", "recog*"):
+        result = run(corpus, query, limit=10_000)
+        assert result.hits and result.note is None
+        assert not any(h.partial for h in result.hits)
+
+
+def test_a_corrected_and_relaxed_query_says_both(corpus):
+    result = run(corpus, "recogniton chicago", limit=10_000)
+    assert result.note == (
+        "Showing results for recognition chicago. Few stories have all of recognition, "
+        "chicago; then stories with some of them."
+    ) or result.note == (
+        "Showing results for recognition chicago. No story has all of recognition, "
+        "chicago; showing stories with some of them."
+    )

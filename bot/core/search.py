@@ -5,6 +5,14 @@ cannot be a syntax error: every word is quoted, and only these operators are und
 ``"a phrase"``, ``OR`` between words, ``-word`` or ``NOT word`` to exclude, ``word*`` for a
 prefix. Everything else (brackets, ``NEAR(``, ``:``, emoji) is punctuation between words.
 
+Finding something sensible. A question's stop words ("how", "to", "on") are not required,
+unless the query has nothing else. When fewer than a page of stories match, each plain word
+that matches nothing is replaced by the nearest term of the index's vocabulary (``fts5vocab``,
+m009: same first two letters, rapidfuzz ratio >= ``CORRECTION_CUTOFF``, a frequent term before
+a rare one); then, if still fewer than a page have every word, the stories with some of them
+follow (``StoryHit.partial``). ``SearchResult.note`` says either. A phrase, an excluded
+word and a prefix are never corrected; ``to_fts`` (digests' topics) still requires all.
+
 Ranking. The index hands back the ``WINDOW`` newest matches (article ids are time keys, so this
 costs the window, not the number of matches: a word in every article is as fast as a rare one),
 and each is scored::
@@ -105,9 +113,7 @@ class _Query:
 
     def any_fts(self) -> str:
         """Articles with any of the query's words (still none of the negated ones)."""
-        return self._less_negated(
-            "(" + " OR ".join(t.fts() for g in self.groups for t in g) + ")"
-        )
+        return self._less_negated("(" + " OR ".join(t.fts() for g in self.groups for t in g) + ")")
 
     def _less_negated(self, positive: str) -> str:
         if self.negated:

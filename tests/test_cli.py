@@ -145,6 +145,7 @@ def test_search_json(loaded):
             "score",
             "story_id",
             "also",
+            "partial",
         }
         assert isinstance(hit["title"], str) and hit["url"].startswith("http")
         assert isinstance(hit["topics"], list) and isinstance(hit["also"], list)
@@ -152,6 +153,8 @@ def test_search_json(loaded):
         when = dt.datetime.fromisoformat(hit["published"])
         assert when.utcoffset() == dt.timedelta(0)
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", hit["published"])
+    # no story has both words but the $550M one: it comes first, the stories with one follow
+    assert [h["partial"] for h in hits] == [False] + [True] * (len(hits) - 1)
     (facebook,) = [h for h in hits if "$550" in h["title"]]
     assert {facebook["provider"], *(a["provider"] for a in facebook["also"])} == {
         "New York Times",

@@ -415,4 +415,6 @@ def hit_to_json(hit: StoryHit) -> dict[str, Any]:
         "score": round(hit.score, 6),
         "story_id": hit.story_id,
         "also": [{"provider": m["provider"], "url": m["web_url"]} for m in hit.also],
+        # true: the story has only some of the query's words (the fallback after whole matches)
+        "partial": hit.partial,
     }

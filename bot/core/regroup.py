@@ -47,10 +47,7 @@ import ast
 import functools
 import hashlib
 import importlib.metadata
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +58,7 @@ from bot.core.grouping import CorpusStats, Grouper, Item
 from bot.core.grouping.cluster import LONG_WINDOW, REPUBLISHED_WINDOW, publication_keys
 from bot.core.grouping.prominence import independent_outlets, lead
 from bot.core.grouping.text import Features, features
+from bot.core.owners import owner_gone, process_owner
 from storage.store import Store
 from storage.stories import GroupingBusy, LeaseLost, Pending, StoryRow
 
@@ -124,50 +122,6 @@ def needs_regroup(store: Store) -> str | None:
     if state["pending"]:
         return f"{state['pending']} articles are waiting to be grouped"
     return None
-
-
-# -- the lease's owner --------------------------------------------------------------------------
-# As bot.digests.runner's owner of a digest run (which the core must not import): this machine
-# and PID namespace, the PID, and a token.
-
-
-def _host_identity() -> str:
-    try:
-        namespace = os.readlink("/proc/self/ns/pid")
-    except OSError:
-        namespace = ""
-    return f"{socket.gethostname()}|{namespace}"
-
-
-def process_owner() -> str:
-    """This process's name for the lease (worked out per process: a fork gets its own)."""
-    global _OWNER
-    if _OWNER is None or _OWNER[0] != os.getpid():
-        _OWNER = (os.getpid(), f"{_host_identity()}|{os.getpid()}|{uuid.uuid4().hex[:12]}")
-    return _OWNER[1]
-
-
-_OWNER: tuple[int, str] | None = None
-
-
-def owner_gone(owner: str) -> bool:
-    """Whether the process holding the lease is known dead: it ran on this machine, in this
-    PID namespace, and its PID is gone (or is this process, under another token). Others are
-    presumed alive until their lease ends."""
-    host, _, _token = owner.rpartition("|")
-    host, _, pid_text = host.rpartition("|")
-    if host != _host_identity() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return owner != process_owner()
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 class _Lease:

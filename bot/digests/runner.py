@@ -53,8 +53,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import os
-import socket
 import sqlite3
 import time
 import uuid
@@ -66,6 +64,7 @@ from slack_sdk import WebClient
 
 from bot.core import schedule
 from bot.core.digest import Composer, Digest, DigestSettings
+from bot.core.owners import owner_gone, process_owner
 from bot.digests.notices import send_notices
 from bot.digests.posting import (
     CALL_ERRORS,
@@ -97,37 +96,9 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _host_identity() -> str:
-    """This machine and PID namespace: processes with the same one can check on each other."""
-    try:
-        ns = os.readlink("/proc/self/ns/pid")
-    except OSError:
-        ns = ""
-    return f"{socket.gethostname()}|{ns}"
-
-
-PROCESS_OWNER = f"{_host_identity()}|{os.getpid()}|{uuid.uuid4().hex[:12]}"
-
-
-def owner_gone(owner: str) -> bool:
-    """Whether the process named by a lease's ``owner`` is known to be dead: it ran on this
-    machine, in this PID namespace, and its PID is gone or is now this process (a restart that
-    got the same PID, as in a container). Unknown owners are presumed alive until their lease
-    ends."""
-    host, _, rest = owner.rpartition("|")  # rest: the token
-    host, _, pid_text = host.rpartition("|")
-    if host != _host_identity() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return owner != PROCESS_OWNER
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, someone else's
-        return False
-    return False
+# The name this process holds digest runs under (bot.core.owners: a machine, PID namespace,
+# PID and token, so a dead holder's lease can be ended early).
+PROCESS_OWNER = process_owner()
 
 
 def _subscribed_after(subscribed_at: str | None, due: dt.datetime) -> bool:

@@ -361,9 +361,9 @@ def test_a_post_still_on_its_way_when_its_process_died_is_waited_for(
     """Found by the fault campaign (seed 31, trials 14 and 143): a process killed while its
     post was in flight; the next process, seeing it dead, took over at once, found nothing in
     the history, and posted; Slack then stored the first post too. Two digests."""
-    from bot.digests.runner import _host_identity
+    from bot.core.owners import host_identity
 
-    dead = f"{_host_identity()}|999999999|dead"  # this machine, a PID that cannot be alive
+    dead = f"{host_identity()}|999999999|dead"  # this machine, a PID that cannot be alive
     old = make_runner(fresh_db, fake, clock, Sleeps())
     old.owner = dead
 

@@ -1,15 +1,11 @@
 """Story-aware search over the store. Plain data in, plain data out: no Slack here.
 
-Any text a person can type is a valid query. ``to_fts`` turns it into an FTS5 expression that
-cannot be a syntax error: every word is quoted, and only these operators are understood:
-``"a phrase"``, ``OR`` between words, ``-word`` or ``NOT word`` to exclude, ``word*`` for a
-prefix. Everything else (brackets, ``NEAR(``, ``:``, emoji) is punctuation between words.
+The query language is :mod:`bot.core.query`; corrections are :mod:`bot.core.correct`.
 
 Finding something sensible. A question's stop words ("how", "to", "on") are not required,
 unless the query has nothing else. When fewer than a page of stories match, each plain word
 that matches nothing is replaced by the nearest term of the index's vocabulary (``fts5vocab``,
-m009: same first two letters, rapidfuzz ratio >= ``CORRECTION_CUTOFF``, a frequent term before
-a rare one); then, if still fewer than a page have every word, the stories with some of them
+m009; :func:`bot.core.correct.nearest_term`); then, if still fewer than a page have every word, the stories with some of them
 follow (``StoryHit.partial``). ``SearchResult.note`` says either. A phrase, an excluded
 word and a prefix are never corrected; ``to_fts`` (digests' topics) still requires all.
 
@@ -34,141 +30,33 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import Stemmer  # type: ignore[import-not-found]  # PyStemmer publishes no type information
-from rapidfuzz import fuzz
-
+from bot.core.correct import correct, rewritten, shown_words
 from bot.core.preferences import is_muted
+from bot.core.query import MAX_TERMS, Query, Term, parse, to_fts
 from storage.store import Store
 
+__all__ = [  # the query language (bot.core.query) is re-exported for the search's callers
+    "MAX_TERMS",
+    "SearchResult",
+    "StoryHit",
+    "Term",
+    "hit_to_json",
+    "other_outlets",
+    "outlet_key",
+    "parse",
+    "score",
+    "search",
+    "shown_article",
+    "to_fts",
+]
+
 WINDOW = 1000
-MAX_QUERY_CHARS = 2000
-MAX_TERMS = 32
 HALF_LIFE_HOURS = 72.0
 W_RELEVANCE, W_FRESHNESS, W_QUALITY = 0.60, 0.30, 0.10
-
-# Words a question is made of that say nothing of its subject: not required to match, unless
-# the query has nothing else. Typed in capitals they are kept ("IT", "WHO").
-STOP_WORDS = frozenset(
-    """a an the and or of to in on at by for from with into onto about as is are was were be
-    been being it its this that these those there here what which who whom whose how why when
-    where do does did i me my we our you your he she they them their his her can could should
-    would shall any some""".split()  # noqa: SIM905
-)
-# A correction is at least this similar (rapidfuzz's ratio, 0-100) to the word typed; among
-# near terms, each tenfold of articles holding one weighs as FREQUENCY_WEIGHT points of it.
-CORRECTION_CUTOFF = 80.0
-FREQUENCY_WEIGHT = 2.0
-# The index's stemmer (FTS5's "porter"): what a shown word must stem to.
-_PORTER = Stemmer.Stemmer("porter")
-
-_TOKEN = re.compile(r'"[^"]*"?|\S+')
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-@dataclass
-class _Term:
-    words: list[str]
-    prefix: bool = False
-    typed: str = ""  # the token as typed (its case tells "IT" from "it")
-
-    def fts(self) -> str:
-        return '"' + " ".join(self.words) + '"' + (" *" if self.prefix else "")
-
-    @property
-    def is_stop_word(self) -> bool:
-        """A lone everyday word ("how", "to"), not typed in capitals ("IT", "WHO")."""
-        return (
-            len(self.words) == 1
-            and not self.prefix
-            and self.words[0] in STOP_WORDS
-            and not (self.typed.isupper() and len(self.typed) > 1)
-        )
-
-    @property
-    def correctable(self) -> bool:
-        """One plain word of letters, long enough for a typo to be told from another word."""
-        word = self.words[0]
-        return len(self.words) == 1 and not self.prefix and len(word) >= 4 and word.isalpha()
-
-
-@dataclass
-class _Query:
-    """A typed query, parsed: an AND of groups, each an OR of terms, less the negated terms."""
-
-    groups: list[list[_Term]]
-    negated: list[_Term]
-
-    def fts(self) -> str:
-        positive = " AND ".join(
-            "(" + " OR ".join(t.fts() for t in g) + ")" if len(g) > 1 else g[0].fts()
-            for g in self.groups
-        )
-        return self._less_negated(positive)
-
-    def any_fts(self) -> str:
-        """Articles with any of the query's words (still none of the negated ones)."""
-        return self._less_negated("(" + " OR ".join(t.fts() for g in self.groups for t in g) + ")")
-
-    def _less_negated(self, positive: str) -> str:
-        if self.negated:
-            return f"({positive}) NOT (" + " OR ".join(t.fts() for t in self.negated) + ")"
-        return positive
-
-    @property
-    def stop_words_only(self) -> bool:
-        return all(len(g) == 1 and g[0].is_stop_word for g in self.groups)
-
-    def content(self) -> _Query:
-        """The query less its lone stop words, unless that leaves nothing to search."""
-        kept = [g for g in self.groups if not (len(g) == 1 and g[0].is_stop_word)]
-        return _Query(kept, self.negated) if kept else self
-
-
-def parse(query: str) -> _Query | None:
-    """The query's terms, or None when it has no searchable word."""
-    groups: list[list[_Term]] = []  # AND of ORs
-    negated: list[_Term] = []
-    join_or = negate_next = False
-    for token in _TOKEN.findall(query[:MAX_QUERY_CHARS]):
-        if token == "OR":
-            join_or = bool(groups)
-            continue
-        if token in ("AND", "NOT"):
-            negate_next = token == "NOT"
-            continue
-        negative = negate_next or (token.startswith("-") and len(token) > 1)
-        negate_next = False
-        words = _WORD.findall(token)
-        if not words:
-            continue
-        term = _Term(
-            [w.lower() for w in words],
-            prefix=token.rstrip('"').endswith("*") and len(words[-1]) >= 2,
-            typed=token,
-        )
-        if negative:
-            negated.append(term)
-        elif join_or:
-            groups[-1].append(term)
-        else:
-            groups.append([term])
-        join_or = False
-        if len(groups) + len(negated) >= MAX_TERMS:
-            break
-    return _Query(groups, negated) if groups else None
-
-
-def to_fts(query: str) -> str | None:
-    """A safe FTS5 expression for a typed query (every word required), or None when it has no
-    searchable word. Digests search their topics with it."""
-    parsed = parse(query)
-    return parsed.fts() if parsed else None
 
 
 @dataclass
@@ -226,7 +114,7 @@ def search(
     ranked = _rank(store, content.fts(), muted, now_ts)
     corrected: dict[str, str] = {}  # typed word -> the index's term it is searched as
     if len(ranked) < limit:
-        corrected = _correct(store, content)
+        corrected = correct(store, content)
         if corrected:
             ranked = _rank(store, content.fts(), muted, now_ts)
     some, all_words = False, len(ranked)
@@ -237,14 +125,14 @@ def search(
     page = ranked[offset : offset + limit]
     _fill(store, page, muted)
     message = None if page else "No more stories."
-    shown = _shown_words(corrected, page)
+    shown = shown_words(corrected, page)
     note = _note(query, content, corrected, shown, some=some, all_words=all_words)
     return SearchResult(query, page, len(ranked), offset, message, note)
 
 
 def _note(
     query: str,
-    content: _Query,
+    content: Query,
     corrected: dict[str, str],
     shown: dict[str, str],
     *,
@@ -256,7 +144,7 @@ def _note(
     ``some``: stories with some words follow the ``all_words`` stories with all of them)."""
     notes = []
     if shown:
-        notes.append(f"Showing results for {_rewritten(query, shown)[:100]}.")
+        notes.append(f"Showing results for {rewritten(query, shown)[:100]}.")
     if some:
         as_shown = {term: shown[typed] for typed, term in corrected.items()}
         words = ", ".join(
@@ -291,7 +179,7 @@ def _rank(store: Store, expression: str, muted: set[str], now_ts: float) -> list
 
 
 def _with_some_words(
-    store: Store, query: _Query, ranked: list[StoryHit], muted: set[str], now_ts: float
+    store: Store, query: Query, ranked: list[StoryHit], muted: set[str], now_ts: float
 ) -> tuple[list[StoryHit], bool]:
     """``ranked`` (the stories with every word), then the stories with only some of them;
     and whether there are any of those."""
@@ -314,62 +202,6 @@ def _fill(store: Store, page: list[StoryHit], muted: set[str]) -> None:
         members = by_story.get(hit.story_id, [])
         hit.article = shown_article(members, leads.get(hit.story_id), hit.article)
         hit.also = other_outlets(members, hit.article)
-
-
-# -- what to search when the words typed find too little -------------------------------------
-
-
-def _correct(store: Store, query: _Query) -> dict[str, str]:
-    """Replace, in ``query``, each word that matches nothing by the nearest word of the index;
-    returns {typed word: the index term searched instead}. Costs a look-up per word only when
-    the query found too little, and a vocabulary range only for a word that matches nothing."""
-    corrected: dict[str, str] = {}
-    for group in query.groups:
-        for i, term in enumerate(group):
-            if not term.correctable or store.match_newest(term.fts(), 1):
-                continue
-            nearest = _nearest_term(store, term.words[0])
-            if nearest is not None:
-                corrected[term.words[0]] = nearest
-                group[i] = _Term([nearest], typed=nearest)
-    return corrected
-
-
-def _nearest_term(store: Store, word: str) -> str | None:
-    """The index's term nearest ``word`` (a frequent one before a rare one as near), among
-    those sharing its first two letters and about its length; None when none is near enough.
-    The first two letters keep the look-up to a narrow range of the vocabulary (a typo there
-    is not corrected)."""
-    stem = str(_PORTER.stemWord(word))
-    found = store.vocabulary(word[:2], max(2, len(stem) - 3), len(word) + 2)
-    scored = []
-    for term, docs in found:
-        similarity = fuzz.ratio(word, term)
-        if len(term) >= len(stem) - 1:  # not a mere beginning of the stem ("kuber")
-            similarity = max(similarity, fuzz.ratio(stem, term))
-        if similarity >= CORRECTION_CUTOFF:
-            scored.append((similarity + FREQUENCY_WEIGHT * math.log10(docs + 1), term))
-    for _, term in sorted(scored, reverse=True)[:3]:
-        # The index stems what it is asked for again: keep a term that still finds itself.
-        if store.match_newest(f'"{term}"', 1):
-            return term
-    return None
-
-
-def _shown_words(corrected: dict[str, str], page: list[StoryHit]) -> dict[str, str]:
-    """{typed word: the word to show for its correction}: a word of the shown stories that
-    stems to the index term searched ("kubernetes" for "kubernet"), else the term itself."""
-    words: dict[str, str] = {}
-    for hit in page:
-        text = f"{hit.article.get('title') or ''} {hit.article.get('excerpt') or ''}"
-        for w in _WORD.findall(text.lower()):
-            words.setdefault(str(_PORTER.stemWord(w)), w)
-    return {typed: words.get(term, term) for typed, term in corrected.items()}
-
-
-def _rewritten(query: str, shown: dict[str, str]) -> str:
-    """The query as typed, each corrected word replaced by the word searched."""
-    return _WORD.sub(lambda m: shown.get(m.group(0).lower(), m.group(0)), query)
 
 
 def shown_article(

@@ -16,6 +16,7 @@ from storage.base import BUSY_SECONDS
 from storage.digests import DigestsMixin
 from storage.migrations import migrations
 from storage.preferences import PreferencesMixin
+from storage.ranking import RankingMixin
 from storage.stories import LEAD_ORDER, StoriesMixin
 from storage.subscriptions import SubscriptionsMixin
 
@@ -53,7 +54,7 @@ def time_key(published_ts: int, seq: int = 0) -> int:
     return int(published_ts) * SEQ_SPAN + seq
 
 
-class Store(DigestsMixin, SubscriptionsMixin, PreferencesMixin, StoriesMixin):
+class Store(DigestsMixin, SubscriptionsMixin, PreferencesMixin, StoriesMixin, RankingMixin):
     """A newsbot database, its schema brought up to date on opening (``storage.migrations``).
 
     The connection, its transactions and the way it waits for the write lock are

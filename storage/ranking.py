@@ -1,0 +1,125 @@
+"""What ranking reads (see bot.core.ranking): the matched articles' fields with their matches
+marked, how many articles hold each term, field-length averages, stories' prominence.
+
+Every read here is bounded by the window searched or the terms typed, never by the corpus:
+the corpus-wide figures (articles, average field lengths) are kept per store and computed
+again only when the newest article id changes (a load), from the newest ``SAMPLE`` articles.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from storage.base import StoreBase
+
+SAMPLE = 5000  # newest articles the field averages are estimated from
+MARKS = ("char(1)", "char(2)")  # what highlight() puts around a match (bot.core.ranking)
+_FIELD_COLUMNS = {"title": 0, "excerpt": 1, "provider": 2, "topics": 3}  # in articles_fts
+
+
+class RankingMixin(StoreBase):
+    """Methods of Store (see storage.store) for ranking search and digest candidates."""
+
+    _corpus_stats: tuple[int, int, dict[str, float]] | None = None  # (newest id, n, averages)
+    _stats_lock = threading.Lock()
+
+    def match_marked(
+        self, fts_query: str, window: int, lo: int | None = None, hi: int | None = None
+    ) -> list[tuple[Any, ...]]:
+        """(id, title, excerpt, provider, topics) of the ``window`` newest articles matching
+        ``fts_query`` (with ids from ``lo`` to ``hi``, when given), each field with its matches
+        between char(1) and char(2) (FTS5's ``highlight()``, which knows the index's stemming:
+        what matched is what is marked). Newest first: article ids are time keys, so this
+        costs the window, not the number of matches."""
+        open_, close = MARKS
+        columns = ", ".join(
+            f"highlight(articles_fts, {i}, {open_}, {close})" for i in _FIELD_COLUMNS.values()
+        )
+        span = "" if lo is None or hi is None else " AND rowid BETWEEN ? AND ?"
+        params: tuple[Any, ...] = (fts_query,) + (() if not span else (lo, hi)) + (window,)
+        with self._lock:
+            cur = self.db.conn.execute(
+                f"SELECT rowid, {columns} FROM articles_fts "
+                f"WHERE articles_fts MATCH ?{span} ORDER BY rowid DESC LIMIT ?",
+                params,
+            )
+            return [tuple(r) for r in cur.fetchall()]
+
+    def ranking_rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """What ranking needs of each article besides its text: id, story_id, published_ts,
+        quality, domain, is_main."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            found += self._rows(
+                "SELECT id, story_id, published_ts, quality, domain, coalesce(is_main, 0) "
+                f"AS is_main FROM articles WHERE id IN ({marks})",
+                chunk,
+            )
+        return found
+
+    def term_documents(self, terms: Iterable[str]) -> dict[str, int]:
+        """{indexed term (a stem): articles holding it}; a term the index lacks is left out."""
+        wanted = sorted(set(terms))
+        if not wanted:
+            return {}
+        marks = ", ".join("?" * len(wanted))
+        return {
+            r["term"]: int(r["doc"])
+            for r in self._rows(
+                f"SELECT term, doc FROM articles_fts_vocab WHERE term IN ({marks})", wanted
+            )
+        }
+
+    def prefix_documents(self, prefix: str, limit: int = 200) -> int:
+        """Articles holding some term beginning with ``prefix`` (an over-count: an article with
+        two such terms counts twice), over at most ``limit`` terms."""
+        rows = self._rows(
+            "SELECT doc FROM articles_fts_vocab WHERE term >= ? AND term < ? LIMIT ?",
+            (prefix, prefix + "\uffff", limit),
+        )
+        return sum(int(r["doc"]) for r in rows)
+
+    def corpus_stats(self) -> tuple[int, dict[str, float]]:
+        """(articles, {field: average words}) — computed again only after the newest article
+        changed; the averages from the newest ``SAMPLE`` articles."""
+        newest = self._scalar("SELECT max(id) FROM articles") or 0
+        cached = self._corpus_stats
+        if cached is not None and cached[0] == newest:
+            return cached[1], cached[2]
+        with self._stats_lock:
+            n = int(self._scalar("SELECT count(*) FROM articles"))
+            words = "length({0}) - length(replace({0}, ' ', '')) + 1"
+            row = self._one(
+                "SELECT "
+                + ", ".join(
+                    f"avg(CASE WHEN coalesce({c}, '') = '' THEN 0 ELSE {words.format(c)} END) "
+                    f"AS {c}"
+                    for c in _FIELD_COLUMNS
+                )
+                + f" FROM (SELECT {', '.join(_FIELD_COLUMNS)} FROM articles "
+                "ORDER BY id DESC LIMIT ?)",
+                (SAMPLE,),
+            )
+            averages = {c: float((row or {}).get(c) or 1.0) for c in _FIELD_COLUMNS}
+            self._corpus_stats = (int(newest), n, averages)
+            return n, averages
+
+    def story_prominence(self, story_ids: Sequence[int]) -> dict[int, tuple[int, bool]]:
+        """{story id: (independent outlets, whether its lead is a file's main article)} for the
+        stored stories among ``story_ids`` (a one-article story has none: 1 outlet)."""
+        found: dict[int, tuple[int, bool]] = {}
+        ids = list(dict.fromkeys(story_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for r in self._rows(
+                "SELECT s.id, s.outlets, coalesce(a.is_main, 0) AS main FROM stories s "
+                f"LEFT JOIN articles a ON a.id = s.lead_id WHERE s.id IN ({marks})",
+                chunk,
+            ):
+                found[int(r["id"])] = (int(r["outlets"]), bool(r["main"]))
+        return found

@@ -392,3 +392,30 @@ def m009_search_vocabulary(db: Database) -> None:
     # of articles holding it: search corrects a word that matches nothing to the nearest term.
     # A virtual table over articles_fts: it stores nothing and is always current.
     db.execute("CREATE VIRTUAL TABLE articles_fts_vocab USING fts5vocab(articles_fts, row)")
+
+
+@migrations()
+def m010_inherited_topics(db: Database) -> None:
+    # Topic labels as evidence, not as matches (issue 12, item 3). Frozen: plain SQL.
+    #
+    # ``topics`` holds an article's own labels (those of the files that name it as their main
+    # article, or a related entry's own), and only they are indexed for matching.
+    # ``inherited_topics`` (a JSON list) holds what a related entry without labels of its own
+    # took from the file listing it: weaker evidence, kept for display, never indexed.
+    db.execute("ALTER TABLE articles ADD COLUMN inherited_topics TEXT")
+    # The loader before this version gave a related entry its parent's labels and added every
+    # mention's labels to an article's, across every file that listed it. A row that was never a
+    # file's main article had, in the usual case, only such inherited labels: they move to
+    # ``inherited_topics``, and the index forgets them (``articles_au`` follows ``topics``).
+    db.execute(
+        "UPDATE articles SET inherited_topics = CASE WHEN topics IS NULL OR topics = '' "
+        "THEN '[]' ELSE topics END WHERE NOT coalesce(is_main, 0)"
+    )
+    db.execute(
+        "UPDATE articles SET topics = '[]' WHERE NOT coalesce(is_main, 0) "
+        "AND topics IS NOT '[]'"
+    )
+    # A main article keeps its labels: the database cannot tell which came from its own files
+    # and which from the files that only listed it. Its ``inherited_topics`` stays NULL, which
+    # tells the loader so: the first time a file names it as its main article, its labels
+    # become that file's (loading the same folders again cleans them).

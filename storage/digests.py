@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from storage.subscriptions import SUB_COLUMNS, SubscriptionsMixin
+from storage.subscriptions import SUB_COLUMNS, SUB_ORDER, SubscriptionsMixin
 
 # A finished run is never claimed again: its date has its digest (or had nothing to say, or
 # its channel is gone). The others may be claimed again: "waiting" (a transient failure, to be
@@ -62,9 +62,11 @@ class DigestsMixin(SubscriptionsMixin):
         )
 
     def active_subscriptions(self, team_id: str, channel_id: str) -> list[dict[str, Any]]:
+        """The conversation's subscriptions that are not paused, in the order it subscribed
+        them: its digest's sections (see ``storage.subscriptions``)."""
         return self._rows(
             f"SELECT {SUB_COLUMNS} FROM subscriptions WHERE team_id = ? AND channel_id = ? "
-            "AND paused_reason IS NULL ORDER BY topic_key",
+            f"AND paused_reason IS NULL ORDER BY {SUB_ORDER}",
             (team_id, channel_id),
         )
 

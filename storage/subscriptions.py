@@ -1,4 +1,11 @@
-"""Subscriptions: SQL for who gets which topic where, and when. Part of :class:`Store`."""
+"""Subscriptions: SQL for who gets which topic where, and when. Part of :class:`Store`.
+
+A conversation's subscriptions come in the order it subscribed them (``SUB_ORDER``): its
+digest's sections, ``/news list`` and the DM follows all follow it. The row id is that order:
+an ``INTEGER PRIMARY KEY`` is assigned above every id in the table, so a later subscription
+always has a larger id. Subscribing to a topic already there keeps its row (and its place);
+resuming one keeps it too; unsubscribing and subscribing again puts it last.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,10 @@ SUB_COLUMNS = (
     "id, team_id, channel_id, kind, topic, topic_key, subscribed_by, subscribed_at, hour, "
     "minute, tz, paused_reason, paused_at"
 )
+
+
+# A conversation's subscriptions, first subscribed first (see the module's docstring).
+SUB_ORDER = "id"
 
 
 def topic_key(topic: str) -> str:
@@ -72,15 +83,16 @@ class SubscriptionsMixin(StoreBase):
         )
 
     def subscriptions(self, team_id: str, channel_id: str) -> list[dict[str, Any]]:
+        """The conversation's subscriptions, paused ones too, in the order it subscribed them."""
         return self._rows(
             f"SELECT {SUB_COLUMNS} FROM subscriptions WHERE team_id = ? AND channel_id = ? "
-            "ORDER BY topic_key",
+            f"ORDER BY {SUB_ORDER}",
             (team_id, channel_id),
         )
 
     def all_subscriptions(self) -> list[dict[str, Any]]:
         return self._rows(
-            f"SELECT {SUB_COLUMNS} FROM subscriptions ORDER BY team_id, channel_id, topic_key"
+            f"SELECT {SUB_COLUMNS} FROM subscriptions ORDER BY team_id, channel_id, {SUB_ORDER}"
         )
 
     def channel_schedule(self, team_id: str, channel_id: str) -> dict[str, Any] | None:

@@ -1,6 +1,6 @@
 """Composing a channel's morning digest as plain data (no Slack here).
 
-For each of the channel's active topics, in the order of its subscriptions (by topic):
+For each of the channel's active topics, in the order the channel subscribed them:
 
 1. the articles matching the topic (the search's query language and index, ``to_fts``) that
    were published in the ``max_age_hours`` before the digest's time, newest ``WINDOW`` first;

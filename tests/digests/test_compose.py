@@ -152,3 +152,30 @@ def test_preview_changes_nothing_and_dates_the_next_digest(fresh_db: Store) -> N
     assert [e.article["title"] for e in d.entries] == ["Tennis final tonight"]
     assert (fresh_db.digest_runs(), fresh_db.deliveries(TEAM, "C1")) == before
     assert preview_digest(fresh_db, TEAM, "C-none", now) is None
+
+
+def test_sections_come_in_the_order_the_topics_were_subscribed(fresh_db: Store) -> None:
+    for topic in ("wind", "Solar", "batteries"):
+        subscribe(fresh_db, "C1", topic)
+    subscribe(fresh_db, "C1", "solar", hour=9)  # subscribing again keeps its place
+    add_article(fresh_db, "Solar farm opens", hours_before(2))
+    d = compose_digest(fresh_db, TEAM, "C1", DUE + dt.timedelta(hours=1))
+    assert [s.topic for s in d.sections] == ["wind", "Solar", "batteries"]
+    preview = preview_digest(fresh_db, TEAM, "C1", DUE)
+    assert preview is not None and [s.topic for s in preview.sections] == [
+        "wind",
+        "Solar",
+        "batteries",
+    ]
+
+
+def test_a_story_on_two_topics_goes_under_the_one_subscribed_first(fresh_db: Store) -> None:
+    subscribe(fresh_db, "C1", "cars")
+    subscribe(fresh_db, "C1", "battery")
+    add_article(fresh_db, "Battery breakthrough for electric cars", hours_before(2))
+    add_article(fresh_db, "Battery plant opens", hours_before(4))
+    d = compose_digest(fresh_db, TEAM, "C1", DUE)
+    assert list(titles(d).items()) == [
+        ("cars", ["Battery breakthrough for electric cars"]),
+        ("battery", ["Battery plant opens"]),
+    ]

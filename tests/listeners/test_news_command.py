@@ -151,7 +151,7 @@ def test_command_text_arrives_html_escaped_as_slack_sends_it(bot):
     assert bot.store.muted_domains("T1", "user", "U1") == {"usnews.com"}
     bot.ask("subscribe AT&amp;T &lt;b&gt;")
     bot.ask("subscribe a &amp;lt; b")
-    assert [s["topic"] for s in bot.store.subscriptions("T1", "C1")] == ["a &lt; b", "AT&T <b>"]
+    assert [s["topic"] for s in bot.store.subscriptions("T1", "C1")] == ["AT&T <b>", "a &lt; b"]
     listing = bot.ask("list")
     assert "AT&amp;T &lt;b&gt;" in all_text(listing) and "a &amp;lt; b" in all_text(listing)
 

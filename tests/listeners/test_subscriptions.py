@@ -142,7 +142,7 @@ def test_subscribe_button_subscribes_to_the_search_words_exactly(bot, tmp_path):
     assert "Subscribed this channel to *interest rates at 5%*" in text_of(r[1])
     assert "*ai at 7pm tz Asia/Tokyo*" in text_of(r[2])
     subs = bot.store.subscriptions("T1", "C1")
-    assert [s["topic"] for s in subs] == ["ai at 7pm tz Asia/Tokyo", "interest rates at 5%"]
+    assert [s["topic"] for s in subs] == ["interest rates at 5%", "ai at 7pm tz Asia/Tokyo"]
     assert {(s["hour"], s["tz"]) for s in subs} == {(8, "Europe/London")}
 
 

@@ -419,3 +419,34 @@ def m010_inherited_topics(db: Database) -> None:
     # and which from the files that only listed it. Its ``inherited_topics`` stays NULL, which
     # tells the loader so: the first time a file names it as its main article, its labels
     # become that file's (loading the same folders again cleans them).
+
+
+@migrations()
+def m012_search_terms(db: Database) -> None:
+    # The index's vocabulary as a plain table (storage.vocabulary says why): (term, articles
+    # holding it), as in articles_fts_vocab (m009), where reading a range costs every article
+    # of its terms. Frozen: plain SQL.
+    db.execute(
+        "CREATE TABLE search_terms (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID"
+    )
+    db.execute("INSERT INTO search_terms (term, docs) SELECT term, doc FROM articles_fts_vocab")
+    # Articles written since search_terms took them in, noted by triggers whoever writes them:
+    # ``counted``: search_terms counts the article as it was (``was_*``, the indexed columns);
+    # a row already there keeps what the table counts.
+    db.execute(
+        "CREATE TABLE search_terms_pending (article_id INTEGER PRIMARY KEY, "
+        "counted INTEGER NOT NULL, was_title TEXT, was_excerpt TEXT, was_provider TEXT, "
+        "was_topics TEXT)"
+    )
+    db.execute(
+        "CREATE TRIGGER search_terms_ai AFTER INSERT ON articles BEGIN "
+        "INSERT OR IGNORE INTO search_terms_pending (article_id, counted) VALUES (new.id, 0); "
+        "END"
+    )
+    for name, event in (("au", "UPDATE OF title, excerpt, provider, topics"), ("ad", "DELETE")):
+        db.execute(
+            f"CREATE TRIGGER search_terms_{name} AFTER {event} ON articles BEGIN "
+            "INSERT OR IGNORE INTO search_terms_pending (article_id, counted, was_title, "
+            "was_excerpt, was_provider, was_topics) "
+            "VALUES (old.id, 1, old.title, old.excerpt, old.provider, old.topics); END"
+        )

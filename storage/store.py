@@ -19,6 +19,7 @@ from storage.preferences import PreferencesMixin
 from storage.ranking import RankingMixin
 from storage.stories import LEAD_ORDER, StoriesMixin
 from storage.subscriptions import SubscriptionsMixin
+from storage.vocabulary import VocabularyMixin
 
 # Article ids are time keys: publication second * SEQ_SPAN + a sequence number within that second.
 SEQ_SPAN = 1 << 12
@@ -54,7 +55,14 @@ def time_key(published_ts: int, seq: int = 0) -> int:
     return int(published_ts) * SEQ_SPAN + seq
 
 
-class Store(DigestsMixin, SubscriptionsMixin, PreferencesMixin, StoriesMixin, RankingMixin):
+class Store(
+    DigestsMixin,
+    SubscriptionsMixin,
+    PreferencesMixin,
+    StoriesMixin,
+    RankingMixin,
+    VocabularyMixin,
+):
     """A newsbot database, its schema brought up to date on opening (``storage.migrations``).
 
     The connection, its transactions and the way it waits for the write lock are
@@ -230,26 +238,6 @@ class Store(DigestsMixin, SubscriptionsMixin, PreferencesMixin, StoriesMixin, Ra
                 (fts_query, window),
             )
             return [(int(r[0]), float(r[1])) for r in cur.fetchall()]
-
-    def vocabulary(self, prefix: str, shortest: int, longest: int) -> list[tuple[str, int]]:
-        """(term, articles holding it) of the indexed terms that begin with ``prefix`` and are
-        ``shortest`` to ``longest`` characters long (terms are the index's stems).
-
-        A range on the vocabulary's term, which FTS5 reads from its index directly: the cost is
-        that of the range's terms (it counts their articles), not of the whole vocabulary; a
-        range holding a word found in most articles costs most (~10 ms at 200k articles).
-        """
-        if not prefix:
-            return []
-        lo = prefix
-        hi = prefix[:-1] + chr(min(ord(prefix[-1]) + 1, 0x10FFFF))
-        with self._lock:
-            cur = self.db.conn.execute(
-                "SELECT term, doc FROM articles_fts_vocab WHERE term >= ? AND term < ? "
-                "AND length(term) BETWEEN ? AND ?",
-                (lo, hi, shortest, longest),
-            )
-            return [(str(r[0]), int(r[1])) for r in cur.fetchall()]
 
     def optimize(self) -> None:
         """Merge the FTS index's segments (after a large load)."""

@@ -114,7 +114,10 @@ class Article:
     type: str | None = None
     quality: int | None = None
     heat: int | None = None
-    topics: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)  # its own labels: evidence for matching
+    # A related entry without labels of its own: its parent's own labels. Weaker evidence,
+    # never indexed for matching (see bot.core.loader).
+    inherited_topics: list[str] = field(default_factory=list)
     images: list[dict[str, Any]] = field(default_factory=list)
     featured_content: str | None = None
     aliases: list[str] = field(default_factory=list)  # canonical AMP addresses
@@ -339,8 +342,7 @@ def article_from_mapping(data: dict[Any, Any], parent: Article | None = None) ->
         text = clean_text(_text({0: topic}, 0, f"topic {i + 1}"))
         if text:
             topics.append(text)
-    if not topics and parent is not None:
-        topics = list(parent.topics)
+    inherited = list(parent.topics) if not topics and parent is not None else []
     images = _field(data, "images", (list,), "a list") or []
     for i, image in enumerate(images):
         if not isinstance(image, dict):
@@ -363,6 +365,7 @@ def article_from_mapping(data: dict[Any, Any], parent: Article | None = None) ->
         quality=_int_or_none(data, "quality"),
         heat=_int_or_none(data, "heat"),
         topics=topics,
+        inherited_topics=inherited,
         images=_jsonable(images),
         featured_content=featured or None,
         aliases=[a for a in dict.fromkeys(aliases) if a != url],

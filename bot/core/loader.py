@@ -10,6 +10,19 @@ it: files are parsed outside any transaction, written in transactions of at most
 ``BATCH_FILES`` files and ``BATCH_SECONDS`` of writing, and after each one the loader leaves
 the write lock free for ``TURN_SECONDS``, so a waiting writer (it polls every few
 milliseconds: see ``storage.store.Store``) takes its turn.
+
+Topic labels are evidence, not matches. An article's own labels (``topics``: the only ones the
+full-text index covers, so the only ones that make it match a query or a digest topic) are
+those of every file that names it as its main article; an article that no file names so has
+the labels its related entries give of their own (rare), all of them. A related entry without
+labels keeps its parent's apart, as *inherited* labels (``inherited_topics``): those of the
+first parent that had some, only while it has none of its own, never indexed and never added
+up across parents (an article listed by 180 files would otherwise gather 14 labels, from AI to
+Blockchain). Each rule is a union or a value set once, so a reload changes nothing and the own
+labels do not depend on the order of the files. A main article stored before migration m010
+(``inherited_topics`` NULL: its labels may hold those its mentions added) takes the labels of
+the first file that names it as its main article, then adds the others: loading the same
+folders again cleans it.
 """
 
 from __future__ import annotations
@@ -111,7 +124,8 @@ def _row(article: Article, parent_id: int | None, source: str, now: dt.datetime)
         "type": article.type,
         "quality": article.quality,
         "heat": article.heat,
-        "topics": json.dumps(article.topics, ensure_ascii=False),
+        "topics": _json(article.topics),
+        "inherited_topics": _json([] if article.topics else article.inherited_topics),
         "images": json.dumps(article.images, ensure_ascii=False),
         "featured_content": article.featured_content,
         "extra": json.dumps(article.extra, ensure_ascii=False) if article.extra else None,
@@ -119,6 +133,37 @@ def _row(article: Article, parent_id: int | None, source: str, now: dt.datetime)
         "source_file": source,
         "loaded_at": now.isoformat(),
     }
+
+
+def _json(labels: list[str]) -> str:
+    return json.dumps(labels, ensure_ascii=False)
+
+
+def _labels(
+    current: dict[str, Any], article: Article, as_main: bool
+) -> tuple[list[str], list[str] | None]:
+    """A stored article's own and inherited labels once ``article`` mentions it again, as a
+    file's main article (``as_main``) or as a related entry (rules: the module docstring).
+    Inherited labels None: a main article stored before m010, left for a main file to clean."""
+    own: list[str] = json.loads(current["topics"] or "[]")
+    was_main = bool(current["is_main"])
+    unsorted = was_main and current["inherited_topics"] is None
+    inherited: list[str] = json.loads(current["inherited_topics"] or "[]")
+    if as_main:
+        # The first file naming it as its main article replaces what related entries (or,
+        # before m010, every mention) gave it; the others add theirs.
+        own = _union(own, article.topics) if was_main and not unsorted else list(article.topics)
+    elif unsorted:
+        return own, None
+    else:
+        if not was_main:  # a related entry's own labels count only while no file is about it
+            own = _union(own, article.topics)
+        inherited = inherited or list(article.inherited_topics)  # set once, never added to
+    return own, [] if own else inherited
+
+
+def _union(first: list[str], more: list[str]) -> list[str]:
+    return list(dict.fromkeys(first + more))
 
 
 class Loader:
@@ -152,15 +197,17 @@ class Loader:
         current = self.store.article_for_update(existing_id)
         # The file that first brought an article owns its fields (a re-issued file updates them,
         # though a blank never erases what another file filled in); any other mention (another
-        # file, or the same file naming it again) only fills blanks and adds topics. Either way,
-        # loading the same files again in any order changes nothing.
+        # file, or the same file naming it again) only fills blanks; topic labels follow their
+        # own rules (_labels). Either way, loading the same files again in any order changes
+        # nothing.
         if current["source_file"] == source and existing_id not in seen:
             row = {k: row[k] if row[k] not in (None, "") else current[k] for k in row}
         else:
             row = {k: current[k] if current[k] not in (None, "") else row[k] for k in row}
         seen.add(existing_id)
-        topics = list(dict.fromkeys(json.loads(current["topics"] or "[]") + article.topics))
-        row["topics"] = json.dumps(topics, ensure_ascii=False)
+        own, inherited = _labels(current, article, as_main=parent_id is None)
+        row["topics"] = _json(own)
+        row["inherited_topics"] = None if inherited is None else _json(inherited)
         row["url"] = current["url"]
         row["parent_id"] = current["parent_id"] or (parent_id if parent_id != existing_id else None)
         row["source_file"] = current["source_file"]

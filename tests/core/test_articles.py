@@ -130,7 +130,9 @@ def test_the_seed_file() -> None:
     assert a.published == "2020-01-26T10:57:00Z"
     assert a.quality == 49 and a.heat == -1
     assert len(a.related) == 22
-    assert all(r.topics == ["AI", "Computer Vision"] for r in a.related)
+    # the related entries have no labels of their own: they inherit the file's, kept apart
+    assert all(r.topics == [] for r in a.related)
+    assert all(r.inherited_topics == ["AI", "Computer Vision"] for r in a.related)
     assert "secured" not in a.extra and all("secured" not in r.extra for r in a.related)
 
 
@@ -267,7 +269,7 @@ def test_unknown_fields_are_kept_and_secured_is_not() -> None:
     assert "TOKEN" not in repr(a)
 
 
-def test_related_entries_take_the_parents_topics_unless_they_have_their_own() -> None:
+def test_related_entries_inherit_the_parents_topics_unless_they_have_their_own() -> None:
     a = parse_text(
         front(
             title="t",
@@ -279,7 +281,9 @@ def test_related_entries_take_the_parents_topics_unless_they_have_their_own() ->
             ],
         )
     )
-    assert [r.topics for r in a.related] == [["AI"], ["Robots"]]
+    assert [r.topics for r in a.related] == [[], ["Robots"]]
+    assert [r.inherited_topics for r in a.related] == [["AI"], []]
+    assert a.inherited_topics == []
 
 
 def test_video_without_web_url_uses_original_url() -> None:

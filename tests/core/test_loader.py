@@ -228,13 +228,15 @@ def test_related_entries_are_articles_linked_to_their_parent(fresh_db):
     assert parent["parent_id"] is None
     children = rows(fresh_db, "parent_id = ?", (parent["id"],))
     assert len(children) == 22
-    assert all(topics(c) == ["AI", "Computer Vision"] for c in children)  # inherited
+    # no labels of their own: the file's are inherited, kept apart from (and not indexed as) own
+    assert all(topics(c) == [] for c in children)
+    assert all(json.loads(c["inherited_topics"]) == ["AI", "Computer Vision"] for c in children)
     assert {c["provider"] for c in children} >= {"Reuters", "Forbes", "New York Times", "The Verge"}
     # each is searchable in its own right
     assert fresh_db.match_newest('"findface"', 10)
 
 
-def test_related_entry_keeps_its_own_topics_and_gains_those_of_other_mentions(fresh_db, src):
+def test_related_entry_keeps_its_own_topics_and_inherits_from_its_first_parent_only(fresh_db, src):
     write(
         src,
         "a.md",
@@ -255,9 +257,10 @@ def test_related_entry_keeps_its_own_topics_and_gains_those_of_other_mentions(fr
         ),
     )
     load(fresh_db, src)
-    assert topics(by_url(fresh_db, "https://n.example/o")) == ["Robots"]
+    own = by_url(fresh_db, "https://n.example/o")
+    assert (topics(own), json.loads(own["inherited_topics"])) == (["Robots"], [])
     child = by_url(fresh_db, "https://n.example/c")
-    assert topics(child) == ["AI", "Privacy"]
+    assert (topics(child), json.loads(child["inherited_topics"])) == ([], ["AI"])
     assert child["parent_id"] == by_url(fresh_db, "https://n.example/a")["id"]  # first link kept
 
 

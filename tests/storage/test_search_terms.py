@@ -96,6 +96,14 @@ def test_a_look_up_folds_a_few_pending_articles_itself(loaded, monkeypatch):
     assert loaded.search_terms_pending() == 0 and table(loaded) == fts5vocab(loaded)
 
 
+def test_whether_anything_matches(loaded):
+    assert loaded.matches_any('"kubernetes"') and loaded.matches_any('"running"')
+    assert loaded.matches_any('"azure outage"') and not loaded.matches_any('"outage azure"')
+    assert not loaded.matches_any('"kubernetis"')
+    loaded._write("DELETE FROM articles WHERE id = ?", (time_key(T),))
+    assert not loaded.matches_any('"kubernetes"')
+
+
 def test_a_look_up_reads_a_range_of_terms_of_a_length(loaded):
     loaded.refresh_search_terms()
     assert loaded.vocabulary("az", 2, 10) == [("azur", 2)]

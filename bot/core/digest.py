@@ -7,7 +7,14 @@ For each of the channel's active topics, in the order the channel subscribed the
 2. ranked with the search's formula (``bot.core.search.score``), freshness counted at the
    digest's time, and collapsed to one entry per story (its best-scoring article leads);
 3. minus the stories this channel was ever sent (``deliveries``) and those already placed
-   under an earlier topic of this same digest; at most ``items_per_topic``.
+   under another topic of this same digest; at most ``items_per_topic``.
+
+A DM digest (a user's follows) has one cap for all of it, the user's ``items``: its follows
+share it fairly, round by round (each follow's best story, then each one's second, ...), so
+five items over three busy follows are 2, 2 and 1, and a follow with fewer stories leaves its
+turns to the others. A story two topics found is placed once, under the first whose turn
+reaches it (in a channel's digest, where topics are filled one after another: the earlier
+topic). Sections keep the order of the subscriptions either way.
 
 Each entry shows the story's lead (``stories.lead_id``; a story without one, its best-scoring
 article) and names each of its other outlets once. A digest whose topics found nothing is
@@ -140,6 +147,29 @@ class _Ranked:
     complete: bool  # False: cut at the cache depth, more exist
 
 
+@dataclass
+class _Pool:
+    """What one digest may still place: not a story the conversation was sent (``delivered``),
+    muted, or placed under another topic already (all three in ``skip``)."""
+
+    team_id: str
+    channel_id: str
+    due_ts: int
+    muted: set[str]
+    skip: set[int]
+
+
+@dataclass
+class _Cursor:
+    """One topic's ranked stories for one digest, taken best first (``stories`` is the shared
+    cached list: read, never changed)."""
+
+    topic: str
+    stories: list[tuple[int, int, float]]
+    complete: bool
+    at: int = 0
+
+
 class Composer:
     """Composes digests; keeps each (topic, window)'s ranking for the next channel."""
 
@@ -222,32 +252,21 @@ class Composer:
                 [TopicSection(t["topic"], t["topic_key"]) for t in topics],
                 quiet_day=True,
             )
-        limit = prefs.items_per_topic
         rankings = [self.ranked(t["topic"], due_ts) for t in topics]
-        delivered = self.store.delivered_story_ids(
+        skip = self.store.delivered_story_ids(
             team_id, channel_id, (s for r in rankings for s, _, _ in r.stories)
         )
-        used: set[int] = set()
         if prefs.muted:
-            used |= self._muted_stories(rankings, prefs.muted, due_ts)
-        picks: list[list[tuple[int, int, float]]] = []
-        budget = prefs.total
-        for sub, ranked in zip(topics, rankings, strict=True):
-            want = min(limit, budget) if budget is not None else limit
-            chosen = self._pick(ranked.stories, delivered, used, want)
-            if len(chosen) < want and not ranked.complete:
-                # The cached top stories ran out for this channel: rank the whole window.
-                full = self._rank(sub["topic"], due_ts, None).stories
-                delivered |= self.store.delivered_story_ids(
-                    team_id, channel_id, (s for s, _, _ in full)
-                )
-                if prefs.muted:
-                    used |= self._muted_stories([_Ranked(full, True)], prefs.muted, due_ts)
-                chosen = self._pick(full, delivered, used, want)
-            used.update(s for s, _, _ in chosen)
-            picks.append(chosen)
-            if budget is not None:
-                budget -= len(chosen)
+            skip |= self._muted_stories(rankings, prefs.muted, due_ts)
+        pool = _Pool(team_id, channel_id, due_ts, prefs.muted, skip)
+        cursors = [
+            _Cursor(t["topic"], r.stories, r.complete)
+            for t, r in zip(topics, rankings, strict=True)
+        ]
+        if prefs.total is None:
+            picks = [self._fill(c, pool, prefs.items_per_topic) for c in cursors]
+        else:
+            picks = self._share(cursors, pool, prefs.items_per_topic, prefs.total)
         sections = self._hydrate(topics, picks, due_ts, prefs.muted)
         return Digest(team_id, channel_id, day, due.astimezone(dt.UTC), tz, sections)
 
@@ -283,18 +302,52 @@ class Composer:
         }
         return set(story_ids) - open_
 
-    @staticmethod
-    def _pick(
-        stories: list[tuple[int, int, float]], delivered: set[int], used: set[int], limit: int
-    ) -> list[tuple[int, int, float]]:
+    def _next(self, cursor: _Cursor, pool: _Pool) -> tuple[int, int, float] | None:
+        """The topic's best story this digest may still place (now placed), or None."""
+        while True:
+            while cursor.at < len(cursor.stories):
+                story = cursor.stories[cursor.at]
+                cursor.at += 1
+                if story[0] not in pool.skip:
+                    pool.skip.add(story[0])
+                    return story
+            if cursor.complete:
+                return None
+            # The cached top stories ran out for this conversation: rank the whole window.
+            full = self._rank(cursor.topic, pool.due_ts, None)
+            pool.skip |= self.store.delivered_story_ids(
+                pool.team_id, pool.channel_id, (s for s, _, _ in full.stories)
+            )
+            if pool.muted:
+                pool.skip |= self._muted_stories([full], pool.muted, pool.due_ts)
+            cursor.stories, cursor.complete, cursor.at = full.stories, True, 0
+
+    def _fill(self, cursor: _Cursor, pool: _Pool, limit: int) -> list[tuple[int, int, float]]:
+        """A channel's topic: its best ``limit`` stories still free."""
         out: list[tuple[int, int, float]] = []
-        for story in stories:
-            if len(out) >= limit:
-                break
-            if story[0] in delivered or story[0] in used:
-                continue
+        while len(out) < limit and (story := self._next(cursor, pool)) is not None:
             out.append(story)
         return out
+
+    def _share(
+        self, cursors: list[_Cursor], pool: _Pool, limit: int, total: int
+    ) -> list[list[tuple[int, int, float]]]:
+        """A DM digest's ``total`` stories shared among its follows round-robin by rank: each
+        follow's best, then each one's second, ... (at most ``limit`` each); a follow out of
+        stories drops out of the rounds and leaves its turns to the others."""
+        picks: list[list[tuple[int, int, float]]] = [[] for _ in cursors]
+        open_ = list(range(len(cursors)))
+        while total > 0 and open_:
+            for n in list(open_):
+                if total == 0:
+                    break
+                story = self._next(cursors[n], pool) if len(picks[n]) < limit else None
+                if story is None:
+                    open_.remove(n)
+                    continue
+                picks[n].append(story)
+                total -= 1
+        return picks
 
     def _hydrate(
         self,

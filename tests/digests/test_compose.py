@@ -179,3 +179,80 @@ def test_a_story_on_two_topics_goes_under_the_one_subscribed_first(fresh_db: Sto
         ("cars", ["Battery breakthrough for electric cars"]),
         ("battery", ["Battery plant opens"]),
     ]
+
+
+def follows(store: Store, items: int, *topics: str) -> None:
+    """User U1 follows ``topics`` (in that order) with ``items`` stories per DM digest."""
+    for topic in topics:
+        subscribe(store, "U1", topic, kind="dm")
+    store.set_user_settings(TEAM, "U1", DUE, items=items)
+
+
+def counts(d) -> list[int]:
+    return [len(s.entries) for s in d.sections]
+
+
+def test_a_dm_digest_shares_its_items_among_the_follows(fresh_db: Store) -> None:
+    follows(fresh_db, 5, "wind", "solar", "tidal")
+    for topic in ("Wind", "Solar", "Tidal"):
+        for n in range(6):
+            add_article(fresh_db, f"{topic} news {n}", hours_before(1 + n))
+    d = compose_digest(fresh_db, TEAM, "U1", DUE)
+    assert [s.topic for s in d.sections] == ["wind", "solar", "tidal"]
+    assert counts(d) == [2, 2, 1]
+    # each follow's best stories, best first
+    assert titles(d) == {
+        "wind": ["Wind news 0", "Wind news 1"],
+        "solar": ["Solar news 0", "Solar news 1"],
+        "tidal": ["Tidal news 0"],
+    }
+    # A channel's digest has no such cap: each topic has up to items_per_topic.
+    for topic in ("wind", "solar", "tidal"):
+        subscribe(fresh_db, "C1", topic)
+    assert counts(compose_digest(fresh_db, TEAM, "C1", DUE)) == [5, 5, 5]
+
+
+def test_a_follow_with_fewer_stories_leaves_its_share_to_the_others(fresh_db: Store) -> None:
+    follows(fresh_db, 5, "wind", "solar", "tidal")
+    for topic, stories in (("Wind", 6), ("Solar", 1), ("Tidal", 6)):
+        for n in range(stories):
+            add_article(fresh_db, f"{topic} news {n}", hours_before(1 + n))
+    assert counts(compose_digest(fresh_db, TEAM, "U1", DUE)) == [2, 1, 2]
+    fresh_db.set_user_settings(TEAM, "U1", DUE, items=8)
+    assert counts(compose_digest(fresh_db, TEAM, "U1", DUE)) == [4, 1, 3]
+    fresh_db.set_user_settings(TEAM, "U1", DUE, items=10)
+    assert counts(compose_digest(fresh_db, TEAM, "U1", DUE)) == [5, 1, 4]
+
+
+def test_a_dm_digest_places_a_story_two_follows_found_once(fresh_db: Store) -> None:
+    follows(fresh_db, 3, "battery", "cars")
+    add_article(fresh_db, "Battery breakthrough for electric cars", hours_before(1))
+    add_article(fresh_db, "Battery plant opens", hours_before(2))
+    add_article(fresh_db, "Battery prices fall", hours_before(3))
+    add_article(fresh_db, "Cars sales up", hours_before(4))
+    d = compose_digest(fresh_db, TEAM, "U1", DUE)
+    # Whichever follow's turn takes the breakthrough, it is placed once, and cars gets its turn.
+    assert counts(d) == [2, 1]
+    shown = [e.story_id for e in d.entries]
+    assert len(shown) == len(set(shown)) == 3
+
+
+def test_a_dm_digest_shares_past_the_cached_depth_and_what_was_sent(
+    fresh_db: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digest_mod, "CACHE_DEPTH", 2)
+    follows(fresh_db, 6, "market", "bonds")
+    market = [add_article(fresh_db, f"Market moves {n}", hours_before(n + 1)) for n in range(6)]
+    for n in range(6):
+        add_article(fresh_db, f"Bonds rally {n}", hours_before(n + 1))
+    run = fresh_db.claim_digest_run(
+        TEAM, "U1", "2024-05-01", DUE, owner="me", now=DUE, lease=dt.timedelta(minutes=5)
+    )["run"]
+    fresh_db.finish_digest_run(
+        run["id"], message_ts="1.0", now=DUE, entries=[(i, i, "market") for i in market[:2]]
+    )
+    d = Composer(fresh_db).compose(TEAM, "U1", DUE)
+    assert titles(d) == {
+        "market": ["Market moves 2", "Market moves 3", "Market moves 4"],
+        "bonds": ["Bonds rally 0", "Bonds rally 1", "Bonds rally 2"],
+    }

@@ -108,18 +108,18 @@ class RankingMixin(StoreBase):
             self._corpus_stats = (int(newest), n, averages)
             return n, averages
 
-    def story_prominence(self, story_ids: Sequence[int]) -> dict[int, tuple[int, bool]]:
-        """{story id: (independent outlets, whether its lead is a file's main article)} for the
-        stored stories among ``story_ids`` (a one-article story has none: 1 outlet)."""
-        found: dict[int, tuple[int, bool]] = {}
+    def story_prominence(self, story_ids: Iterable[int]) -> dict[int, tuple[int, bool, int]]:
+        """{story id: (independent outlets, whether its lead is a file's main article, the
+        lead's id)} for the stored stories among ``story_ids`` (a one-article story has none)."""
+        found: dict[int, tuple[int, bool, int]] = {}
         ids = list(dict.fromkeys(story_ids))
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             for r in self._rows(
-                "SELECT s.id, s.outlets, coalesce(a.is_main, 0) AS main FROM stories s "
+                "SELECT s.id, s.outlets, s.lead_id, coalesce(a.is_main, 0) AS main FROM stories s "
                 f"LEFT JOIN articles a ON a.id = s.lead_id WHERE s.id IN ({marks})",
                 chunk,
             ):
-                found[int(r["id"])] = (int(r["outlets"]), bool(r["main"]))
+                found[int(r["id"])] = (int(r["outlets"]), bool(r["main"]), int(r["lead_id"]))
         return found

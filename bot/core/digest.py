@@ -4,8 +4,10 @@ For each of the channel's active topics, in the order the channel subscribed the
 
 1. the articles matching the topic (the search's query language and index, ``to_fts``) that
    were published in the ``max_age_hours`` before the digest's time, newest ``WINDOW`` first;
-2. ranked with the search's formula (``bot.core.search.score``), freshness counted at the
-   digest's time, and collapsed to one entry per story (its best-scoring article leads);
+2. ranked with the search's formula (``bot.core.search.ranked_stories``: relevance to the
+   topic × freshness × the story's prominence, :mod:`bot.core.ranking`), freshness decaying
+   from the digest's time (``DIGEST_DECAY``: this morning's news before yesterday's), and
+   collapsed to one entry per story (its best-scoring article leads);
 3. minus the stories this channel was ever sent (``deliveries``) and those already placed
    under another topic of this same digest; at most ``items_per_topic``.
 
@@ -40,10 +42,11 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.core import schedule
+from bot.core import ranking, schedule
 from bot.core.preferences import is_muted
-from bot.core.search import other_outlets, score, shown_article, to_fts
-from storage.store import BM25_WEIGHTS, SEQ_SPAN, Store, time_key
+from bot.core.query import parse
+from bot.core.search import other_outlets, ranked_stories, shown_article, terms_of
+from storage.store import SEQ_SPAN, Store, time_key
 
 WINDOW = 1000  # newest matches ranked per topic (as search does)
 CACHE_DEPTH = 60  # ranked stories kept per (topic, window); more are computed when needed
@@ -185,23 +188,22 @@ class Composer:
     # -- ranking -----------------------------------------------------------------------------
 
     def _rank(self, topic: str, due_ts: int, depth: int | None) -> _Ranked:
-        expression = to_fts(topic)
-        if expression is None:
+        parsed = parse(topic)
+        if parsed is None:
             return _Ranked([], True)
         lo = time_key(int(due_ts - self.settings.max_age_hours * 3600))
         hi = time_key(due_ts) + SEQ_SPAN - 1  # published at or before the digest's second
-        rows = self.store.digest_candidates(expression, lo, hi, WINDOW, BM25_WEIGHTS)
-        if not rows:
-            return _Ranked([], True)
-        best_bm25 = min(r[1] for r in rows)
-        best: dict[int, tuple[float, int]] = {}
-        for article_id, bm25, published_ts, quality, story_id in rows:
-            s = score(bm25, best_bm25, published_ts, quality, due_ts)
-            key = story_id if story_id is not None else article_id  # a story's id is an article's
-            held = best.get(key)
-            if held is None or s > held[0]:
-                best[key] = (s, article_id)
-        ranked = sorted(((k, a, s) for k, (s, a) in best.items()), key=lambda t: (-t[2], -t[1]))
+        found = ranked_stories(
+            self.store,
+            terms_of(parsed),
+            parsed.fts(),
+            due_ts,
+            ranking.DIGEST_DECAY,
+            lo=lo,
+            hi=hi,
+            window=WINDOW,
+        )
+        ranked = [(r.story_id, r.article_id, r.score) for r in found]
         if depth is not None and len(ranked) > depth:
             return _Ranked(ranked[:depth], False)
         return _Ranked(ranked, True)

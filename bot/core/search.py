@@ -9,21 +9,16 @@ m009; :func:`bot.core.correct.nearest_term`); then, if still fewer than a page h
 follow (``StoryHit.partial``). ``SearchResult.note`` says either. A phrase, an excluded
 word and a prefix are never corrected; ``to_fts`` (digests' topics) still requires all.
 
-Ranking. The index hands back the ``WINDOW`` newest matches (article ids are time keys, so this
-costs the window, not the number of matches: a word in every article is as fast as a rare one),
-and each is scored::
-
-    score = 0.60 * relevance + 0.30 * freshness + 0.10 * quality
-    relevance = bm25 / best bm25 among the matches   (1.0 for the best match; headline words
-                weigh 4x, topics 2x, excerpt 1x, outlet 0.5x)
-    freshness = 0.5 ** (age in hours / 72)           (halves every 3 days)
-    quality   = q / (q + 100) for the editorial score q, 0.3 when unknown
-
-Relevance leads; between equally relevant stories the fresher wins, then the better. Articles
-of one story collapse into one entry, ranked by its best-scoring article and shown by the
-story's lead (``stories.lead_id``: a file's main article, then the best, then the earliest;
+Ranking (:mod:`bot.core.ranking` holds the formula and why). The index hands back the
+``WINDOW`` newest matches with their matches marked (article ids are time keys, so this costs
+the window, not the number of matches: a word in every article is as fast as a rare one); each
+is scored ``relevance (BM25F per field) × freshness (a decay from the query's moment) ×
+prominence (the story's outlets, a main lead) + a little quality``. Articles of one story
+collapse into one entry, ranked by its best-scoring article and shown by the story's lead
+(``stories.lead_id``: a file's main article, then the best, then the earliest;
 :mod:`bot.core.regroup`), or, when the lead is muted, by the next of its articles in that
-order. The entry names each of the story's other outlets once.
+order. The entry names each of the story's other outlets once. A story is listed once in an
+answer, and a page asked for with the stories already shown never shows one of them again.
 """
 
 from __future__ import annotations
@@ -34,6 +29,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rapidfuzz import fuzz
+
+from bot.core import ranking
 from bot.core.correct import correct, rewritten, shown_words
 from bot.core.preferences import is_muted
 from bot.core.query import MAX_TERMS, Query, Term, parse, to_fts
@@ -48,15 +46,13 @@ __all__ = [  # the query language (bot.core.query) is re-exported for the search
     "other_outlets",
     "outlet_key",
     "parse",
-    "score",
+    "ranked_stories",
     "search",
     "shown_article",
     "to_fts",
 ]
 
-WINDOW = 1000
-HALF_LIFE_HOURS = 72.0
-W_RELEVANCE, W_FRESHNESS, W_QUALITY = 0.60, 0.30, 0.10
+WINDOW = 1000  # newest matches ranked
 
 
 @dataclass
@@ -82,19 +78,6 @@ class SearchResult:
         return self.offset + len(self.hits) < self.total
 
 
-def score(
-    bm25: float, best_bm25: float, published_ts: int | None, quality: int | None, now_ts: float
-) -> float:
-    relevance = bm25 / best_bm25 if best_bm25 < 0 else 1.0
-    if published_ts is None:
-        freshness = 0.0
-    else:
-        age_hours = max(0.0, (now_ts - published_ts) / 3600)
-        freshness = 0.5 ** (age_hours / HALF_LIFE_HOURS)
-    q = 0.3 if quality is None or quality < 0 else quality / (quality + 100)
-    return W_RELEVANCE * relevance + W_FRESHNESS * freshness + W_QUALITY * q
-
-
 def search(
     store: Store,
     query: str,
@@ -103,7 +86,12 @@ def search(
     offset: int = 0,
     now: dt.datetime | None = None,
     exclude_domains: Iterable[str] = (),
+    shown: Iterable[int] = (),
 ) -> SearchResult:
+    """The page of stories at ``offset`` for ``query``, at the moment ``now``. ``shown``: the
+    articles already shown to this reader for this query (earlier pages): their stories are
+    left out of this page whatever happened meanwhile (a load, a regroup), so paging never
+    shows a story twice."""
     query = (query or "").strip()
     parsed = parse(query)
     if parsed is None:
@@ -111,23 +99,57 @@ def search(
     muted = {d.lower() for d in exclude_domains}
     now_ts = (now or dt.datetime.now(dt.UTC)).timestamp()
     content = parsed.content()
-    ranked = _rank(store, content.fts(), muted, now_ts)
+    ranked = _rank(store, content, content.fts(), muted, now_ts)
     corrected: dict[str, str] = {}  # typed word -> the index's term it is searched as
     if len(ranked) < limit:
         corrected = correct(store, content)
         if corrected:
-            ranked = _rank(store, content.fts(), muted, now_ts)
+            _as_written(store, content, corrected)
+            ranked = _rank(store, content, content.fts(), muted, now_ts)
     some, all_words = False, len(ranked)
     if len(ranked) < limit and len(content.groups) > 1 and not content.stop_words_only:
         ranked, some = _with_some_words(store, content, ranked, muted, now_ts)
     if not ranked:
         return SearchResult(query, [], 0, offset, f"No stories match “{query[:100]}”.")
-    page = ranked[offset : offset + limit]
+    page = _page(store, ranked, offset, limit, set(shown))
     _fill(store, page, muted)
     message = None if page else "No more stories."
-    shown = shown_words(corrected, page)
-    note = _note(query, content, corrected, shown, some=some, all_words=all_words)
+    words = shown_words(corrected, page)
+    note = _note(query, content, corrected, words, some=some, all_words=all_words)
     return SearchResult(query, page, len(ranked), offset, message, note)
+
+
+def _as_written(store: Store, query: Query, corrected: dict[str, str]) -> None:
+    """Each corrected term (an index stem, "recognit") as the word the articles write that is
+    nearest the word typed ("recognition" for "recogniton", not "recognized"), so the ranking
+    counts that form as the one typed, as it would had it been typed right."""
+    nearest = {term: typed for typed, term in corrected.items()}
+    for group in query.groups:
+        for i, term in enumerate(group):
+            typed = nearest.get(term.words[0]) if len(term.words) == 1 else None
+            if typed is None:
+                continue
+            forms = {
+                w.lower()
+                for row in store.match_marked(term.fts(), 20)
+                for field in row[1:]
+                for w in ranking.marked_words(field or "")
+            }
+            if forms:
+                best = max(sorted(forms), key=lambda w: fuzz.ratio(typed, w))
+                group[i] = Term([best], typed=best)
+
+
+def _page(
+    store: Store, ranked: list[StoryHit], offset: int, limit: int, shown: set[int]
+) -> list[StoryHit]:
+    """``ranked[offset:offset + limit]``; with ``shown`` (the articles of every earlier page),
+    the first ``limit`` stories that hold none of them: whatever moved meanwhile (a load, a
+    regroup), no story comes back and none is skipped."""
+    if not shown:
+        return ranked[offset : offset + limit]
+    seen = {r["story_id"] for r in store.ranking_rows(sorted(shown))} | shown
+    return [h for h in ranked if h.story_id not in seen][:limit]
 
 
 def _note(
@@ -157,25 +179,90 @@ def _note(
     return " ".join(notes) or None
 
 
-def _rank(store: Store, expression: str, muted: set[str], now_ts: float) -> list[StoryHit]:
-    """The stories of the ``WINDOW`` newest articles matching ``expression``, best first, each
-    carrying its best-scoring article's ranking fields."""
-    matches = store.match_newest(expression, WINDOW)
-    if not matches:
+def _rank(
+    store: Store, query: Query, expression: str, muted: set[str], now_ts: float
+) -> list[StoryHit]:
+    """The stories of the ``WINDOW`` newest articles matching ``expression``, best first."""
+    return [
+        StoryHit(r.story_id, r.score, r.row)
+        for r in ranked_stories(
+            store, terms_of(query), expression, now_ts, ranking.SEARCH_DECAY, muted=muted
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class RankedStory:
+    story_id: int
+    article_id: int  # its best-scoring article
+    score: float
+    row: dict[str, Any]  # that article's ranking fields (see Store.ranking_rows)
+
+
+def terms_of(query: Query) -> list[ranking.QueryTerm]:
+    """The query's positive terms as ranking weighs them (excluded words match nothing)."""
+    return [ranking.QueryTerm(tuple(t.words), t.prefix) for g in query.groups for t in g]
+
+
+def ranked_stories(
+    store: Store,
+    terms: list[ranking.QueryTerm],
+    expression: str,
+    now_ts: float,
+    decay: ranking.Decay,
+    *,
+    muted: set[str] | frozenset[str] = frozenset(),
+    window: int = WINDOW,
+    lo: int | None = None,
+    hi: int | None = None,
+) -> list[RankedStory]:
+    """The stories of the ``window`` newest articles matching ``expression`` (ids from ``lo``
+    to ``hi`` when given), best first, each scored by its best article
+    (:func:`bot.core.ranking.final_score`); articles of muted outlets are left out. Search and
+    digests both rank with this, each with its own freshness decay."""
+    rows = store.match_marked(expression, window, lo, hi)
+    if not rows:
         return []
-    best_bm25 = min(b for _, b in matches)
-    # Rank on the few fields scoring needs; whole rows come with the page's story members.
-    rows = {r["id"]: r for r in store.ranking_fields([i for i, _ in matches])}
-    best: dict[int, StoryHit] = {}
-    for article_id, bm25 in matches:
-        row = rows.get(article_id)
+    candidates = [ranking.Candidate(*r) for r in rows]
+    n, averages = store.corpus_stats()
+    idfs = _idfs(store, terms, n, len(candidates))
+    relevance = ranking.relevances(candidates, terms, idfs, averages)
+    fields = {r["id"]: r for r in store.ranking_rows([c.article_id for c in candidates])}
+    stories = store.story_prominence({r["story_id"] for r in fields.values() if r["story_id"]})
+    best: dict[int, RankedStory] = {}
+    for c in candidates:
+        row = fields.get(c.article_id)
         if row is None or is_muted(row["domain"], muted):
             continue
-        s = score(bm25, best_bm25, row["published_ts"], row["quality"], now_ts)
-        hit = best.get(row["story_id"])
-        if hit is None or s > hit.score:
-            best[row["story_id"]] = StoryHit(row["story_id"], s, row)
-    return sorted(best.values(), key=lambda h: (-h.score, -h.article["id"]))
+        story_id = row["story_id"] if row["story_id"] is not None else c.article_id
+        outlets, main_lead, lead = stories.get(story_id, (1, bool(row["is_main"]), c.article_id))
+        s = ranking.final_score(
+            ranking.story_relevance(
+                relevance[c.article_id], relevance.get(lead), c.article_id == lead
+            ),
+            decay(row["published_ts"], now_ts),
+            ranking.prominence(outlets, main_lead),
+            ranking.quality_score(row["quality"]),
+        )
+        held = best.get(story_id)
+        if held is None or s > held.score:
+            best[story_id] = RankedStory(story_id, c.article_id, s, row)
+    return sorted(best.values(), key=lambda r: (-r.score, -r.article_id))
+
+
+def _idfs(store: Store, terms: list[ranking.QueryTerm], n: int, matched: int) -> list[float]:
+    """Each term's IDF from the index's vocabulary: a phrase weighs as its rarest word, a
+    prefix as all its terms together; a stem the vocabulary does not hold (our stemmer and the
+    index's disagree) as rare as the matches found allow."""
+    docs = store.term_documents(s for t in terms if not t.prefix for s in t.stems)
+    out = []
+    for t in terms:
+        if t.prefix:
+            df = store.prefix_documents(t.words[-1])
+        else:
+            df = min(docs.get(s, 0) for s in t.stems)
+        out.append(ranking.idf(max(df, 1 if df else matched), n))
+    return out
 
 
 def _with_some_words(
@@ -184,7 +271,9 @@ def _with_some_words(
     """``ranked`` (the stories with every word), then the stories with only some of them;
     and whether there are any of those."""
     have = {h.story_id for h in ranked}
-    some = [h for h in _rank(store, query.any_fts(), muted, now_ts) if h.story_id not in have]
+    some = [
+        h for h in _rank(store, query, query.any_fts(), muted, now_ts) if h.story_id not in have
+    ]
     for hit in some:
         hit.partial = True
     return ranked + some, bool(some)

@@ -24,7 +24,6 @@ from bot.core.commands import MAX_TOPIC_CHARS, SUBCOMMANDS
 from bot.core.markup import strong
 from bot.core.search import SearchResult, StoryHit
 from bot.render.common import (
-    age,
     also_outlets,
     escape,
     escape_trimmed,
@@ -42,6 +41,7 @@ from bot.render.kit import (
     context,
     link,
     section,
+    slack_date,
 )
 
 # action_ids: bot/listeners/actions registers one listener for each.
@@ -51,17 +51,19 @@ ACTION_SHARE = "news_share"
 ACTIONS = (ACTION_SUBSCRIBE, ACTION_MORE, ACTION_SHARE)
 
 EXCERPT_CHARS = 280
-OUTLET_CHARS = 100  # an outlet's name, however long, leaves room for the age and excerpt
+OUTLET_CHARS = 100  # an outlet's name, however long, leaves room for the time and excerpt
 TITLE_CHARS = 200
 
 
-def story_text(hit: StoryHit, now: dt.datetime) -> str:
-    """One story as mrkdwn: linked headline, outlet · age, excerpt, other outlets."""
+def story_text(hit: StoryHit) -> str:
+    """One story as mrkdwn: linked headline, outlet · time (Slack's date token: a shared story
+    stays in its channel, and an answer on screen, so each reader sees a true time in their
+    own zone), excerpt, other outlets."""
     a = hit.article
     lines = [f"*{link(a['web_url'], a['title'], TITLE_CHARS + 400)}*"]
     lines.append(
         f"{escape_trimmed(a['provider'] or a['domain'] or '', OUTLET_CHARS)} · "
-        f"{escape(age(a['published_ts'], now))}"
+        f"{slack_date(a['published_ts'])}"
     )
     if a["excerpt"]:
         lines.append(escape_trimmed(a["excerpt"], EXCERPT_CHARS))
@@ -98,7 +100,7 @@ def search_blocks(
     result = replace(result, hits=hits)
     for hit in result.hits:
         share = button("Share in channel", ACTION_SHARE, str(hit.article["id"]))
-        blocks.append(section(story_text(hit, now), accessory=share))
+        blocks.append(section(story_text(hit), accessory=share))
         blocks.append({"type": "divider"})
     shown_to = result.offset + len(result.hits)
     blocks.append(context(f"Stories {result.offset + 1}–{shown_to} of {result.total}"))
@@ -202,7 +204,8 @@ def render(answer: Answer, now: dt.datetime) -> tuple[str, Blocks]:
 def shared_story_blocks(
     article: dict[str, Any], user_id: str, now: dt.datetime
 ) -> tuple[str, Blocks]:
-    """A story posted publicly by a user's "Share in channel"."""
+    """A story posted publicly by a user's "Share in channel" (its time is Slack's date
+    token, so ``now`` shapes nothing: the callers' signature is the renderers' own)."""
     hit = StoryHit(article["story_id"], 0.0, article)
     text = escape_trimmed(article["title"], 150)
-    return text, [section(story_text(hit, now)), context(f"Shared by <@{escape(user_id)}>")]
+    return text, [section(story_text(hit)), context(f"Shared by <@{escape(user_id)}>")]

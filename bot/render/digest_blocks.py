@@ -2,24 +2,27 @@
 for digests (the terminal's is ``bot.render.text.digest_text``).
 
 The message: a header with the date; per story a section (escaped headline as a link,
-"Outlet · 3 hours ago · also: Forbes, NYT", the topic's name over its first story) with a menu
+"Outlet · <time> · also: Forbes, NYT", the topic's name over its first story) with a menu
 to mute the outlet or see more like it; dividers between topics; one context line naming the
 topics with nothing new; a footer. It always fits Block Kit: at most 50 blocks, and when a
 digest holds more than fits, whole stories are left out and counted in a closing line.
 :func:`digest_message` says which stories it shows (``shown``): only those count as
 delivered, the rest can come in a later digest.
+
+An article's time is Slack's date token (``kit.slack_date``): the post stays in the channel,
+and each reader sees the time in their own zone ("today 7:15 AM", "yesterday 6:40 PM")
+whenever they read it, not an age frozen at posting time.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from bot.core.digest import Digest, DigestEntry, TopicSection
 from bot.core.markup import strong
-from bot.render.common import age, escape, escape_trimmed, long_date, trim
+from bot.render.common import escape, escape_trimmed, long_date, trim
 from bot.render.kit import (
     HEADER_TEXT,
     MAX_BLOCKS,
@@ -31,6 +34,7 @@ from bot.render.kit import (
     link,
     plain,
     section,
+    slack_date,
 )
 
 # Re-exported: bot/digests/cli.py, bot/runtime.py and tests/digests import it from here.
@@ -39,6 +43,7 @@ ACTION_TUNE = "digest_tune"  # an entry's "Mute <outlet>" / "More like this" (bo
 
 ENTRIES_PER_BLOCK = 5
 TOPIC_CHARS = 150
+OUTLET_CHARS = 100  # the leading outlet's name, however long, leaves room for the time
 META_CHARS = 300
 FALLBACK_CHARS = 3000
 # Room for one entry in a section: the topic line, then ENTRIES_PER_BLOCK entries.
@@ -57,18 +62,21 @@ def _topic_label(topic: str) -> str:
     return strong(escape_trimmed(topic, TOPIC_CHARS - 2))
 
 
-def _meta(entry: DigestEntry, now: dt.datetime) -> str:
+def _meta(entry: DigestEntry) -> str:
+    """'Outlet · <date token> · also: Forbes, NYT', escaped, at most META_CHARS (the token whole:
+    cut, it would show as raw text)."""
     a = entry.article
-    outlet = a.get("provider") or a.get("domain") or "unknown outlet"
-    meta = f"{outlet} · {age(a.get('published_ts'), now)}"
+    outlet = escape_trimmed(a.get("provider") or a.get("domain") or "unknown outlet", OUTLET_CHARS)
+    meta = f"{outlet} · {slack_date(a.get('published_ts'))}"
     outlets = entry.outlets
     if outlets:
-        meta += " · also: " + ", ".join(outlets)
-    return escape_trimmed(meta, META_CHARS)
+        also = " · also: "
+        meta += also + escape_trimmed(", ".join(outlets), META_CHARS - len(meta) - len(also))
+    return meta
 
 
-def _entry(entry: DigestEntry, now: dt.datetime, budget: int = ENTRY_CHARS) -> str:
-    meta = _meta(entry, now)
+def _entry(entry: DigestEntry, budget: int = ENTRY_CHARS) -> str:
+    meta = _meta(entry)
     room = budget - len(meta) - 8  # "• ", "\n", indent
     a = entry.article
     headline = link(a.get("web_url") or a.get("url") or "", a.get("title") or "(untitled)", room)
@@ -115,7 +123,6 @@ def digest_message(digest: Digest, *, preview: bool = False) -> DigestMessage:
     """The Block Kit message for ``digest`` (``preview``: the private ``/news preview``).
 
     One section per story, with its tuning menu; a topic's name heads its first story."""
-    now = digest.due
     blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": header_text(digest, preview)}}
     ]
@@ -133,7 +140,7 @@ def digest_message(digest: Digest, *, preview: bool = False) -> DigestMessage:
             if divider:
                 blocks.append({"type": "divider"})
             lines = [_topic_label(part.topic)] if n == 0 else []
-            lines.append(_entry(entry, now))
+            lines.append(_entry(entry))
             blocks.append(section("\n".join(lines), accessory=tune_menu(entry)))
             room -= 1 + divider
             kept.append(entry)

@@ -1,9 +1,11 @@
 """Block Kit's pieces, for the Block Kit renderer (``blocks``, ``digest_blocks``, ``home``):
 its size limits, the elements every message is built of (section, context, button), a mrkdwn
-link and plain_text, each cut to its limit and escaped (``bot.render.common``)."""
+link, an article's time as Slack's date token and plain_text, each cut to its limit and
+escaped (``bot.render.common``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -63,6 +65,35 @@ def link(url: str, label: str, limit: int) -> str:
     if len(safe_url) + len(label) + 3 > limit:
         return label
     return f"<{safe_url}|{label}>"
+
+
+# Month names written out, not strftime's %b, which follows the process's locale.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+NO_DATE = "date unknown"
+
+
+def utc_text(moment: dt.datetime) -> str:
+    """'Nov 26, 2026 08:15 UTC': a date token's fallback, for clients that cannot render it."""
+    moment = moment.astimezone(dt.UTC)
+    return f"{_MONTHS[moment.month - 1]} {moment.day}, {moment.year} {moment:%H:%M} UTC"
+
+
+def slack_date(published_ts: int | None) -> str:
+    """An article's time as Slack's date token, ``<!date^TS^{date_short_pretty} {time}|...>``:
+    each reader sees it in their own zone ("today 9:15 AM", "yesterday", "Nov 26"), however
+    long after the post they read it. The fallback after the ``|`` is plain UTC text (letters,
+    digits, commas, colons: nothing mrkdwn reads). No time: 'date unknown'. A time Slack's
+    token cannot carry (before 1970) is shown as the fallback text alone."""
+    if published_ts is None:
+        return NO_DATE
+    try:
+        moment = dt.datetime.fromtimestamp(int(published_ts), dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return NO_DATE
+    fallback = utc_text(moment)
+    if published_ts < 0:
+        return fallback
+    return f"<!date^{int(published_ts)}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def plain(text: str, limit: int) -> str:

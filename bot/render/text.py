@@ -1,5 +1,9 @@
 """Terminal renderer: answers and digests as readable text (the shell, the CLI, ``newsbot
-digest --dry-run``). Of the render modules it imports ``bot.render.common`` alone."""
+digest --dry-run``). Of the render modules it imports ``bot.render.common`` alone.
+
+An article's time is a relative age ("3 hours ago"; a digest's as of its time): terminal text
+is read as it is printed, by whoever ran the command. Slack messages, which stay and are read
+later in every reader's zone, show Slack's date token instead (``bot.render.kit``)."""
 
 from __future__ import annotations
 

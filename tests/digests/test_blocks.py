@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.core.digest import Digest, DigestEntry, TopicSection
-from bot.render.digest_blocks import digest_message
+from bot.render.digest_blocks import META_CHARS, digest_message
 from bot.render.text import digest_text
 from tests.fakeslack import block_errors
 
 UTC = dt.UTC
 DUE = dt.datetime(2024, 5, 2, 7, 0, tzinfo=UTC)
+# An entry's time (three hours before the digest) as Slack's date token, written out
+THREE_HOURS_BEFORE = int(DUE.timestamp()) - 3 * 3600
+TOKEN = f"<!date^{THREE_HOURS_BEFORE}^{{date_short_pretty}} {{time}}|May 2, 2024 04:00 UTC>"
 
 
 def entry(
@@ -19,6 +22,7 @@ def entry(
     url: str | None = None,
     provider: str = "Reuters",
     also: tuple[str, ...] = (),
+    published_ts: int | None = THREE_HOURS_BEFORE,
 ) -> DigestEntry:
     article = {
         "id": n,
@@ -26,7 +30,7 @@ def entry(
         "web_url": url or f"https://news.example/{n}",
         "url": f"https://news.example/{n}",
         "provider": provider,
-        "published_ts": int(DUE.timestamp()) - 3 * 3600,
+        "published_ts": published_ts,
         "story_id": n,
     }
     return DigestEntry(
@@ -53,7 +57,8 @@ def test_header_sections_and_entries() -> None:
     }
     body = msg.blocks[1]["text"]["text"]
     assert body.startswith("*Solar power*\n• <https://news.example/1|Sun shines>")
-    assert "Reuters · 3 hours ago · also: Forbes, NYT" in body
+    # The time is Slack's date token: each reader sees it in their zone, at its true age.
+    assert body.endswith(f"Reuters · {TOKEN} · also: Forbes, NYT")
     assert any("No other news on: Wind" in str(b) for b in msg.blocks)
     assert "Sun shines" in msg.text and msg.text.startswith("News digest for Thursday 2 May 2024")
     assert msg.shown.plan() == [(1, 1, "solar power")]
@@ -134,3 +139,27 @@ def test_terminal_text_escapes_what_came_from_outside() -> None:
     assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text
     assert "forged line" in text and "\nforged line" not in text
     assert "Sun\\x1b[31m red" in text and "So\\x1b[2Jlar" in text
+
+
+def test_an_entry_without_a_time_and_a_huge_outlet_keep_the_line_whole() -> None:
+    d = digest(
+        TopicSection(
+            "Wind",
+            "wind",
+            [
+                entry(1, "Undated", published_ts=None),
+                entry(2, "Loud", provider="Big & Loud " * 100, also=("Other & Co",)),
+                entry(3, "Many", also=tuple(f"Outlet {k} & Sons" for k in range(80))),
+            ],
+        )
+    )
+    msg = digest_message(d)
+    assert block_errors(msg.blocks) == []
+    # one section per story: its last line is "outlet · time · also: ..."
+    lines = [b["text"]["text"].split("\n")[-1].strip() for b in msg.blocks[1:4]]
+    assert lines[0] == "Reuters · date unknown"
+    assert lines[1].startswith("Big &amp; Loud")
+    assert lines[1].endswith(f"… · {TOKEN} · also: Other &amp; Co")
+    assert lines[2].startswith(f"Reuters · {TOKEN} · also: Outlet 0 &amp; Sons, ")
+    assert lines[2].endswith("…") and len(lines[2]) <= META_CHARS
+    assert " ago" not in str(msg.blocks)

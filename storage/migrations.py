@@ -412,8 +412,7 @@ def m010_inherited_topics(db: Database) -> None:
         "THEN '[]' ELSE topics END WHERE NOT coalesce(is_main, 0)"
     )
     db.execute(
-        "UPDATE articles SET topics = '[]' WHERE NOT coalesce(is_main, 0) "
-        "AND topics IS NOT '[]'"
+        "UPDATE articles SET topics = '[]' WHERE NOT coalesce(is_main, 0) AND topics IS NOT '[]'"
     )
     # A main article keeps its labels: the database cannot tell which came from its own files
     # and which from the files that only listed it. Its ``inherited_topics`` stays NULL, which

@@ -72,6 +72,8 @@ class SearchResult:
     offset: int = 0
     message: str | None = None  # why there is nothing to show, in plain words
     note: str | None = None  # what was searched instead of what was typed, in plain words
+    moment: float | None = None  # the query's moment (a timestamp): the next pages rank as of it
+    shown: list[int] = field(default_factory=list)  # articles shown so far, this page included
 
     @property
     def has_more(self) -> bool:
@@ -111,12 +113,14 @@ def search(
         ranked, some = _with_some_words(store, content, ranked, muted, now_ts)
     if not ranked:
         return SearchResult(query, [], 0, offset, f"No stories match “{query[:100]}”.")
-    page = _page(store, ranked, offset, limit, set(shown))
+    earlier = list(dict.fromkeys(shown))
+    page = _page(store, ranked, offset, limit, set(earlier))
     _fill(store, page, muted)
     message = None if page else "No more stories."
     words = shown_words(corrected, page)
     note = _note(query, content, corrected, words, some=some, all_words=all_words)
-    return SearchResult(query, page, len(ranked), offset, message, note)
+    now_shown = earlier + [h.article["id"] for h in page]
+    return SearchResult(query, page, len(ranked), offset, message, note, now_ts, now_shown)
 
 
 def _as_written(store: Store, query: Query, corrected: dict[str, str]) -> None:

@@ -108,13 +108,28 @@ def search_blocks(
     topic = " ".join(query.split())
     if buttons and len(topic) <= MAX_TOPIC_CHARS:
         elements.append(button(f"Subscribe {where} to {topic}", ACTION_SUBSCRIBE, topic, "primary"))
-    more_value = json.dumps({"q": query, "o": shown_to}, ensure_ascii=False)
-    if buttons and result.has_more and len(more_value) <= BUTTON_VALUE:
+    more_value = _more_value(query, shown_to, result)
+    if buttons and result.has_more and more_value is not None:
         elements.append(button("More", ACTION_MORE, more_value))
     if elements:
         blocks.append({"type": "actions", "elements": elements})
     text = escape(f"{len(result.hits)} stories for “{query[:100]}”")
     return text, blocks[:MAX_BLOCKS]
+
+
+def _more_value(query: str, shown_to: int, result: SearchResult) -> str | None:
+    """What More carries: the query, where the next page starts ("o"), the first page's moment
+    ("t") and the articles shown so far ("s"), so the next page never shows a story again; when
+    that is too long for a button, only the query, the offset and the moment (the next page is
+    then cut at the offset of a ranking as of the same moment); None when even that is."""
+    base: dict[str, Any] = {"q": query, "o": shown_to}
+    if result.moment is not None:
+        base["t"] = int(result.moment)
+    for value in ({**base, "s": result.shown}, base):
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        if len(text) <= BUTTON_VALUE:
+            return text
+    return None
 
 
 def help_blocks(hint: str | None = None) -> tuple[str, Blocks]:

@@ -6,7 +6,10 @@ import json
 import re
 import time
 
+from bot.core.loader import Loader
 from tests.fakeslack import block_errors
+from tests.helpers import write_article
+from tests.listeners.conftest import NOW
 from tests.slackhttp import sign
 
 
@@ -28,7 +31,11 @@ def test_search_replies_privately_with_stories_and_buttons(bot):
     actions = [b for b in resp["blocks"] if b["type"] == "actions"][0]["elements"]
     assert [a["action_id"] for a in actions] == ["news_subscribe", "news_more"]
     assert actions[0]["value"] == "facial recognition"
-    assert json.loads(actions[1]["value"]) == {"q": "facial recognition", "o": 5}
+    more = json.loads(actions[1]["value"])
+    assert {k: more[k] for k in ("q", "o")} == {"q": "facial recognition", "o": 5}
+    # the first page's moment, and the five articles shown (More never shows their stories)
+    assert more["t"] == int(NOW.timestamp())
+    assert more["s"] == [int(b["accessory"]["value"]) for b in sections]
 
 
 def test_story_shown_once_with_other_outlet(bot):
@@ -63,6 +70,42 @@ def test_more_button_gives_the_next_page(bot):
     urls_2 = {b["accessory"]["value"] for b in second["blocks"] if "accessory" in b}
     assert urls_2 and not urls_1 & urls_2
     assert "Stories 6–10" in all_text(second)
+
+
+def test_more_never_shows_a_story_again_when_news_arrived_between_clicks(bot, tmp_path):
+    """A fresh article on the query lands between the two clicks: ranked now, the first page's
+    last story would slide down into the second page (More carried only an offset)."""
+    bot.command("facial recognition")
+    (first,) = bot.wait_responses(1)
+    shown = {b["accessory"]["value"] for b in first["blocks"] if "accessory" in b}
+    news = tmp_path / "late"
+    write_article(
+        news,
+        "late.md",
+        "Facial recognition reaches Oslo airport gates",
+        "https://late.example/vote",
+        when="2020-02-06T08:30:00Z",
+        quality=200,
+    )
+    assert Loader(bot.store, lambda: NOW).load([news]).ok
+    more = [b for b in first["blocks"] if b["type"] == "actions"][0]["elements"][1]
+    assert bot.action("news_more", more["value"]).status == 200
+    second = bot.wait_responses(2)[1]
+    stories_1 = {bot.store.article(int(v))["story_id"] for v in shown}
+    second_ids = [int(b["accessory"]["value"]) for b in second["blocks"] if "accessory" in b]
+    assert second_ids
+    assert not {bot.store.article(i)["story_id"] for i in second_ids} & stories_1
+
+
+def test_a_more_button_without_a_moment_or_shown_articles_still_pages(bot):
+    """Buttons posted before More carried them (or with them mangled) page by the offset."""
+    for value in (
+        {"q": "facial recognition", "o": 5},
+        {"q": "facial recognition", "o": 5, "t": "soon", "s": ["x", -1, True, 2**70]},
+    ):
+        assert bot.action("news_more", json.dumps(value)).status == 200
+    pages = bot.wait_responses(2)
+    assert all("Stories 6–10" in all_text(p) for p in pages)
 
 
 def test_empty_text_and_help_and_unknown_subcommand_get_help(bot):

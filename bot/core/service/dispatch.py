@@ -8,7 +8,8 @@ of the handlers in each area's class.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -171,8 +172,16 @@ class NewsService:
 
     # -- what listeners call directly ------------------------------------------------------------
 
-    def search(self, query: str, ctx: Context, offset: int = 0) -> SearchAnswer:
-        return self.searches.search(query, ctx, offset)
+    def search(
+        self,
+        query: str,
+        ctx: Context,
+        offset: int = 0,
+        *,
+        moment: dt.datetime | None = None,
+        shown: Sequence[int] = (),
+    ) -> SearchAnswer:
+        return self.searches.search(query, ctx, offset, moment=moment, shown=shown)
 
     def similar(self, article_id: int, ctx: Context) -> SimilarAnswer:
         return self.searches.similar(article_id, ctx)

@@ -3,6 +3,9 @@ with the user's muted outlets left out."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 from bot.core.answers import SearchAnswer, SimilarAnswer
 from bot.core.grammar import Command, as_typed
 from bot.core.search import search
@@ -21,15 +24,27 @@ class Searches(Area):
     def find(self, command: Command, ctx: Context) -> SearchAnswer:
         return self.search(command.text, ctx)
 
-    def search(self, query: str, ctx: Context, offset: int = 0) -> SearchAnswer:
+    def search(
+        self,
+        query: str,
+        ctx: Context,
+        offset: int = 0,
+        *,
+        moment: dt.datetime | None = None,
+        shown: Sequence[int] = (),
+    ) -> SearchAnswer:
+        """A page of ``query``'s stories. The next pages (More) pass the first page's
+        ``moment``, so freshness is counted as it was, and the articles ``shown`` so far, so no
+        story comes back whatever changed meanwhile."""
         muted = self.store.muted_domains(ctx.team_id, "user", ctx.user_id)
         result = search(
             self.store,
             query,
             limit=self.options.page_size,
             offset=offset,
-            now=self.clock(),
+            now=moment or self.clock(),
             exclude_domains=muted,
+            shown=shown,
         )
         return SearchAnswer(result, ctx.where)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +28,7 @@ Handler = Callable[..., None]
 
 
 MAX_OFFSET = 10_000  # "More" pages through at most this many stories
+MAX_SHOWN = 500  # articles shown so far a More button may carry (its value is 2,000 characters)
 
 
 def _value(body: dict[str, Any]) -> str:
@@ -78,8 +80,24 @@ def _more(deps: Deps, body: dict[str, Any]) -> Reply:
         or not 0 <= offset <= MAX_OFFSET
     ):
         return message_blocks(EXPIRED)
-    answer = deps.service.search(query, ctx, offset=offset)
+    moment, shown = _continuation(value, deps.service.clock())
+    answer = deps.service.search(query, ctx, offset=offset, moment=moment, shown=shown)
     return render(answer, deps.service.clock())
+
+
+def _continuation(value: dict[str, Any], now: dt.datetime) -> tuple[dt.datetime | None, list[int]]:
+    """The first page's moment ("t", a timestamp) and the articles shown so far ("s") from a
+    More button's value; what is missing or malformed (an older button, a forged value) is
+    left out: the page is then ranked now and cut at the offset."""
+    moment = None
+    t = value.get("t")
+    if isinstance(t, int | float) and not isinstance(t, bool) and 0 < t <= now.timestamp() + 86_400:
+        moment = dt.datetime.fromtimestamp(float(t), dt.UTC)
+    s = value.get("s")
+    shown = []
+    if isinstance(s, list) and len(s) <= MAX_SHOWN:
+        shown = [i for i in s if type(i) is int and 0 < i < 2**63]
+    return moment, shown
 
 
 def share(deps: Deps) -> Handler:

@@ -256,3 +256,33 @@ def test_a_dm_digest_shares_past_the_cached_depth_and_what_was_sent(
         "market": ["Market moves 2", "Market moves 3", "Market moves 4"],
         "bonds": ["Bonds rally 0", "Bonds rally 1", "Bonds rally 2"],
     }
+
+
+@pytest.mark.parametrize("hour", [8, 14, 20])
+def test_within_a_topic_the_story_most_outlets_reported_comes_first(
+    fresh_db: Store, tmp_path, hour
+):
+    """The ChaosDB breach (18 outlets) leads a "cosmos db" digest of the day after, over the
+    single-outlet posts of the same window, a fresher, better-scored one included
+    (tests/fixtures/cosmos: files of the Azure corpus); freshness alone put that one first."""
+    from bot.core.loader import Loader
+    from tests.conftest import FIXTURES
+    from tests.helpers import write_article
+
+    due = dt.datetime(2021, 8, 28, hour, 0, tzinfo=UTC)
+    write_article(
+        tmp_path / "news",
+        "fresh.md",
+        "Azure Cosmos DB: partial document update in preview",
+        "https://blog.example/cosmos-patch",
+        when=(due - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        quality=300,
+    )
+    assert Loader(fresh_db, lambda: due).load([FIXTURES / "cosmos", tmp_path / "news"]).ok
+    subscribe(fresh_db, "C1", "cosmos db")
+    d = compose_digest(fresh_db, TEAM, "C1", due, DigestSettings(items_per_topic=10))
+    (section,) = d.sections
+    assert len(section.entries) >= 3
+    top = section.entries[0]
+    assert "Security Flaw Exposed Client Data" in top.article["title"]
+    assert len(top.outlets) >= 10

@@ -446,20 +446,3 @@ class DigestsMixin(SubscriptionsMixin):
         )
 
     # -- candidates --------------------------------------------------------------------------
-
-    def digest_candidates(
-        self, fts_query: str, lo_id: int, hi_id: int, limit: int, weights: Sequence[float]
-    ) -> list[tuple[int, float, int, int | None, int]]:
-        """(id, bm25, published_ts, quality, story_id) of the ``limit`` newest articles with
-        ids (= publication times) in ``[lo_id, hi_id]`` matching ``fts_query``. FTS5 seeks to
-        the id range, so this costs the matches in the window, not in the whole index."""
-        w = ", ".join(str(float(x)) for x in weights)
-        with self._lock:
-            cur = self.db.conn.execute(
-                f"SELECT f.rowid, bm25(articles_fts, {w}), a.published_ts, a.quality, "
-                "a.story_id FROM articles_fts f JOIN articles a ON a.id = f.rowid "
-                "WHERE articles_fts MATCH ? AND f.rowid BETWEEN ? AND ? "
-                "ORDER BY f.rowid DESC LIMIT ?",
-                (fts_query, lo_id, hi_id, limit),
-            )
-            return cur.fetchall()

@@ -175,17 +175,6 @@ class Store(
             f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE id IN ({marks})", list(ids)
         )
 
-    def ranking_fields(self, ids: Sequence[int]) -> list[dict[str, Any]]:
-        """What ranking needs of each article (id, story, time, quality, outlet): no texts."""
-        if not ids:
-            return []
-        marks = ", ".join("?" * len(ids))
-        return self._rows(
-            "SELECT id, story_id, published_ts, quality, domain FROM articles "
-            f"WHERE id IN ({marks})",
-            list(ids),
-        )
-
     def article_by_url(self, url: str) -> dict[str, Any] | None:
         found = self.article_id_for_urls([url])
         return self.article(found) if found is not None else None

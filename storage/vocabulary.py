@@ -6,7 +6,7 @@ Search corrects a word that matches nothing to the nearest indexed term
 
 Why a table of our own. FTS5's ``fts5vocab`` (m009) is always current, but it counts a term's
 articles by reading the term's whole list of articles: a two-letter range holding a word found
-in most articles costs ~30 ms at 200k articles and grows with the index (bench/search.py).
+in most articles costs ~30 ms at 200k articles, 100-200 ms at 1M (bench/search.py).
 ``search_terms`` holds the same rows, (term, articles holding it), in a WITHOUT ROWID table
 keyed on the term: a range costs its rows only, whatever the size of the index.
 
@@ -15,9 +15,10 @@ changed in an indexed column or deleted, with the text the table counts for it (
 ``was_*``) until it is folded in. :meth:`VocabularyMixin.refresh_search_terms` folds them in:
 FTS5 itself tokenises the texts counted and the articles' current texts in a temporary
 contentless FTS5 table with the index's tokenizer, and the table takes the differences of the
-two tables' ``fts5vocab`` counts. So it costs the articles written since (~20 us each), not the
-index; past a quarter of the articles it builds the table again from ``fts5vocab`` instead
-(~1 s per 200k articles). A load should call it once it has written (as it regroups);
+two tables' ``fts5vocab`` counts. So it costs the articles written since, not the index (~8 ms
+for 50 synthetic articles, ~15 ms for 200, ~80 ms for 5,000: the terms they change); past a
+quarter of the articles it builds the table again from ``fts5vocab`` instead (~4 s at 1M
+articles). A load should call it once it has written (as it regroups);
 :meth:`VocabularyMixin.vocabulary` folds in a few pending articles itself, without waiting for
 the write lock, so the table catches up without one.
 """
@@ -29,9 +30,10 @@ import sqlite3
 
 from storage.base import StoreBase, is_busy
 
-# Pending articles a vocabulary look-up folds in itself (~5 ms at most, in a search).
-FOLD_INLINE = 200
-# Past this share of the articles pending, building the table again is cheaper than folding.
+# Pending articles a vocabulary look-up folds in itself (~8 ms at most, in a search).
+FOLD_INLINE = 50
+# Past this share of the articles pending, building the table again is cheaper than folding
+# (a fold costs ~16 us per article taken in, a build ~4 us per article held).
 REBUILD_SHARE = 0.25
 _TOKENIZE = re.compile(r"""tokenize\s*=\s*('(?:[^']|'')*'|"(?:[^"]|"")*")""", re.IGNORECASE)
 _COLUMNS = "title, excerpt, provider, topics"  # the index's columns (m001's FTS_COLUMNS)

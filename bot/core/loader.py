@@ -273,6 +273,7 @@ class Loader:
         after each file, ``on_grouping`` as the grouping goes)."""
         report = self._write_files(paths, on_file)
         report.grouping = regroup(self.store, progress=on_grouping)
+        self.store.refresh_search_terms()  # corrections' vocabulary (storage.vocabulary)
         return report
 
     def _write_files(

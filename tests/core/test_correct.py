@@ -9,8 +9,10 @@ import sqlite3
 import pytest
 
 from bot.core.correct import correct, nearest_term
+from bot.core.loader import Loader
 from bot.core.query import parse
 from storage.store import SEQ_SPAN, Store, time_key
+from tests.conftest import SEED, FixedClock
 
 T = 1_580_036_220  # 2020-01-26T10:57:00Z
 
@@ -79,6 +81,14 @@ def test_a_term_the_index_no_longer_holds_is_never_offered(store, tmp_path):
 def test_a_word_of_an_article_just_written_is_found(store):
     add(store, 20, "Quexolith discovered")
     assert nearest_term(store, "quexolitt") == "quexolith"
+
+
+def test_a_load_leaves_the_vocabulary_current(fresh_db):
+    assert Loader(fresh_db, FixedClock()).load([SEED]).ok
+    assert fresh_db.search_terms_pending() == 0
+    terms = fresh_db._rows("SELECT term, docs AS n FROM search_terms ORDER BY term")
+    assert terms == fresh_db._rows("SELECT term, doc AS n FROM articles_fts_vocab ORDER BY term")
+    assert len(terms) > 100
 
 
 def test_correct_replaces_only_the_words_that_match_nothing(store):

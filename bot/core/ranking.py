@@ -42,10 +42,12 @@ fallback); within each, the score orders. Ties go to the newer article.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import Stemmer  # type: ignore[import-not-found]  # PyStemmer publishes no type information
 
@@ -108,6 +110,7 @@ _MARKED = re.compile("\x01(.*?)\x02", re.DOTALL)
 MARK_OPEN, MARK_CLOSE = "\x01", "\x02"  # what the store's highlight() puts around a match
 
 
+@functools.lru_cache(maxsize=65_536)  # the same few words recur across a window's matches
 def stem(word: str) -> str:
     return str(_PORTER.stemWord(word.lower()))
 
@@ -133,10 +136,10 @@ def idf(df: int, n: int) -> float:
 # -- relevance ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A matched article's fields as the index marked them (``MARK_OPEN``/``MARK_CLOSE`` around
-    each match); ``topics`` is its own labels as the JSON text stored."""
+    each match); ``topics`` is its own labels as the JSON text stored. A tuple: a thousand are
+    made per search."""
 
     article_id: int
     title: str
@@ -162,8 +165,7 @@ def occurrences(marked: str, terms: Sequence[QueryTerm]) -> list[float]:
     counts = [0.0] * len(terms)
     if MARK_OPEN not in marked:
         return counts
-    index = _term_index(terms)
-    prefixes = [(i, t.words[-1]) for i, t in enumerate(terms) if t.prefix]
+    index, prefixes = _term_index(terms if isinstance(terms, tuple) else tuple(terms))
     for span in _MARKED.findall(marked):
         for word in _WORD.findall(span.lower()):
             for i, typed, share in index.get(stem(word), ()):
@@ -174,9 +176,12 @@ def occurrences(marked: str, terms: Sequence[QueryTerm]) -> list[float]:
     return counts
 
 
-def _term_index(terms: Sequence[QueryTerm]) -> dict[str, list[tuple[int, str, float]]]:
+@functools.lru_cache(maxsize=256)  # once per query, not once per field of each match
+def _term_index(
+    terms: tuple[QueryTerm, ...],
+) -> tuple[dict[str, list[tuple[int, str, float]]], list[tuple[int, str]]]:
     """stem -> [(term index, the word as typed, its share of one match of the term)] for the
-    terms that are not prefixes."""
+    terms that are not prefixes; and [(term index, prefix)] for those that are."""
     index: dict[str, list[tuple[int, str, float]]] = {}
     for i, term in enumerate(terms):
         if term.prefix:
@@ -184,7 +189,7 @@ def _term_index(terms: Sequence[QueryTerm]) -> dict[str, list[tuple[int, str, fl
         share = 1.0 / len(term.words)
         for word, word_stem in zip(term.words, term.stems, strict=True):
             index.setdefault(word_stem, []).append((i, word, share))
-    return index
+    return index, [(i, t.words[-1]) for i, t in enumerate(terms) if t.prefix]
 
 
 def bm25f(
@@ -194,17 +199,35 @@ def bm25f(
     averages: Mapping[str, float],
 ) -> float:
     """The BM25F relevance of one candidate (see the module's docstring)."""
-    tf = [0.0] * len(terms)
-    for name, spec in FIELDS.items():
-        marked = getattr(candidate, name)
-        if not marked or MARK_OPEN not in marked:
-            continue
-        counts = occurrences(marked, terms)
-        norm = 1 - spec.b + spec.b * field_length(marked) / max(averages.get(name, 1.0), 1.0)
-        for i, c in enumerate(counts):
-            if c:
-                tf[i] += spec.weight * c / norm
-    return sum(w * t / (K1 + t) for w, t in zip(idfs, tf, strict=True) if t)
+    return _Scorer(tuple(terms), tuple(idfs), averages).bm25f(candidate)
+
+
+class _Scorer:
+    """BM25F for one query: what does not change between its candidates, computed once (a
+    search scores up to a thousand of them)."""
+
+    def __init__(
+        self, terms: tuple[QueryTerm, ...], idfs: tuple[float, ...], averages: Mapping[str, float]
+    ) -> None:
+        self.terms = terms
+        self.idfs = idfs
+        # (field, weight, 1 - b, b / average length)
+        self.fields = [
+            (name, f.weight, 1 - f.b, f.b / max(averages.get(name, 1.0), 1.0))
+            for name, f in FIELDS.items()
+        ]
+
+    def bm25f(self, candidate: Candidate) -> float:
+        tf = [0.0] * len(self.terms)
+        for name, weight, keep, per_word in self.fields:
+            marked: str = getattr(candidate, name)
+            if not marked or MARK_OPEN not in marked:
+                continue
+            scale = weight / (keep + per_word * field_length(marked))
+            for i, c in enumerate(occurrences(marked, self.terms)):
+                if c:
+                    tf[i] += c * scale
+        return sum(w * t / (K1 + t) for w, t in zip(self.idfs, tf, strict=True) if t)
 
 
 # -- the whole score ----------------------------------------------------------------------------
@@ -245,7 +268,8 @@ def relevances(
     averages: Mapping[str, float],
 ) -> dict[int, float]:
     """{article id: relevance in (0, 1]}: each candidate's BM25F over the best one's."""
-    raw = {c.article_id: bm25f(c, terms, idfs, averages) for c in candidates}
+    scorer = _Scorer(tuple(terms), tuple(idfs), averages)
+    raw = {c.article_id: scorer.bm25f(c) for c in candidates}
     best = max(raw.values(), default=0.0)
     if best <= 0:
         return dict.fromkeys(raw, 1.0)  # matched on nothing the fields show (an outlet alias)

@@ -162,10 +162,19 @@ def occurrences(marked: str, terms: Sequence[QueryTerm]) -> list[float]:
     """Per term, its weighted occurrences in a marked field: 1 per match in the typed form,
     ``STEM_ONLY`` per match in another form of its stem; a phrase counts once per whole match;
     a prefix term (``kube*``) counts 1 per word beginning with its prefix."""
-    counts = [0.0] * len(terms)
+    index, prefixes = _term_index(terms if isinstance(terms, tuple) else tuple(terms))
+    return _count(marked, index, prefixes, len(terms))
+
+
+def _count(
+    marked: str,
+    index: dict[str, list[tuple[int, str, float]]],
+    prefixes: list[tuple[int, str]],
+    n: int,
+) -> list[float]:
+    counts = [0.0] * n
     if MARK_OPEN not in marked:
         return counts
-    index, prefixes = _term_index(terms if isinstance(terms, tuple) else tuple(terms))
     for span in _MARKED.findall(marked):
         for word in _WORD.findall(span.lower()):
             for i, typed, share in index.get(stem(word), ()):
@@ -211,6 +220,7 @@ class _Scorer:
     ) -> None:
         self.terms = terms
         self.idfs = idfs
+        self.index, self.prefixes = _term_index(terms)
         # (field, weight, 1 - b, b / average length)
         self.fields = [
             (name, f.weight, 1 - f.b, f.b / max(averages.get(name, 1.0), 1.0))
@@ -224,7 +234,8 @@ class _Scorer:
             if not marked or MARK_OPEN not in marked:
                 continue
             scale = weight / (keep + per_word * field_length(marked))
-            for i, c in enumerate(occurrences(marked, self.terms)):
+            counts = _count(marked, self.index, self.prefixes, len(self.terms))
+            for i, c in enumerate(counts):
                 if c:
                     tf[i] += c * scale
         return sum(w * t / (K1 + t) for w, t in zip(self.idfs, tf, strict=True) if t)

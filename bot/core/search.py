@@ -53,8 +53,9 @@ __all__ = [  # the query language (bot.core.query) is re-exported for the search
 ]
 
 # Newest matches ranked. 400, not 1000: scoring a match (its fields marked, BM25F) costs ~30 us
-# at 1M articles, and on our judged queries 400 rank as well as 1000 (0.738 vs 0.734 nDCG@5,
-# bench/relevance); freshness leaves older matches little chance anyway.
+# at 1M articles, and on our judged queries 400 rank about as well as 1000 (nDCG@5 0.736 vs
+# 0.738, P@5 0.754 vs 0.760: bench/relevance/score.py); freshness leaves older matches little
+# chance anyway.
 WINDOW = 400
 
 

@@ -227,3 +227,28 @@ def test_a_large_search_page_size_keeps_the_count_and_the_more_button(tmp_path, 
         assert json.loads(more[0]["value"])["o"] == 23
     finally:
         bot.close()
+
+
+def test_more_buttons_with_random_moments_and_shown_lists_never_fail(bot):
+    """Forged or mangled "t" and "s" (numbers out of range, NaN, nesting, huge lists): every
+    click gets a page or the polite expired note, and the bot keeps answering."""
+    import random
+
+    rng = random.Random(12)
+    junk = [None, True, "x", -1, 0, 2**70, 1.5e308, float("nan"), [], {}, [[1]], "1e3"]
+    values = []
+    for _ in range(40):
+        t = rng.choice(junk + [int(NOW.timestamp()) + rng.randint(-(10**6), 10**6)])
+        s = rng.choice(
+            [rng.sample(range(1, 10**13), rng.randint(0, 700)), [rng.choice(junk)] * 3, "1,2"]
+        )
+        values.append(
+            json.dumps({"q": "facial recognition", "o": rng.randint(0, 30), "t": t, "s": s})
+        )
+    for value in values:
+        assert bot.action("news_more", value).status == 200
+    answers = bot.wait_responses(len(values))
+    assert all(
+        "Stories " in all_text(a) or "No more stories" in all_text(a) or "expired" in all_text(a)
+        for a in answers
+    )

@@ -449,3 +449,54 @@ def m012_search_terms(db: Database) -> None:
             "was_excerpt, was_provider, was_topics) "
             "VALUES (old.id, 1, old.title, old.excerpt, old.provider, old.topics); END"
         )
+
+
+@migrations()
+def m013_sources(db: Database) -> None:
+    # Live sources (issue 13): feeds polled over HTTP and watched folders. Frozen: plain SQL.
+    #
+    # One row per address, however many channels care about it: a feed's URL (scheme and host
+    # in lower case, no fragment) or a folder's absolute resolved path. ``state``: 'active'
+    # (polled), 'paused' (kept, not polled), 'gone' (410: kept, not polled). Times are ISO 8601
+    # UTC to the second, so text order is time order (due_sources reads next_poll_at so).
+    # Validators (etag, last_modified, body_hash) are stored only after a successful parse.
+    # ``moved_to``/``moved_count``: a permanent redirect seen on consecutive fetches, until it
+    # replaces the address. ``notified_*_at``: when whoever added it was told it fails, or that
+    # it went quiet (one DM per episode, not one per poll).
+    db.execute(
+        "CREATE TABLE sources (id INTEGER PRIMARY KEY, "
+        "kind TEXT NOT NULL CHECK (kind IN ('feed', 'folder')), "
+        "address TEXT NOT NULL UNIQUE, title TEXT, topics TEXT NOT NULL DEFAULT '[]', "
+        "added_by TEXT NOT NULL, added_at TEXT NOT NULL, "
+        "state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused', 'gone')), "
+        "etag TEXT, last_modified TEXT, body_hash TEXT, "
+        "interval_seconds INTEGER NOT NULL, next_poll_at TEXT, "
+        "consecutive_failures INTEGER NOT NULL DEFAULT 0, last_success_at TEXT, "
+        "last_error TEXT, last_error_at TEXT, failing_since TEXT, last_new_item_at TEXT, "
+        "moved_to TEXT, moved_count INTEGER NOT NULL DEFAULT 0, "
+        "notified_failing_at TEXT, notified_quiet_at TEXT)"
+    )
+    db.execute("CREATE INDEX idx_sources_due ON sources (state, next_poll_at)")
+    # Which source brought which article, and when it first did: an article may come from
+    # several sources (the same link in two feeds, a feed and a folder), so a table rather than
+    # a column on articles. "Items in the last 7 days" counts rows by first_seen.
+    db.execute(
+        "CREATE TABLE source_items (source_id INTEGER NOT NULL "
+        "REFERENCES sources (id) ON DELETE CASCADE, article_id INTEGER NOT NULL "
+        "REFERENCES articles (id) ON DELETE CASCADE, first_seen TEXT NOT NULL, "
+        "PRIMARY KEY (source_id, article_id)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX idx_source_items_seen ON source_items (source_id, first_seen)")
+    db.execute("CREATE INDEX idx_source_items_article ON source_items (article_id)")
+    # A folder source's files as its last scan left them: a file whose size and mtime are the
+    # same is not read again; ``mtime_ns`` NULL: read it next time (written too recently to
+    # trust, see bot.feeds.folders). ``hash`` of the content; ``articles`` it holds; ``error``
+    # why the loader refused it (a bad file stays bad until it changes).
+    db.execute(
+        "CREATE TABLE source_files (source_id INTEGER NOT NULL "
+        "REFERENCES sources (id) ON DELETE CASCADE, path TEXT NOT NULL, "
+        "size INTEGER NOT NULL, mtime_ns INTEGER, hash TEXT NOT NULL, "
+        "articles INTEGER NOT NULL DEFAULT 0, error TEXT, seen_at TEXT NOT NULL, "
+        "PRIMARY KEY (source_id, path)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX idx_source_files_hash ON source_files (source_id, hash)")

@@ -17,6 +17,7 @@ from storage.digests import DigestsMixin
 from storage.migrations import migrations
 from storage.preferences import PreferencesMixin
 from storage.ranking import RankingMixin
+from storage.sources import SourcesMixin
 from storage.stories import LEAD_ORDER, StoriesMixin
 from storage.subscriptions import SubscriptionsMixin
 from storage.vocabulary import VocabularyMixin
@@ -62,6 +63,7 @@ class Store(
     StoriesMixin,
     RankingMixin,
     VocabularyMixin,
+    SourcesMixin,
 ):
     """A newsbot database, its schema brought up to date on opening (``storage.migrations``).
 

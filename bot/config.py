@@ -230,6 +230,23 @@ class DigestConfig:
 
 
 @dataclass(frozen=True)
+class SourcesConfig:
+    # live sources (bot.feeds): how often a source is polled, unless it asks for less often
+    poll_minutes: int = setting(30, integer(1, 7 * 24 * 60))
+    # the shortest interval a source may get (a feed's ttl or max-age only lengthens it)
+    min_poll_minutes: int = setting(10, integer(1, 24 * 60))
+    # a feed's body is cut off (and the fetch failed) past this many bytes
+    max_bytes: int = setting(10 * 1024 * 1024, integer(1, 1 << 30))
+    # connect and read timeouts of one fetch, and its overall deadline
+    timeout_seconds: float = setting(10.0, number(0, 300, unit="seconds", above_lo=True))
+    deadline_seconds: float = setting(30.0, number(0, 3600, unit="seconds", above_lo=True))
+    # fetch addresses that resolve to private, loopback or link-local ranges
+    allow_private: bool = setting(False, BOOLEAN)
+    # sources fetched at once
+    concurrency: int = setting(4, integer(1, 64))
+
+
+@dataclass(frozen=True)
 class Config:
     db: str = setting("newsbot.db", DB_PATH)
     log_level: str = setting("INFO", LOG_LEVEL)  # upper case, a name logging knows
@@ -238,6 +255,7 @@ class Config:
     loader: LoaderConfig = section(LoaderConfig)
     subscriptions: SubscriptionsConfig = section(SubscriptionsConfig)
     digest: DigestConfig = section(DigestConfig)
+    sources: SourcesConfig = section(SourcesConfig)
     # from the environment only; repr=False: never in a repr, a log or a traceback
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)

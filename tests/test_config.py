@@ -217,6 +217,12 @@ def bad_values(key: str) -> list[str]:
         "digest.retry_cap_seconds": bad_numbers(rng, 0, 86400, above_lo=False),
         "digest.retry_inline_seconds": bad_numbers(rng, 0, 86400, above_lo=False),
         "digest.post_settle_seconds": bad_numbers(rng, 0, 3600, above_lo=False),
+        "sources.poll_minutes": bad_ints(rng, 1, 7 * 24 * 60),
+        "sources.min_poll_minutes": bad_ints(rng, 1, 24 * 60),
+        "sources.max_bytes": bad_ints(rng, 1, 1 << 30),
+        "sources.timeout_seconds": bad_numbers(rng, 0, 300, above_lo=True),
+        "sources.deadline_seconds": bad_numbers(rng, 0, 3600, above_lo=True),
+        "sources.concurrency": bad_ints(rng, 1, 64),
     }
     if key in numbers:
         return base + numbers[key]
@@ -226,7 +232,7 @@ def bad_values(key: str) -> list[str]:
         return base + bad_times(rng)
     if key == "log_level":
         return base + ["LOUD", "WARN", "FATAL", "NOTSET", "10", "info debug", "INFOO"]
-    if key in ("subscriptions.admins_only", "digest.post_when_empty"):
+    if key in ("subscriptions.admins_only", "digest.post_when_empty", "sources.allow_private"):
         return [w for w in base if w.lower() not in ("yes", "no", "on", "off", "true", "false")] + [
             "2",
             "-1",
@@ -355,6 +361,14 @@ def test_defaults_are_typed_attributes():
         300.0,
         60.0,
     )
+    s = config.sources
+    assert (s.poll_minutes, s.min_poll_minutes, s.max_bytes, s.concurrency) == (
+        30,
+        10,
+        10 * 1024 * 1024,
+        4,
+    )
+    assert (s.timeout_seconds, s.deadline_seconds, s.allow_private) == (10.0, 30.0, False)
     assert not hasattr(config, "__getitem__")
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.digest.default_tz = "Mars/Base"  # type: ignore[misc]
@@ -372,6 +386,9 @@ def test_good_values_are_normalised():
             "NEWSBOT_DIGEST_RETRY_BASE_SECONDS": "0",
             "NEWSBOT_DIGEST_LEASE_SECONDS": "86400",
             "NEWSBOT_SERVER_PORT": "65535",
+            "NEWSBOT_SOURCES_ALLOW_PRIVATE": "on",
+            "NEWSBOT_SOURCES_MIN_POLL_MINUTES": "1",
+            "NEWSBOT_SOURCES_DEADLINE_SECONDS": "2.5",
         }
     )
     assert config.log_level == "DEBUG" and config.digest.default_tz == "UTC"
@@ -379,6 +396,8 @@ def test_good_values_are_normalised():
     assert config.subscriptions.admins_only is True and config.digest.grace_hours == 24.0
     assert config.digest.retry_base_seconds == 0.0 and config.digest.lease_seconds == 86400
     assert config.server.port == 65535
+    assert config.sources.allow_private is True and config.sources.min_poll_minutes == 1
+    assert config.sources.deadline_seconds == 2.5
     zoned = load_config(env={"NEWSBOT_DIGEST_DEFAULT_TZ": "Asia/Kathmandu"})
     assert zoned.digest.default_tz == "Asia/Kathmandu"
 

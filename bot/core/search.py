@@ -4,9 +4,9 @@ The query language is :mod:`bot.core.query`; corrections are :mod:`bot.core.corr
 
 Finding something sensible. A question's stop words ("how", "to", "on") are not required,
 unless the query has nothing else. When fewer than a page of stories match, each plain word
-that matches nothing is replaced by the nearest term of the index's vocabulary (``fts5vocab``,
-m009; :func:`bot.core.correct.nearest_term`); then, if still fewer than a page have every word, the stories with some of them
-follow (``StoryHit.partial``). ``SearchResult.note`` says either. A phrase, an excluded
+that matches nothing is replaced by the nearest term of the index's vocabulary
+(``search_terms``, m012; :func:`bot.core.correct.nearest_term`); then, if still fewer than a
+page have every word, the stories with some of them follow (``StoryHit.partial``). ``SearchResult.note`` says either. A phrase, an excluded
 word and a prefix are never corrected; ``to_fts`` (digests' topics) still requires all.
 
 Ranking (:mod:`bot.core.ranking` holds the formula and why). The index hands back the

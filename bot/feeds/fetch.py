@@ -589,9 +589,7 @@ def fetch(
         error = "request failed"
     finally:
         _current.deadline = None
-    return FetchResult(
-        "failed", trail.url, validators, status=trail.status, error=error
-    )
+    return FetchResult("failed", trail.url, validators, status=trail.status, error=error)
 
 
 def _fetch(

@@ -29,6 +29,7 @@ from bot.core.regroup import WRITE_BATCH, RegroupReport, needs_regroup, regroup
 from bot.core.regroup import Progress as GroupingProgress
 from bot.core.search import hit_to_json, search
 from bot.digests.cli import add_digest_parser, cmd_digest
+from bot.feeds.cli import add_sources_parser, cmd_sources
 from bot.render.common import json_terminal, one_line
 from bot.render.text import render
 from bot.runtime import Runtime, StartupError, say
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="0.0.0.0")
     sub.add_parser("run", help="the bot: Socket Mode, HTTP or the local shell, by what is set")
     add_digest_parser(sub)
+    add_sources_parser(sub)
     return parser
 
 
@@ -320,6 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_digest(args, store, clock, config)
     if command == "regroup":
         return cmd_regroup(args, store)
+    if command == "sources":
+        return cmd_sources(args, store, clock, config)
     warn_if_stale(store)
     runtime = Runtime(config, store, clock)
     try:

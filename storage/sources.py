@@ -194,21 +194,25 @@ class SourcesMixin(StoreBase):
         added_by: str,
         now: dt.datetime,
         interval: int,
+        *,
+        title: str | None = None,
     ) -> tuple[Source, bool]:
         """The source at this address, and whether this call added it (a new one is due at
-        once, polled every ``interval`` seconds). One source per address: adding one that is
-        there already changes nothing. BadAddress when it cannot be a source."""
+        once, polled every ``interval`` seconds; ``title`` until the feed gives its own). One
+        source per address: adding one that is there already changes nothing. BadAddress when
+        it cannot be a source."""
         normal = normalise_address(kind, address)
         if interval < 1:
             raise ValueError(f"interval must be 1 second or more, not {interval}")
         with self.transaction():
             created = (
                 self._write(
-                    "INSERT OR IGNORE INTO sources (kind, address, topics, added_by, added_at, "
-                    "interval_seconds, next_poll_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO sources (kind, address, title, topics, added_by, "
+                    "added_at, interval_seconds, next_poll_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         kind,
                         normal,
+                        title,
                         json.dumps(_topics(topics), ensure_ascii=False),
                         added_by,
                         _iso(now),

@@ -119,6 +119,13 @@ def test_one_source_per_address_however_it_is_written(fresh_db):
         )
 
 
+def test_a_title_until_the_feed_gives_its_own(fresh_db):
+    s, _ = fresh_db.add_source("feed", "https://a.example/", [], "cli", NOW, 60, title="From OPML")
+    assert s.title == "From OPML"
+    got = fresh_db.record_success(s.id, V(), NOW + MIN, NOW, 0, "The Feed's Own")
+    assert got.title == "The Feed's Own"
+
+
 def test_add_refuses_bad_addresses_and_intervals(fresh_db):
     with pytest.raises(BadAddress):
         fresh_db.add_source("feed", "gopher://x", [], "cli", NOW, 1800)

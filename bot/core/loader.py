@@ -181,6 +181,7 @@ class Loader:
         source: str,
         report: LoadReport,
         seen: set[int],
+        replace_labels: bool = False,
     ) -> int:
         now = self.clock()
         existing_id = self.store.article_id_for_urls([article.url, *article.aliases])
@@ -200,12 +201,15 @@ class Loader:
         # file, or the same file naming it again) only fills blanks; topic labels follow their
         # own rules (_labels). Either way, loading the same files again in any order changes
         # nothing.
-        if current["source_file"] == source and existing_id not in seen:
+        reissued = current["source_file"] == source and existing_id not in seen
+        if reissued:
             row = {k: row[k] if row[k] not in (None, "") else current[k] for k in row}
         else:
             row = {k: current[k] if current[k] not in (None, "") else row[k] for k in row}
         seen.add(existing_id)
         own, inherited = _labels(current, article, as_main=parent_id is None)
+        if replace_labels and reissued and parent_id is None:
+            own, inherited = list(article.topics), []  # its owner's labels as they are now
         row["topics"] = _json(own)
         row["inherited_topics"] = None if inherited is None else _json(inherited)
         row["url"] = current["url"]
@@ -220,6 +224,25 @@ class Loader:
             existing_id, [a for a in (article.url, *article.aliases) if a != row["url"]]
         )
         return existing_id
+
+    def write_article(
+        self,
+        article: Article,
+        source: str,
+        report: LoadReport,
+        seen: set[int],
+        *,
+        replace_labels: bool = False,
+    ) -> int:
+        """One main article and its related entries, written as a file ``source`` holding them
+        would write them, in the caller's transaction; returns its id. ``seen``: the ids this
+        source has written so far in this load. ``replace_labels``: when ``source`` first
+        brought the article, its labels replace the stored ones instead of adding to them (a
+        feed's edited item: ``bot.feeds.ingest``)."""
+        parent_id = self._upsert(article, None, source, report, seen, replace_labels)
+        for related in article.related:
+            self._upsert(related, parent_id, source, report, seen)
+        return parent_id
 
     # -- files -------------------------------------------------------------------------------
 
@@ -240,9 +263,7 @@ class Loader:
         source = display_path(path)
         try:
             with self.store.transaction():  # a savepoint: the file loads whole or not at all
-                parent_id = self._upsert(article, None, source, report, seen)
-                for related in article.related:
-                    self._upsert(related, parent_id, source, report, seen)
+                self.write_article(article, source, report, seen)
         except (sqlite3.IntegrityError, sqlite3.DataError, OverflowError) as exc:
             report.new, report.updated = counts
             report.bad.append((str(path), f"cannot store: {exc}"))

@@ -65,9 +65,17 @@ class IngestReport:
         )
 
 
-def ingest(store: Store, articles: Iterable[Article], origin: str, clock: Clock) -> IngestReport:
+def ingest(
+    store: Store,
+    articles: Iterable[Article],
+    origin: str,
+    clock: Clock,
+    *,
+    regroup_after: bool = True,
+) -> IngestReport:
     """Write a feed's ``articles`` (from ``parse_feed``) as the source ``origin``, then regroup
-    the stories they touch and refresh ``search_terms``."""
+    the stories they touch and refresh ``search_terms``. ``regroup_after=False`` leaves those
+    two to the caller (:func:`finish`): a poll round that ingests many feeds does them once."""
     loader = Loader(store, clock)
     report = IngestReport()
     counts = LoadReport()
@@ -84,9 +92,17 @@ def ingest(store: Store, articles: Iterable[Article], origin: str, clock: Clock)
                     break
         if pending:
             time.sleep(TURN_SECONDS)
-    report.grouping = regroup(store)
-    store.refresh_search_terms()  # corrections' vocabulary (storage.vocabulary)
+    if regroup_after:
+        report.grouping = finish(store)
     return report
+
+
+def finish(store: Store) -> RegroupReport:
+    """Regroup the stories that what was written touches, and bring ``search_terms`` up to
+    date (corrections' vocabulary: ``storage.vocabulary``). Cheap when nothing is pending."""
+    grouping = regroup(store)
+    store.refresh_search_terms()
+    return grouping
 
 
 def _write(

@@ -12,7 +12,7 @@ import pytest
 from bot.core.articles import Article
 from bot.core.loader import Loader, LoadReport
 from bot.feeds import ingest as ingest_module
-from bot.feeds.ingest import IngestReport, ingest
+from bot.feeds.ingest import IngestReport, finish, ingest
 from bot.feeds.items import parse_feed
 from storage.store import Store
 from tests.conftest import SEED_FILE, FixedClock
@@ -202,6 +202,27 @@ def test_an_item_reporting_a_seed_story_joins_it(fresh_db: Store, clock: FixedCl
     members = [r["domain"] for r in rows(fresh_db, "story_id = ?", (story_of(fresh_db, wire),))]
     assert "worldwire.example" in members and members.count("reuters.com") >= 1
     assert story in {story_of(fresh_db, reuters), story_of(fresh_db, wire)}
+
+
+def test_an_edited_item_stays_in_the_story_it_joined(fresh_db: Store, clock: FixedClock) -> None:
+    load_seed(fresh_db, clock)
+    (item,) = articles("syndicated.xml")
+    ingest(fresh_db, [item], "feed:worldwire", clock)
+    story = story_of(fresh_db, item.url)
+    stories = fresh_db.count_stories()
+    edited = Article(**{**item.__dict__, "title": item.title + " (updated)"})
+    assert counts(ingest(fresh_db, [edited], "feed:worldwire", clock)) == (0, 1, 0, 0)
+    assert by_url(fresh_db, item.url)["title"].endswith("(updated)")
+    assert story_of(fresh_db, item.url) == story and fresh_db.count_stories() == stories
+
+
+def test_many_feeds_then_one_regroup(fresh_db: Store, clock: FixedClock) -> None:
+    first = ingest(fresh_db, articles("churn-before.xml"), ORIGIN, clock, regroup_after=False)
+    second = ingest(fresh_db, articles("rss2.xml"), "feed:times", clock, regroup_after=False)
+    assert first.grouping is None and second.grouping is None
+    assert fresh_db.grouping_state()["pending"] > 0 and fresh_db.search_terms_pending() > 0
+    finish(fresh_db)
+    assert fresh_db.grouping_state()["pending"] == 0 and fresh_db.search_terms_pending() == 0
 
 
 # -- batches ----------------------------------------------------------------------------------

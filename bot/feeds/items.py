@@ -101,9 +101,7 @@ class _Item:
     tags: list[str]
 
 
-def parse_feed(
-    body: bytes, url: str, fetched_at: dt.datetime, topics: Sequence[str]
-) -> ParsedFeed:
+def parse_feed(body: bytes, url: str, fetched_at: dt.datetime, topics: Sequence[str]) -> ParsedFeed:
     """The articles of the feed ``body`` fetched from ``url`` at ``fetched_at`` (each given
     ``topics`` besides its own categories). Never raises."""
     try:

@@ -28,7 +28,9 @@ STORM = "https://churn.example.com/news/storm-warning"
 MARKET = "https://churn.example.com/news/market-rents"
 
 
-def articles(name: str, fetched: dt.datetime = FETCHED, topics: tuple[str, ...] = ()) -> list[Article]:
+def articles(
+    name: str, fetched: dt.datetime = FETCHED, topics: tuple[str, ...] = ()
+) -> list[Article]:
     feed = parse_feed((FEEDS / name).read_bytes(), f"https://x.example.com/{name}", fetched, topics)
     assert feed.ok, feed.error
     return feed.articles
@@ -93,7 +95,12 @@ def test_changed_guids_schemes_tracking_and_an_edited_title(
     assert fts_ids(fresh_db, "heated") == [cycle["id"]]
     assert by_url(fresh_db, LIBRARY_HTTP)["web_url"] == LIBRARY_HTTP  # the address first shown
     # Fetched again: nothing more.
-    assert counts(ingest(fresh_db, articles("churn-after.xml", later), ORIGIN, clock)) == (0, 0, 4, 0)
+    assert counts(ingest(fresh_db, articles("churn-after.xml", later), ORIGIN, clock)) == (
+        0,
+        0,
+        4,
+        0,
+    )
 
 
 def test_an_edit_back_updates_again_and_labels_follow(fresh_db: Store, clock: FixedClock) -> None:
@@ -148,7 +155,9 @@ def load_seed(store: Store, clock: FixedClock) -> None:
     assert report.ok
 
 
-def test_a_feed_never_overwrites_an_article_a_file_brought(fresh_db: Store, clock: FixedClock) -> None:
+def test_a_feed_never_overwrites_an_article_a_file_brought(
+    fresh_db: Store, clock: FixedClock
+) -> None:
     """The Google Alerts items are two of the seed file's articles: the same articles (no new
     one), their headlines the file's, the feed's labels added as a second file's would be."""
     load_seed(fresh_db, clock)
@@ -280,7 +289,9 @@ def test_an_item_the_database_refuses_is_skipped_alone(
     assert fresh_db.count_articles() == 3
 
 
-def test_write_article_replace_labels_only_for_the_owner(fresh_db: Store, clock: FixedClock) -> None:
+def test_write_article_replace_labels_only_for_the_owner(
+    fresh_db: Store, clock: FixedClock
+) -> None:
     """The loader's new entry point: ``replace_labels`` replaces the owner's labels, and leaves
     another source's mention to add its own (the file rule)."""
     loader = Loader(fresh_db, clock)

@@ -191,7 +191,9 @@ def test_naive_fetch_time_is_utc() -> None:
     assert by_title(naive)["No date at all"].published_ts == FETCHED_TS
 
 
-def rss(*entries: str, channel: str = "<title>T</title><link>https://t.example.com/</link>") -> bytes:
+def rss(
+    *entries: str, channel: str = "<title>T</title><link>https://t.example.com/</link>"
+) -> bytes:
     inner = "".join(f"<item>{e}</item>" for e in entries)
     return f'<rss version="2.0"><channel>{channel}{inner}</channel></rss>'.encode()
 
@@ -209,7 +211,9 @@ def rss(*entries: str, channel: str = "<title>T</title><link>https://t.example.c
     ],
 )
 def test_items_without_a_usable_link_are_skipped(link: str) -> None:
-    feed = parse_feed(rss(f"<title>x</title><link>{link}</link>"), "https://t.example.com/", FETCHED, [])
+    feed = parse_feed(
+        rss(f"<title>x</title><link>{link}</link>"), "https://t.example.com/", FETCHED, []
+    )
     assert feed.articles == [] and feed.skipped == 1 and feed.error is None
 
 
@@ -230,7 +234,9 @@ def test_item_without_title_or_text_is_skipped_and_title_falls_back_to_excerpt()
 def test_excerpt_is_cut_near_300_characters_at_a_space() -> None:
     words = " ".join(["word"] * 200)
     feed = parse_feed(
-        rss(f"<title>t</title><link>https://t.example.com/a</link><description>{words}</description>"),
+        rss(
+            f"<title>t</title><link>https://t.example.com/a</link><description>{words}</description>"
+        ),
         "https://t.example.com/",
         FETCHED,
         [],
@@ -243,10 +249,12 @@ def test_excerpt_is_cut_near_300_characters_at_a_space() -> None:
 def test_script_and_style_are_not_text_and_a_long_attribute_does_not_stay() -> None:
     html = (
         "&lt;style&gt;p{color:red}&lt;/style&gt;&lt;script&gt;alert(1)&lt;/script&gt;"
-        f"&lt;img alt=\"{'x' * 2000}\"&gt;Visible &amp;lt;b&amp;gt; text"
+        f'&lt;img alt="{"x" * 2000}"&gt;Visible &amp;lt;b&amp;gt; text'
     )
     feed = parse_feed(
-        rss(f"<title>t</title><link>https://t.example.com/a</link><description>{html}</description>"),
+        rss(
+            f"<title>t</title><link>https://t.example.com/a</link><description>{html}</description>"
+        ),
         "https://t.example.com/",
         FETCHED,
         [],
@@ -264,10 +272,23 @@ def test_source_topics_follow_the_items_own_without_repeats() -> None:
     assert feed.articles[0].topics == ["AI", "Cloud"]
 
 
-@pytest.mark.parametrize(("ttl", "minutes"), [("60", 60), (" 5 ", 5), ("0", None), ("-3", None), ("soon", None), ("999999", items.MAX_TTL_MINUTES)])
+@pytest.mark.parametrize(
+    ("ttl", "minutes"),
+    [
+        ("60", 60),
+        (" 5 ", 5),
+        ("0", None),
+        ("-3", None),
+        ("soon", None),
+        ("999999", items.MAX_TTL_MINUTES),
+    ],
+)
 def test_ttl(ttl: str, minutes: int | None) -> None:
     channel = f"<title>T</title><link>https://t.example.com/</link><ttl>{ttl}</ttl>"
-    assert parse_feed(rss(channel=channel), "https://t.example.com/", FETCHED, []).ttl_minutes == minutes
+    assert (
+        parse_feed(rss(channel=channel), "https://t.example.com/", FETCHED, []).ttl_minutes
+        == minutes
+    )
 
 
 def test_a_feed_without_items_is_a_feed() -> None:
@@ -338,7 +359,9 @@ def test_entities_hidden_by_a_declared_encoding_are_refused() -> None:
     """What is checked is what feedparser parses, after its own decoding."""
     laughs = (FEEDS / "billion-laughs.xml").read_text()
     for encoding in ("utf-16", "utf-7"):
-        body = laughs.replace('<?xml version="1.0"?>', f'<?xml version="1.0" encoding="{encoding}"?>')
+        body = laughs.replace(
+            '<?xml version="1.0"?>', f'<?xml version="1.0" encoding="{encoding}"?>'
+        )
         feed = parse_feed(body.encode(encoding), "https://x.example.com/", FETCHED, [])
         assert feed.error == "refused: the document declares XML entities (<!ENTITY>)", encoding
 

@@ -239,3 +239,41 @@ def test_the_console_script_has_the_sources_command(tmp_path):
     assert proc.returncode == 0 and 'xmlUrl="https://a.example/rss"' in proc.stdout
     proc = newsbot("--db", str(tmp_path / "n.db"), "sources", "add", "nope", cwd=tmp_path)
     assert proc.returncode == 1 and proc.stderr.strip().count("\n") == 0
+
+
+def test_poll_runs_one_round_and_says_what_each_source_did(capsys, db, monkeypatch):
+    from tests.fakefeeds import FakeFeeds
+
+    feeds = FakeFeeds()
+    try:
+        monkeypatch.setenv("NEWSBOT_SOURCES_ALLOW_PRIVATE", "true")
+        rss = (Path(__file__).parent / "fixtures" / "feeds" / "rss2.xml").read_bytes()
+        good = feeds.serve("/rss", body=rss)
+        bad = feeds.serve("/down", status=503)
+        assert run(capsys, db, "add", good, "--topic", "chips")[0] == 0
+        assert run(capsys, db, "add", bad)[0] == 0
+        code, out, _ = run(capsys, db, "poll")
+        assert code == 1  # one source failed
+        assert "#1 ok:" in out and "#2 failed: server error (503)" in out
+        assert out.strip().splitlines()[-1].startswith("2 sources polled, ")
+        # one source, due or not
+        code, out, _ = run(capsys, db, "poll", "1")
+        assert code == 0 and "#1 unchanged:" in out  # the same body again (no ETag sent)
+        code, _, err = run(capsys, db, "poll", "99")
+        assert code == 1 and "no source '99'" in one_line(err)
+    finally:
+        feeds.close()
+
+
+def test_poll_refuses_a_private_address_unless_allowed(capsys, db, monkeypatch):
+    from tests.fakefeeds import FakeFeeds
+
+    feeds = FakeFeeds()
+    try:
+        monkeypatch.delenv("NEWSBOT_SOURCES_ALLOW_PRIVATE", raising=False)
+        assert run(capsys, db, "add", feeds.serve("/rss", body=b"<rss/>"))[0] == 0
+        code, out, _ = run(capsys, db, "poll")
+        assert code == 1 and "refused: private address" in out
+        assert feeds.requests_to("/rss") == []
+    finally:
+        feeds.close()

@@ -72,6 +72,8 @@ def add_sources_parser(subparsers: Any) -> argparse.ArgumentParser:
     a.add_argument("file", metavar="FILE.opml")
     _topic_option(a)
     actions.add_parser("export", help="print the feeds as OPML 2.0")
+    a = actions.add_parser("poll", help="poll the due sources now (or one, due or not)")
+    a.add_argument("id", metavar="ID", nargs="?")
     return p
 
 
@@ -212,14 +214,38 @@ def cmd_export(ctx: Context) -> int:
     return 0
 
 
-# ``poll`` is the poller's (bot.feeds.poller): its parser goes in add_sources_parser, its
-# handler here.
+def cmd_poll(ctx: Context) -> int:
+    """One round now: what the scheduler's ``sources-poll`` job runs every minute."""
+    from bot.feeds.poller import Poller, PollSettings  # httpx and feedparser: only when polling
+
+    only = None
+    if ctx.args.id is not None:
+        text = ctx.args.id.strip().lstrip("#")
+        if not text.isdigit() or ctx.store.source(int(text)) is None:
+            return ctx.fail(f"no source {one_line(ctx.args.id)!r} (newsbot sources list)")
+        only = int(text)
+    poller = Poller(ctx.store, ctx.clock, PollSettings.from_config(ctx.config))
+    try:
+        done = poller.run_round(only)
+    finally:
+        poller.close()
+    for polled in done.polled:
+        print(one_line(polled.line()), file=ctx.out)
+    failed = sum(p.outcome in ("failed", "throttled", "gone") for p in done.polled)
+    print(
+        f"{len(done.polled)} sources polled, {done.new} new articles, {failed} failed",
+        file=ctx.out,
+    )
+    return 1 if failed else 0
+
+
 ACTIONS: dict[str, Handler] = {
     "add": cmd_add,
     "list": cmd_list,
     "remove": cmd_remove,
     "import": cmd_import,
     "export": cmd_export,
+    "poll": cmd_poll,
 }
 
 

@@ -16,6 +16,8 @@ from bot.core.digest import DigestSettings
 from bot.core.loader import Clock
 from bot.core.service import NewsService, Settings
 from bot.digests.scheduler import DigestScheduler, start_digests
+from bot.feeds.job import add_poll_job
+from bot.feeds.poller import Poller
 from bot.render.text import digest_text
 from bot.slack.client import make_client
 from bot.slack.zones import JOB_ID, refresh_follower_zones
@@ -33,6 +35,7 @@ class Runtime:
     config: Config
     store: Store
     clock: Clock
+    poller: Poller | None = None  # the feed poller, once the scheduler runs
 
     @property
     def service(self) -> NewsService:
@@ -83,8 +86,13 @@ class Runtime:
         sink = (lambda digest: print(digest_text(digest), flush=True)) if local else None
         digests = start_digests(self.store, self.config, clock=self.clock, local_sink=sink)
         self.service.on_change.append(digests.sync_channel)
-        if self.config.slack_bot_token and not local:
-            client = make_client(self.config.slack_bot_token, self.config.slack_api_url)
+        client = (
+            make_client(self.config.slack_bot_token, self.config.slack_api_url)
+            if self.config.slack_bot_token and not local
+            else None
+        )
+        self.poller = add_poll_job(digests.scheduler, self.store, self.clock, self.config, client)
+        if client is not None:
             digests.scheduler.add_job(
                 refresh_follower_zones,
                 "cron",
@@ -100,6 +108,8 @@ class Runtime:
         """The end of a graceful stop, once the server has answered what was in flight: let a
         digest run finish, stop the scheduler, close the database."""
         digests.shutdown(wait=True)
+        if self.poller is not None:
+            self.poller.close()
         self.store.close()
 
 

@@ -158,11 +158,7 @@ class Poller:
         polled = Polled(source.id, source.address, answer.outcome, error=answer.error)
         if answer.outcome == "gone":
             self.store.record_gone(source.id, now, answer.error or "gone (410)")
-            self._say(
-                source,
-                f"the feed {source.address} is gone (the server said 410): it is no longer polled",
-            )
-            return polled
+            return polled  # told by tell(), at the end of this round (and again if Slack fails)
         if answer.outcome in ("failed", "throttled"):
             return self._failed(source, polled, answer.error or "failed", now, answer)
         self.store.note_moved(source.id, answer.moved_to, MOVED_AFTER)
@@ -248,7 +244,18 @@ class Poller:
         """Tell whoever added a source that it has failed for ``FAILING_FOR``, or brought
         nothing new for ``QUIET_FOR`` after bringing some: once each time it happens."""
         told = 0
-        for source in self.store.sources("active"):
+        for source in self.store.sources():
+            if source.state == "gone":
+                if source.notified_failing_at is None and self._say(
+                    source,
+                    f"the feed {source.address} is gone (the server said 410): "
+                    "it is no longer polled",
+                ):
+                    self.store.set_notified(source.id, "failing", now)
+                    told += 1
+                continue
+            if source.state != "active":
+                continue
             if (
                 source.failing
                 and source.notified_failing_at is None

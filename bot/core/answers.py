@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.core.digest import Digest
 from bot.core.search import SearchResult
+from storage.sources import Source
 
 
 @dataclass
@@ -58,6 +59,22 @@ class SettingsAnswer:
     mutes: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class SourceHealth:
+    """One live source (``storage.sources.Source``: state, last success, last error in plain
+    words, who added it) and the articles it brought in the last 7 days."""
+
+    source: Source
+    items_last_7_days: int
+
+
+@dataclass
+class SourcesAnswer:
+    """``/news sources``: every source with its health, first added first."""
+
+    sources: list[SourceHealth]
+
+
 @dataclass
 class HomeAnswer:
     """What a user's App Home shows: one page of their follows, their settings, and the
@@ -70,6 +87,8 @@ class HomeAnswer:
     settings: SettingsAnswer
     channel_subscriptions: list[dict[str, Any]]  # the first ones
     more_channel_subscriptions: list[dict[str, Any]] = field(default_factory=list)  # the rest
+    sources: list[SourceHealth] = field(default_factory=list)  # the first live sources
+    more_sources: int = 0  # how many more there are
 
 
 @dataclass
@@ -89,4 +108,5 @@ Answer = (
     | ListAnswer
     | SettingsAnswer
     | PreviewAnswer
+    | SourcesAnswer
 )

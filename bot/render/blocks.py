@@ -19,6 +19,7 @@ from bot.core.answers import (
     SearchAnswer,
     SettingsAnswer,
     SimilarAnswer,
+    SourcesAnswer,
 )
 from bot.core.commands import MAX_TOPIC_CHARS, SUBCOMMANDS
 from bot.core.markup import strong
@@ -43,6 +44,7 @@ from bot.render.kit import (
     section,
     slack_date,
 )
+from bot.render.sources import sources_blocks
 
 # action_ids: bot/listeners/actions registers one listener for each.
 ACTION_SUBSCRIBE = "news_subscribe"
@@ -212,6 +214,8 @@ def render(answer: Answer, now: dt.datetime) -> tuple[str, Blocks]:
         return message.text, message.blocks
     if isinstance(answer, SettingsAnswer):
         return settings_blocks(answer)
+    if isinstance(answer, SourcesAnswer):
+        return sources_blocks(answer)
     assert isinstance(answer, MessageAnswer)
     return message_blocks(answer.text)
 

@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from bot.core.answers import SettingsAnswer
+from bot.core.answers import SettingsAnswer, SourceHealth
 from bot.core.markup import code
 from bot.core.search import StoryHit
 
@@ -160,3 +160,47 @@ def settings_lines(answer: SettingsAnswer, *, list_mutes: bool = True) -> list[s
 def mute_name(mute: dict[str, Any]) -> str:
     """'Forbes (forbes.com)'."""
     return f"{mute['label']} ({mute['domain']})"
+
+
+# A live source's health (/news sources, the App Home, the shell): plain words, unescaped.
+
+SOURCE_STATES = ("ok", "quiet", "new", "failing", "paused", "gone")
+
+
+def source_state(health: SourceHealth) -> str:
+    """One word: 'gone' (the server said so), 'paused', 'failing' (the last fetch failed),
+    'new' (never fetched yet), 'quiet' (nothing new in 7 days from a source that had items),
+    else 'ok'."""
+    source = health.source
+    if source.state in ("gone", "paused"):
+        return source.state
+    if source.failing:
+        return "failing"
+    if source.last_success_at is None:
+        return "new"
+    if health.items_last_7_days == 0 and source.last_new_item_at is not None:
+        return "quiet"
+    return "ok"
+
+
+def source_error(health: SourceHealth) -> str | None:
+    """The last error in plain words when it still holds ("timed out, 3 times in a row"),
+    else None (a success since has made it history)."""
+    source = health.source
+    if source.state == "gone":
+        return source.last_error or "gone"
+    if not source.failing or not source.last_error:
+        return None
+    times = source.consecutive_failures
+    return source.last_error + (f", {times} times in a row" if times > 1 else "")
+
+
+def source_adder(added_by: str) -> tuple[str, str | None]:
+    """Who added a source, from ``added_by``: ('the command line', None) for "cli", else
+    (the words, the Slack user id when it is one) for "team:user"."""
+    if added_by == "cli":
+        return "the command line", None
+    user = added_by.rpartition(":")[2]
+    if re.fullmatch(r"[UW][A-Z0-9]{1,39}", user):
+        return user, user
+    return added_by, None

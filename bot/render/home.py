@@ -1,4 +1,5 @@
-"""The App Home tab: a user's follows, settings and channel subscriptions, with controls.
+"""The App Home tab: a user's follows, settings and channel subscriptions, with controls, and
+the health of the first live sources (``bot.render.sources``).
 
 Within Block Kit's 100-block limit for views: follows are paged (``HomeAnswer.page``).
 """
@@ -13,6 +14,7 @@ from bot.core.markup import strong
 from bot.core.preferences import ITEMS_RANGE
 from bot.render.common import escape, escape_trimmed
 from bot.render.kit import MAX_VIEW_BLOCKS, Blocks, button, context, section
+from bot.render.sources import home_sources
 
 HOME_UNFOLLOW = "home_unfollow"
 HOME_PAGE = "home_page"
@@ -155,6 +157,8 @@ def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
                 "shows all of its subscriptions."
             )
         )
+    blocks.append({"type": "divider"})
+    blocks += home_sources(home.sources, home.more_sources)
     if len(blocks) > MAX_VIEW_BLOCKS:  # cannot happen with the page sizes above; stay valid
         blocks = blocks[: MAX_VIEW_BLOCKS - 1] + [context("… more in `/news list`")]
     # Slack sends private_metadata back with each action: a change keeps the page it was made on.

@@ -19,6 +19,8 @@ from bot.core.answers import (
     SearchAnswer,
     SettingsAnswer,
     SimilarAnswer,
+    SourceHealth,
+    SourcesAnswer,
 )
 from bot.core.commands import SUBCOMMANDS
 from bot.core.digest import Digest
@@ -28,6 +30,9 @@ from bot.render.common import (
     long_date,
     one_line,
     settings_lines,
+    source_adder,
+    source_error,
+    source_state,
     subscription_line,
     terminal,
     trim,
@@ -60,6 +65,8 @@ def _render(answer: Answer, now: dt.datetime) -> str:
         return digest_text(answer.digest, title="Preview of the next digest")
     if isinstance(answer, SettingsAnswer):
         return "\n".join(settings_lines(answer))
+    if isinstance(answer, SourcesAnswer):
+        return sources_text(answer)
     if isinstance(answer, SimilarAnswer):
         return f"More like “{one_line(answer.title)}”:\n" + _render(
             SearchAnswer(answer.result), now
@@ -92,6 +99,43 @@ def list_text(answer: ListAnswer) -> str:
     lines = [f"Subscriptions in {answer.where}:"]
     lines += [f"  • {subscription_line(s)}" for s in answer.subscriptions]
     return "\n".join(lines)
+
+
+def sources_text(answer: SourcesAnswer) -> str:
+    """Every source, three or four lines each: what it is, its health, its last error while
+    it holds, its topics and who added it."""
+    if not answer.sources:
+        return (
+            "No news sources yet: `/news source add <url> [topic ...]` adds a feed, "
+            "`newsbot sources add PATH` a folder."
+        )
+    lines = [f"News sources ({len(answer.sources)}):"]
+    for health in answer.sources:
+        lines += source_lines(health)
+    return "\n".join(lines)
+
+
+def source_lines(health: SourceHealth) -> list[str]:
+    source = health.source
+    title = f" “{one_line(source.title)}”" if source.title else ""
+    lines = [
+        f"  #{source.id} {source_state(health)} · {source.kind} {one_line(source.address)}{title}",
+        f"     last success {_utc(source.last_success_at)} · "
+        f"{health.items_last_7_days} new in 7 days",
+    ]
+    error = source_error(health)
+    if error:
+        since = source.failing_since or source.last_error_at
+        lines.append(
+            f"     last error: {one_line(error)}" + (f" (since {_utc(since)})" if since else "")
+        )
+    topics = f"topics: {one_line(', '.join(source.topics))} · " if source.topics else ""
+    lines.append(f"     {topics}added by {one_line(source_adder(source.added_by)[0])}")
+    return lines
+
+
+def _utc(moment: dt.datetime | None) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
 
 
 def digest_text(digest: Digest, *, title: str | None = None) -> str:

@@ -75,6 +75,8 @@ def test_every_subcommand_in_the_help_parses():
         "mute": "mute reuters.com",
         "unmute": "unmute reuters.com",
         "settings": "settings",
+        "sources": "sources",
+        "source": "source remove 3",
         "help": "help",
     }
     assert set(examples) == {s.name for s in SUBCOMMANDS}
@@ -298,7 +300,7 @@ def test_the_list_is_complete_whatever_is_imported_first(first):
 
 
 def test_every_subcommand_has_a_usage_a_help_line_and_a_reader():
-    assert len(SUBCOMMANDS) == 12
+    assert len(SUBCOMMANDS) == 14
     for sub in SUBCOMMANDS:
         assert sub.usage.startswith("/news ") and sub.help and callable(sub.read)
         if sub.words:  # the usage starts with the word that names it
@@ -307,8 +309,17 @@ def test_every_subcommand_has_a_usage_a_help_line_and_a_reader():
 
 def test_a_subcommand_that_needs_an_argument_says_so_with_its_own_example():
     needs = [s.name for s in SUBCOMMANDS if s.words and _refused(s.name)]
-    assert needs == ["subscribe", "unsubscribe", "resume", "follow", "unfollow", "mute", "unmute"]
-    for name in ("list", "preview", "settings", "help"):
+    assert needs == [
+        "subscribe",
+        "unsubscribe",
+        "resume",
+        "follow",
+        "unfollow",
+        "mute",
+        "unmute",
+        "source",
+    ]
+    for name in ("list", "preview", "settings", "sources", "help"):
         assert parse(f"/news {name}").name == name
 
 

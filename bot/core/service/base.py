@@ -69,6 +69,7 @@ class Settings:
     default_tz: str = "UTC"
     page_size: int = PAGE_SIZE
     items_per_topic: int = 5
+    source_interval: int = 30 * 60  # a new live source's, in seconds (/news source add)
 
     @classmethod
     def from_config(cls, config: Config) -> Settings:
@@ -78,6 +79,8 @@ class Settings:
             default_tz=config.digest.default_tz,
             page_size=config.search.page_size,
             items_per_topic=config.digest.items_per_topic,
+            # as bot.feeds.cli.interval_seconds: sources.poll_minutes, never below the floor
+            source_interval=60 * max(config.sources.poll_minutes, config.sources.min_poll_minutes),
         )
 
 

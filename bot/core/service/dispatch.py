@@ -38,6 +38,7 @@ from bot.core.service.follows import Follows
 from bot.core.service.home import Home
 from bot.core.service.preferences import Preferences
 from bot.core.service.search import Searches
+from bot.core.service.sources import Sources
 from bot.core.service.subscriptions import Subscriptions
 from storage.store import Store
 
@@ -48,7 +49,15 @@ class Help(Area):
         return HelpAnswer(command.hint)
 
 
-AREAS: tuple[type[Area], ...] = (Searches, Subscriptions, Follows, Preferences, Home, Help)
+AREAS: tuple[type[Area], ...] = (
+    Searches,
+    Subscriptions,
+    Follows,
+    Preferences,
+    Sources,
+    Home,
+    Help,
+)
 
 
 def _gather(areas: tuple[type[Area], ...]) -> tuple[Subcommand, ...]:
@@ -116,6 +125,7 @@ class NewsService:
     follows: Follows = field(init=False, repr=False, compare=False)
     preferences: Preferences = field(init=False, repr=False, compare=False)
     homes: Home = field(init=False, repr=False, compare=False)
+    sources: Sources = field(init=False, repr=False, compare=False)
     _runs: dict[str, Run] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -123,12 +133,14 @@ class NewsService:
         self.subscriptions = Subscriptions(self)
         self.follows = Follows(self)
         self.preferences = Preferences(self, self.follows)
-        self.homes = Home(self, self.follows, self.preferences)
+        self.sources = Sources(self)
+        self.homes = Home(self, self.follows, self.preferences, self.sources)
         areas = (
             self.searches,
             self.subscriptions,
             self.follows,
             self.preferences,
+            self.sources,
             self.homes,
             Help(self),
         )

@@ -13,6 +13,7 @@ from bot.core.answers import (
     PreviewAnswer,
     SearchAnswer,
     SettingsAnswer,
+    SourcesAnswer,
 )
 from bot.core.commands import SUBCOMMANDS, Command, parse
 from bot.core.grammar import nothing
@@ -38,6 +39,8 @@ EVERY = [
     ("mute reuters.com", "mute", MessageAnswer, "Muted Reuters (reuters.com)"),
     ("unmute reuters", "unmute", MessageAnswer, "Unmuted Reuters (reuters.com)"),
     ("settings", "settings", SettingsAnswer, None),
+    ("source add https://example.com/feed.xml ai", "source", MessageAnswer, "Added source #1"),
+    ("sources", "sources", SourcesAnswer, None),
     ("help", "help", HelpAnswer, None),
     ("facial recognition", "search", SearchAnswer, None),
 ]
@@ -102,6 +105,7 @@ GUARDED = [
     ("settings items 3", True),
     ("settings time 7pm", True),
     ("settings", False),
+    ("sources", False),
     ("mute reuters.com", False),
     ("unmute reuters.com", False),
     ("list", False),
@@ -113,8 +117,14 @@ GUARDED = [
 ]
 
 
+# Live sources are the workspace's: admins_only guards them everywhere, a DM too
+# (tests/core/service/test_sources.py).
+WORKSPACE = ["source add https://example.com/feed.xml", "source remove 1"]
+
+
 def test_the_guarded_examples_cover_every_subcommand():
-    assert {parse(text).name for text, _ in GUARDED} == {s.name for s in SUBCOMMANDS}
+    named = {parse(text).name for text, _ in GUARDED} | {parse(t).name for t in WORKSPACE}
+    assert named == {s.name for s in SUBCOMMANDS}
 
 
 @pytest.mark.parametrize(("text", "guarded"), GUARDED)
@@ -205,6 +215,8 @@ def test_subcommands_are_listed_in_the_order_of_the_areas_and_their_handlers():
         "mute",
         "unmute",
         "settings",
+        "sources",
+        "source",
         "help",
     ]
     assert dispatch.SEARCH.name == "search" and dispatch.BY_WORD["?"].name == "help"

@@ -65,8 +65,10 @@ def sources_or_change(name: str, words: str) -> Command:
 
 def address_and_topics(words: str) -> tuple[str, list[str]]:
     """The address and the topics of 'add <url> [topic ...]', or CommandError."""
+    lexer = shlex.shlex(words.translate(_QUOTES), posix=True)
+    lexer.whitespace_split, lexer.escape = True, ""  # a backslash is a character (C:\news)
     try:
-        parts = shlex.split(words.translate(_QUOTES))
+        parts = list(lexer)
     except ValueError:
         raise CommandError(
             'A quote is not closed: quote a topic of several words, e.g. "machine learning".'

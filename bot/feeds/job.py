@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.feeds.poller import Notify, Poller, PollSettings
+from bot.render.common import escape
 from storage.sources import Source
 from storage.store import Store
 
@@ -35,7 +36,15 @@ def slack_notify(client: WebClient | None) -> Notify:
             log.warning("source #%d: %s", source.id, text)
             return True
         try:
-            client.chat_postMessage(channel=user, text=f"newsbot: {text}.", unfurl_links=False)
+            # A feed's address and error are not ours: escaped (no mention, no link) and sent
+            # with mrkdwn off (no bold or code from a stray mark).
+            client.chat_postMessage(
+                channel=user,
+                text=escape(f"newsbot: {text}."),
+                mrkdwn=False,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
         except SlackApiError as exc:
             log.warning(
                 "source #%d: could not tell %s: %s",

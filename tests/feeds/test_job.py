@@ -90,3 +90,23 @@ def test_a_round_that_fails_never_raises_into_the_scheduler(fresh_db: Store, fee
         assert job.run_round(poller) == 0
     finally:
         poller.close()
+
+
+def test_a_notice_holds_nothing_slack_would_act_on(fresh_db: Store, feeds, slack):
+    """A feed's address is not ours: its <!channel> or <@U1> is shown, never acted on."""
+    scheduler = BackgroundScheduler(timezone=dt.UTC)
+    client = make_client(BOT_TOKEN, slack.base_url)
+    clock = FixedClock(START)
+    poller = job.add_poll_job(scheduler, fresh_db, clock, config(), client)
+    try:
+        url = feeds.url("/nothing-here") + "?x=<!channel>&y=<@U1>"  # a 404: it fails
+        fresh_db.add_source("feed", url, (), "T1:U7", START, 1800)
+        job.run_round(poller)
+        clock.advance(hours=25)
+        job.run_round(poller)  # a day of failures: told, naming the address
+        (call,) = slack.calls_to("chat.postMessage")
+        assert "<!channel>" not in call.params["text"] and "<@U1>" not in call.params["text"]
+        assert "&lt;!channel&gt;" in call.params["text"]
+        assert call.params["mrkdwn"] is False
+    finally:
+        poller.close()

@@ -216,7 +216,9 @@ def cmd_export(ctx: Context) -> int:
 
 def cmd_poll(ctx: Context) -> int:
     """One round now: what the scheduler's ``sources-poll`` job runs every minute."""
-    from bot.feeds.poller import Poller, PollSettings  # httpx and feedparser: only when polling
+    # httpx and feedparser: imported only when polling
+    from bot.feeds.ingest import finish
+    from bot.feeds.poller import Poller, PollSettings
 
     only = None
     if ctx.args.id is not None:
@@ -229,6 +231,8 @@ def cmd_poll(ctx: Context) -> int:
         done = poller.run_round(only)
     finally:
         poller.close()
+    if done.new or any(p.updated for p in done.polled):
+        finish(ctx.store)  # the stories now (the bot's scheduler does it every few minutes)
     for polled in done.polled:
         print(one_line(polled.line()), file=ctx.out)
     failed = sum(p.outcome in ("failed", "throttled", "gone") for p in done.polled)

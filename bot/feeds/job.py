@@ -1,7 +1,9 @@
 """The poller on the bot's scheduler: job ``sources-poll`` runs a round every minute (a round
 takes only the sources that are due, so a minute's tick costs one query when none is), one at
 a time, beside the digests and never in their way (its fetches run on its own threads, its
-writes in short transactions). Health notices go to whoever added the source, as a Slack DM.
+writes in short transactions). Job ``stories-regroup`` groups what the rounds wrote into
+stories every ``REGROUP_EVERY`` (a round does not wait for it). Health notices go to whoever
+added the source, as a Slack DM.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core.regroup import regroup, rule_version
 from bot.feeds.poller import Notify, Poller, PollSettings
 from bot.render.common import escape
 from storage.sources import Source
@@ -24,6 +27,8 @@ log = logging.getLogger("newsbot.feeds")
 
 JOB_ID = "sources-poll"
 EVERY = dt.timedelta(minutes=1)
+REGROUP_JOB_ID = "stories-regroup"
+REGROUP_EVERY = dt.timedelta(minutes=5)  # how long a polled article may stand alone at most
 
 
 def slack_notify(client: WebClient | None) -> Notify:
@@ -77,7 +82,32 @@ def add_poll_job(
         max_instances=1,
         coalesce=True,
     )
+    scheduler.add_job(
+        regroup_pending,
+        "interval",
+        seconds=REGROUP_EVERY.total_seconds(),
+        args=(store,),
+        id=REGROUP_JOB_ID,
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+    )
     return poller
+
+
+def regroup_pending(store: Store) -> int:
+    """The regroup job: the stories of what the rounds wrote (nothing to do costs a query).
+    Another process regrouping (a load) is left to finish; the next tick looks again. After
+    an upgrade that changed the grouping rule it waits for ``newsbot regroup`` (a full
+    regroup is an operator's decision: see README, Stories and search)."""
+    try:
+        state = store.grouping_state()
+        if state["rule"] != rule_version() and state["dated"] > state["pending"]:
+            return 0  # stories of another rule: newsbot regroup (said at start)
+        return regroup(store).changed
+    except Exception:
+        log.exception("sources: the regroup failed; the next one will try again")
+        return 0
 
 
 def run_round(poller: Poller) -> int:

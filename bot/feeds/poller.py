@@ -7,7 +7,9 @@ each fetch by its deadline and byte cap), then settled one by one on the calling
 body parsed (:mod:`bot.feeds.items`), its articles written in short transactions
 (:mod:`bot.feeds.ingest`), the source's outcome recorded with its next poll time
 (:mod:`bot.feeds.policy`). Folder sources are scanned (:mod:`bot.feeds.folders`). The stories
-the round touched are regrouped once, at its end.
+the round touched are regrouped by the scheduler's regroup job (:mod:`bot.feeds.job`), or by
+``newsbot sources poll`` after its round: not inside the round, which would then wait minutes
+at a thousand feeds (``bench/poll.py``).
 
 Nothing is lost or doubled by a kill at any point: a source's validators (ETag, Last-Modified,
 body hash) are stored only after its articles are, so a round killed before that fetches the
@@ -35,7 +37,7 @@ import httpx
 from bot.feeds import policy
 from bot.feeds.fetch import FetchResult, FetchSettings, Validators, fetch, make_client
 from bot.feeds.folders import scan_folder
-from bot.feeds.ingest import finish, ingest
+from bot.feeds.ingest import ingest
 from bot.feeds.items import parse_feed
 from storage.sources import Source
 from storage.store import Store
@@ -142,7 +144,10 @@ class Poller:
         for source in (s for s in sources if s.kind == "folder"):
             result.polled.append(self._scan(source, now))
         if any(p.new or p.updated for p in result.polled):
-            finish(self.store)
+            # The words, at once (cheap); the stories, by the regroup job (bot.feeds.job) or
+            # the caller (newsbot sources poll): at a thousand feeds the week's regroup takes
+            # minutes, and a round must not wait for it (its pending notes are in the database).
+            self.store.refresh_search_terms()
         result.told = self.tell(now)
         for p in result.polled:
             log.info("source %s", p.line())

@@ -110,3 +110,22 @@ def test_a_notice_holds_nothing_slack_would_act_on(fresh_db: Store, feeds, slack
         assert call.params["mrkdwn"] is False
     finally:
         poller.close()
+
+
+def test_the_regroup_job_groups_what_rounds_wrote(fresh_db: Store, feeds):
+    """A round writes and leaves the stories to the regroup job (a round must not wait for
+    a week's regroup); the job's tick groups them."""
+    from tests.conftest import FIXTURES
+
+    scheduler = BackgroundScheduler(timezone=dt.UTC)
+    poller = job.add_poll_job(scheduler, fresh_db, FixedClock(START), config(), None)
+    try:
+        assert scheduler.get_job(job.REGROUP_JOB_ID) is not None
+        body = (FIXTURES / "feeds" / "syndicated.xml").read_bytes()
+        fresh_db.add_source("feed", feeds.serve("/wire", body=body), (), "cli", START, 1800)
+        assert job.run_round(poller) == 1
+        assert fresh_db.grouping_state()["pending"] > 0
+        job.regroup_pending(fresh_db)
+        assert fresh_db.grouping_state()["pending"] == 0
+    finally:
+        poller.close()

@@ -31,6 +31,8 @@ NOW = dt.datetime(2020, 2, 6, 9, 0, tzinfo=dt.UTC)
 WORDS = [
     "subscribe",
     "unsubscribe",
+    "source",
+    "sources",
     "follow",
     "unfollow",
     "mute",
@@ -55,6 +57,14 @@ WORDS = [
     "reuters.com",
     "skip",
     "send",
+    "add",
+    "remove",
+    "https://example.com/feed.xml",
+    "<https://example.com/feed.xml|feed>",
+    "file:///etc/passwd",
+    "http://169.254.169.254/latest",
+    "/etc",
+    "#1",
 ]
 ODD = [
     "²",
@@ -104,7 +114,7 @@ def hostile(rng: random.Random) -> str:
     kind = rng.random()
     parts: list[str] = []
     if kind < 0.6:
-        parts.append(rng.choice(WORDS[:12]))
+        parts.append(rng.choice(WORDS[:14]))  # the leading words
     for _ in range(rng.randint(0, 6)):
         pick = rng.random()
         if pick < 0.35:

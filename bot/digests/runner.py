@@ -114,6 +114,12 @@ def _subscribed_after(subscribed_at: str | None, due: dt.datetime) -> bool:
     return when > due
 
 
+# Looking for our own late post (see DigestRunner._lost): tries, and the longest wait between
+# two (Slack's 5xx and dropped connections pass in seconds; the run is already another's).
+LATE_LOOKUPS = 5
+LATE_LOOKUP_WAIT = 10.0
+
+
 def digest_client(token: str | None, base_url: str | None = None, timeout: int = 10) -> WebClient:
     """The client for digest posts and notices: no retry handlers at all. A 429's wait happens
     in the runner, which checks its lease after it; a 5xx or a dropped connection may come
@@ -855,22 +861,28 @@ class DigestRunner:
         wait = (settled - self.clock()).total_seconds()
         if wait > 0:
             self.sleep(wait)
-        try:
-            mine = self._find_posted(
-                state.conversation,
-                result.local_date or dt.date.min,
-                {**fresh, "post_started_at": _iso_utc(state.sent_at)},
-                token=state.token,
-            )
-        except CALL_ERRORS as exc:
-            log.error(
-                "cannot tell whether a late %s digest of %s/%s is in Slack: %s",
-                result.local_date,
-                result.team_id,
-                result.channel_id,
-                exc,
-            )
-            return result
+        # A read, so tried again on a 5xx or a dropped connection (the post's own retries are
+        # the caller's, who looks first): giving up here would leave a second digest standing.
+        for attempt in range(1, LATE_LOOKUPS + 1):
+            try:
+                mine = self._find_posted(
+                    state.conversation,
+                    result.local_date or dt.date.min,
+                    {**fresh, "post_started_at": _iso_utc(state.sent_at)},
+                    token=state.token,
+                )
+                break
+            except CALL_ERRORS as exc:
+                if attempt == LATE_LOOKUPS:
+                    log.error(
+                        "cannot tell whether a late %s digest of %s/%s is in Slack: %s",
+                        result.local_date,
+                        result.team_id,
+                        result.channel_id,
+                        exc,
+                    )
+                    return result
+                self.sleep(min(self.retry.delay(attempt), LATE_LOOKUP_WAIT))
         if mine is None or mine == fresh["message_ts"]:
             return result
         return self._withdraw(run, result, mine, state.conversation, fresh)

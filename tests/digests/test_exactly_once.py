@@ -436,6 +436,38 @@ def test_a_post_sent_after_losing_the_lease_is_withdrawn(
     assert withdrawn["ts"] != kept["ts"]
 
 
+@pytest.mark.parametrize("failures", [1, 3])
+def test_a_late_post_is_withdrawn_even_when_the_first_look_for_it_fails(
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock, failures: int
+) -> None:
+    """Found by the fault campaign (seed 26, trial 20): as above, the late post's answer
+    lost, and then conversations.history answered 500 once: the process gave up looking and
+    left the second digest standing. The look-up is a read: it is tried again."""
+    first = make_runner(fresh_db, fake, clock, Sleeps(clock))
+    first.owner = OLD_HOST
+    other = new_runner(fresh_db, fake, clock)
+    fired: list[bool] = []
+
+    def frozen_before_the_send(call: object, kind: str | None) -> str | None:
+        if not fired and getattr(call, "method", "") == "chat.postMessage":
+            fired.append(True)
+            clock.advance(minutes=11)  # frozen past the lease...
+            assert other.run_channel(TEAM, "C1").status == "posted"  # ... another posts
+            fake.script("conversations.history", *[Fail(500)] * failures)
+            return "drop_after"  # ours is stored, and its answer never comes back
+        return kind
+
+    fake.on_request = frozen_before_the_send
+    result = first.run_channel(TEAM, "C1")
+    fake.on_request = None
+    assert result.status == "busy", result
+    (kept,) = digest_posts(fake, "C1")
+    run = fresh_db.digest_run(TEAM, "C1", "2024-05-02")
+    assert run["state"] == "done" and run["message_ts"] == kept["ts"]
+    (withdrawn,) = fake.deleted
+    assert withdrawn["ts"] != kept["ts"]
+
+
 def test_a_holder_settling_its_own_post_prefers_it_to_a_late_one(
     fresh_db: Store, fake: FakeSlack, clock: FixedClock
 ) -> None:

@@ -368,3 +368,18 @@ def test_logged_values_are_escaped_and_secrets_redacted(bot, caplog):
     assert not any("\x1b" in line or "\u202e" in line for line in lines)
     assert "xoxb-123" not in caplog.text and "0123456789" not in caplog.text
     assert "hi\\n2020-01-01 ERROR" in caplog.text
+
+
+@pytest.mark.parametrize("view", [None, "x", [], {"type": None}])
+def test_a_signed_unhandled_payload_with_an_odd_view_gets_404_not_500(bot, caplog, view):
+    """Found by bench/fuzz_http.py (seed 26): Bolt's own warning for an unhandled request
+    reads ``view.get`` and raised on ``"view": null``, answering 500 and logging an ERROR."""
+    from urllib.parse import urlencode
+
+    from tests.slackhttp import post, sign
+
+    payload = {"type": "shortcut", "team": {"id": "T1"}, "user": {"id": "U1"}, "view": view}
+    body = urlencode({"payload": json.dumps(payload)})
+    reply = post(bot.url, body, sign(body))
+    assert reply.status in (400, 404)  # a view that is no object is refused before routing
+    assert "ERROR" not in caplog.text and "Traceback" not in caplog.text

@@ -120,3 +120,11 @@ class SubscriptionsMixin(StoreBase):
             ).rowcount
             > 0
         )
+
+    def resume_channel(self, team_id: str, channel_id: str) -> int:
+        """Resume every paused subscription of a conversation; returns how many."""
+        return self._write(
+            "UPDATE subscriptions SET paused_reason = NULL, paused_at = NULL "
+            "WHERE team_id = ? AND channel_id = ? AND paused_reason IS NOT NULL",
+            (team_id, channel_id),
+        ).rowcount

@@ -13,6 +13,11 @@ a 5xx, a connection dropped before or after the message is stored, or a hang (he
 then answered, or then dropped after storing). What was injected is counted by kind and logged
 per call (``injected``, ``fault_log``). Scripted outcomes (:meth:`FakeSlack.script`) come first.
 
+Conversations (:meth:`FakeSlack.set_channel`): the bot is a member of every public channel
+unless a test says otherwise; ``conversations.info`` and ``conversations.join`` answer as Slack
+does for a channel the bot is not in (a private one is invisible: ``channel_not_found``), an
+archived one, a DM; ``chat.postMessage`` to a channel the bot is not in is ``not_in_channel``.
+
 Message timestamps are Slack-like: ``seconds.micro`` read from ``clock`` (default: the real
 time; a test of a moment long ago passes its own), unique and increasing.
 
@@ -138,6 +143,16 @@ def block_errors(blocks: Any, max_blocks: int = MAX_BLOCKS_MESSAGE) -> list[str]
 
 
 @dataclass
+class Channel:
+    """A conversation's state as Slack keeps it (``FakeSlack.set_channel``)."""
+
+    member: bool = True  # the bot is in it
+    private: bool = False
+    archived: bool = False
+    name: str = "general"
+
+
+@dataclass
 class Call:
     method: str
     params: dict[str, Any]
@@ -250,6 +265,8 @@ class FakeSlack:
         self.deleted: list[dict[str, Any]] = []  # messages removed by chat.delete (+ channel)
         self.views: dict[str, dict[str, Any]] = {}  # user -> last published Home view
         self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, Channel] = {}  # set_channel; any other: public, bot a member
+        self.bot_user = "newsbot"  # auth.test's "user": the bot's name, for /invite @...
         self._scripts: dict[str, list[Fail | dict[str, Any]]] = defaultdict(list)
         self._last_ts = 0  # microseconds
         self._lock = threading.RLock()  # wait_for's predicates read posts() under it
@@ -294,6 +311,21 @@ class FakeSlack:
             "deleted": False,
             **profile,
         }
+
+    def set_channel(self, channel_id: str, **state: Any) -> Channel:
+        """Set a channel's state (``member``, ``private``, ``archived``, ``name``); a channel
+        never set is public with the bot in it."""
+        with self._lock:
+            channel = self.channels.setdefault(channel_id, Channel())
+            for key, value in state.items():
+                if not hasattr(channel, key):
+                    raise TypeError(f"no channel state {key!r}")
+                setattr(channel, key, value)
+            return channel
+
+    def channel(self, channel_id: str) -> Channel:
+        with self._lock:
+            return self.channels.get(channel_id) or Channel()
 
     def script(self, method: str, *outcomes: Fail | dict[str, Any]) -> None:
         """The next calls to ``method`` get these outcomes, in order, then normal service."""
@@ -525,7 +557,15 @@ class FakeSlack:
 
     def _serve(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT"}
+            return {
+                "ok": True,
+                "team_id": "T1",
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+                "user": self.bot_user,
+            }
+        if method in ("conversations.info", "conversations.join"):
+            return self._conversation(method, str(p.get("channel") or ""))
         if method in ("chat.postMessage", "chat.postEphemeral"):
             blocks = p.get("blocks")
             if blocks is not None:
@@ -534,6 +574,13 @@ class FakeSlack:
                     return {"ok": False, "error": "invalid_blocks", "errors": errors}
             if not p.get("channel"):
                 return {"ok": False, "error": "channel_not_found"}
+            if method == "chat.postMessage" and p["channel"] in self.channels:
+                state = self.channel(p["channel"])
+                if not state.member:
+                    gone = "channel_not_found" if state.private else "not_in_channel"
+                    return {"ok": False, "error": gone}
+                if state.archived:
+                    return {"ok": False, "error": "is_archived"}
             if len(p.get("text") or "") > MAX_TEXT:
                 return {"ok": False, "error": "msg_too_long"}
             message = {
@@ -593,3 +640,34 @@ class FakeSlack:
             self.views[p.get("user_id", "")] = view
             return {"ok": True, "view": {"id": "V1", **view}}
         return {"ok": False, "error": "unknown_method"}
+
+    def _conversation(self, method: str, channel_id: str) -> dict[str, Any]:
+        """``conversations.info`` and ``conversations.join`` as Slack answers a bot."""
+        if not channel_id:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel_id.startswith("D"):  # the bot's DM with someone
+            if method == "conversations.join":
+                return {"ok": False, "error": "method_not_allowed_for_channel_type"}
+            return {"ok": True, "channel": {"id": channel_id, "is_im": True, "user": "U1"}}
+        with self._lock:
+            state = self.channel(channel_id)
+            if state.private and not state.member:  # a bot cannot see a private channel
+                return {"ok": False, "error": "channel_not_found"}
+            if method == "conversations.join":
+                if state.private:
+                    return {"ok": False, "error": "method_not_allowed_for_channel_type"}
+                if state.archived:
+                    return {"ok": False, "error": "is_archived"}
+                self.set_channel(channel_id, member=True)
+            info = {
+                "id": channel_id,
+                "name": state.name,
+                "is_channel": not state.private,
+                "is_group": state.private,
+                "is_im": False,
+                "is_mpim": False,
+                "is_private": state.private,
+                "is_archived": state.archived,
+                "is_member": state.member,
+            }
+        return {"ok": True, "channel": info}

@@ -73,3 +73,29 @@ def test_events_declared_match_listeners():
 
 def test_every_button_the_renderers_make_has_a_listener():
     assert set(HANDLERS) == set(ACTIONS) | set(HOME_ACTIONS) | {ACTION_TUNE}
+
+
+def readme_scopes() -> set[str]:
+    """The scopes the README's scope table explains (each row: the scopes, then why)."""
+    start = README.index("| scope | why |")
+    table = README[start : README.index("\n\n", start)]
+    rows = table.splitlines()[2:]
+    return {
+        scope.strip(" `")
+        for row in rows
+        for scope in row.split("|")[1].split(",")
+        if row.split("|")[2].strip()  # every scope has its why
+    }
+
+
+def test_the_readmes_scope_table_is_the_manifests_scopes():
+    scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    assert readme_scopes() == scopes
+
+
+def test_the_bot_may_check_and_join_where_it_is_asked_to_post():
+    # conversations.info in public channels, private channels and group DMs; joining a public
+    # channel (bot.slack.membership)
+    assert {"channels:read", "groups:read", "mpim:read", "channels:join"} <= set(
+        MANIFEST["oauth_config"]["scopes"]["bot"]
+    )

@@ -18,6 +18,7 @@ from bot.core.answers import Answer
 from bot.core.commands import Command
 from bot.core.service import Context, NewsService
 from bot.render.blocks import message_blocks, render
+from bot.slack.membership import checker
 
 log = logging.getLogger("newsbot.slack")
 
@@ -32,7 +33,10 @@ class Deps:
     work: Executor  # where the work after an ack runs, so acks never queue behind it
 
     def handle(self, command: Command, ctx: Context) -> Answer:
-        """Carry a command out for ``ctx``, looking the user up first when it needs to."""
+        """Carry a command out for ``ctx``, looking the user up first when it needs to. A
+        subscription stored or resumed is first checked: can the bot post there?"""
+        if ctx.can_post is None:
+            ctx.can_post = checker(self.client)
         if self.service.needs_user_info(command, ctx):
             add_user_info(ctx, self.client)
         return self.service.handle(command, ctx)

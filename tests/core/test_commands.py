@@ -178,7 +178,7 @@ def test_a_follow_takes_no_time_zone():
         parse("follow ai tz Europe/London")
 
 
-@pytest.mark.parametrize("name", ["subscribe", "unsubscribe", "resume", "follow", "unfollow"])
+@pytest.mark.parametrize("name", ["subscribe", "unsubscribe", "follow", "unfollow"])
 def test_a_topic_is_needed(name):
     with pytest.raises(CommandError, match="Which topic") as caught:
         parse(name)
@@ -312,14 +312,14 @@ def test_a_subcommand_that_needs_an_argument_says_so_with_its_own_example():
     assert needs == [
         "subscribe",
         "unsubscribe",
-        "resume",
         "follow",
         "unfollow",
         "mute",
         "unmute",
         "source",
     ]
-    for name in ("list", "preview", "settings", "sources", "help"):
+    # /news resume alone resumes the whole conversation (a pause stops them all)
+    for name in ("list", "preview", "resume", "settings", "sources", "help"):
         assert parse(f"/news {name}").name == name
 
 

@@ -14,25 +14,55 @@ areas, and so the language.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FunctionType
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
 
 from bot.core.answers import Answer
 from bot.core.digest import DigestSettings
 from bot.core.grammar import Command, CommandError, Reader
+from bot.core.markup import code
 from bot.core.schedule import known_zone
 from storage.store import Store
 
 if TYPE_CHECKING:
     from bot.config import Config
 
+log = logging.getLogger("newsbot")
+
 Clock = Callable[[], dt.datetime]
 ChangeHook = Callable[[str, str], object]  # (team_id, channel_key) after a change; result unused
 
 PAGE_SIZE = 5
+
+
+PostStatus = Literal["member", "joined", "not_member", "archived", "no_permission", "unanswered"]
+
+
+@dataclass(frozen=True)
+class PostCheck:
+    """Whether the bot can post in a conversation, as the chat platform answered (the Slack
+    layer asks: ``bot.slack.membership``): ``member`` (it is in it, or it is the person's DM),
+    ``joined`` (a public channel it has just joined), ``not_member`` (it must be invited),
+    ``archived``, ``no_permission`` (the app lacks ``scope`` to check or to join) or
+    ``unanswered`` (the platform did not say). ``bot_name``: how to mention the bot in an
+    ``/invite``."""
+
+    status: PostStatus
+    bot_name: str = "newsbot"
+    scope: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("member", "joined")
+
+
+# Can the bot post in the conversation this Context names (its DM when ``is_dm``)? Set by the
+# Slack layer; None (the shell) means there is nothing to check.
+CanPost = Callable[["Context"], PostCheck]
 
 
 @dataclass
@@ -47,6 +77,10 @@ class Context:
     # the user's Slack time zone as Slack gave it, when looked up: maybe one this system's
     # zoneinfo does not know, which the service never stores (it says so and uses another)
     user_tz: str | None = None
+    # asked about a conversation the person is not in (the Home tab): how to name it instead
+    # of "this channel" (the Slack layer gives the channel's mention, which its renderer keeps)
+    named: str | None = None
+    can_post: CanPost | None = field(default=None, repr=False, compare=False)
 
     @property
     def channel_key(self) -> str:
@@ -55,11 +89,22 @@ class Context:
 
     @property
     def kind(self) -> str:
+        """How the store marks this conversation's subscriptions ("dm" or "channel"): a
+        storage code, never words for a person (those are :attr:`where`)."""
         return "dm" if self.is_dm else "channel"
 
     @property
     def where(self) -> str:
-        return "your DM" if self.is_dm else "this channel"
+        """The conversation, in the middle of a sentence: "this channel", "your DM"."""
+        if self.is_dm:
+            return "your DM"
+        return self.named or "this channel"
+
+    @property
+    def where_first(self) -> str:
+        """:attr:`where` starting a sentence: "This channel", "Your DM" (only the first letter
+        raised: ``str.capitalize`` made "Your dm")."""
+        return self.where[:1].upper() + self.where[1:]
 
 
 @dataclass
@@ -109,6 +154,38 @@ def unknown_slack_zone(
     return (
         f" Slack gave your time zone as {shown}, which I do not know, so {whose} is at "
         f"{hour:02d}:{minute:02d} in {tz}, {why}."
+    )
+
+
+def post_note(check: PostCheck, ctx: Context, again: str) -> str:
+    """What to say of a check that the bot can post where ``ctx`` says: "" when it is a member,
+    a sentence (with a leading space) when it has just joined; otherwise CommandError saying
+    why it cannot and how to fix it, and that nothing changed. ``again``: the command to give
+    once it is fixed."""
+    if check.status == "member":
+        return ""
+    if check.status == "joined":
+        return f" I joined {ctx.where} to post its digest there."
+    if check.status == "not_member":
+        invite = code(f"/invite @{check.bot_name}")
+        raise CommandError(
+            f"I can't post in {ctx.where} yet: invite me with {invite}, then {code(again)} "
+            "again. Nothing changed."
+        )
+    if check.status == "archived":
+        raise CommandError(
+            f"{ctx.where_first} is archived, so I can't post in it. Nothing changed."
+        )
+    if check.status == "no_permission":
+        what = f"the {code(check.scope)} permission" if check.scope else "a permission it needs"
+        raise CommandError(
+            f"I could not check whether I can post in {ctx.where}: newsbot's Slack app lacks "
+            f"{what}, so nothing changed. Whoever installed newsbot can grant it by "
+            "reinstalling the app from its manifest.yml."
+        )
+    raise CommandError(
+        f"Slack did not answer whether I can post in {ctx.where}, so nothing changed. "
+        "Please try again in a moment."
     )
 
 
@@ -221,6 +298,19 @@ class Area:
 
     def clock(self) -> dt.datetime:
         return self.core.clock()
+
+    def check_can_post(self, ctx: Context, again: str) -> str:
+        """Before anything is stored for ``ctx``'s conversation: "" when the bot can post there
+        (or nothing can check: the shell), a sentence when it joined the channel to; else
+        CommandError with how to fix it (see :func:`post_note`)."""
+        if ctx.can_post is None:
+            return ""
+        try:
+            check = ctx.can_post(ctx)
+        except Exception:  # the Slack layer answers its failures itself: a bug, not a refusal
+            log.exception("checking whether the bot can post in %s failed", ctx.channel_id)
+            check = PostCheck("unanswered")
+        return post_note(check, ctx, again)
 
     def changed(self, ctx: Context) -> None:
         """Tell the hooks (the digest scheduler) that ``ctx``'s subscriptions changed."""

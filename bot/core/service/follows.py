@@ -48,11 +48,12 @@ class Follows(Area):
             hour, minute = prefs["hour"], prefs["minute"]
         slack_tz, kept_tz = known_zone(ctx.user_tz), known_zone(prefs["tz"])
         tz = checked_zone(hour, minute, slack_tz or kept_tz or self.options.default_tz)
+        dm = as_dm(ctx)
+        joined = self.check_can_post(dm, f"/news follow {command.text}")
         if command.hour is not None:
             self.store.set_user_settings(
                 ctx.team_id, ctx.user_id, self.clock(), hour=hour, minute=minute
             )
-        dm = as_dm(ctx)
         created = self.store.subscribe(
             ctx.team_id,
             ctx.user_id,
@@ -79,7 +80,7 @@ class Follows(Area):
             zone = ": I could not read your Slack time zone, so this is the default until I can"
         return MessageAnswer(
             f"{first} {strong(command.text)}: a DM digest every day at {hour:02d}:{minute:02d} "
-            f"({tz}{zone}).{also} {code(f'/news unfollow {command.text}')} stops it.{note}"
+            f"({tz}{zone}).{also} {code(f'/news unfollow {command.text}')} stops it.{joined}{note}"
         )
 
     @subcommand("unfollow", "/news unfollow <topic>", "stop your DM digest of <topic>", read=topic)

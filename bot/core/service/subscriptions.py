@@ -1,6 +1,11 @@
 """A conversation's subscriptions: ``/news subscribe``, ``unsubscribe``, ``list``, ``preview``
 and ``resume``. In a channel they are the channel's (``subscriptions.admins_only`` guards the
-changes); in a DM they are the user's own DM digest."""
+changes); in a DM they are the user's own DM digest.
+
+Subscribing and resuming first ask whether the bot can post in the conversation
+(``Context.can_post``, the Slack layer's check; :meth:`Area.check_can_post`): when it cannot,
+the answer says how to fix it and nothing is stored.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,12 @@ from bot.core.service.base import (
     subcommand,
     unknown_slack_zone,
 )
+from storage.subscriptions import topic_key
+
+
+def maybe_topic(name: str, words: str) -> Command:
+    """A topic, or none at all (then the command is about the whole conversation)."""
+    return topic(name, words) if words.strip() else Command(name)
 
 
 def without_zone(command: Command) -> bool:
@@ -39,6 +50,7 @@ class Subscriptions(Area):
             raise CommandError("Your DM digest follows your own Slack time zone; leave out `tz`.")
         hour, minute, tz, note = self._schedule_for(command, ctx)
         tz = checked_zone(hour, minute, tz)
+        joined = self.check_can_post(ctx, f"/news subscribe {command.text}")
         before = self.store.channel_schedule(ctx.team_id, ctx.channel_key)
         created = self.store.subscribe(
             ctx.team_id,
@@ -56,12 +68,15 @@ class Subscriptions(Area):
         if created:
             text = f"Subscribed {ctx.where} to {strong(command.text)}: a digest {when}."
         else:
-            text = f"{ctx.where.capitalize()} was already subscribed to {strong(command.text)}; digest {when}."
+            text = (
+                f"{ctx.where_first} was already subscribed to {strong(command.text)}; "
+                f"digest {when}."
+            )
         moved = before and (before["hour"], before["minute"], before["tz"]) != (hour, minute, tz)
         if moved:
             text += " The digest time applies to all of its topics."
         return MessageAnswer(
-            text + f" {code(f'/news unsubscribe {command.text}')} stops it." + note
+            text + f" {code(f'/news unsubscribe {command.text}')} stops it." + joined + note
         )
 
     @subcommand(
@@ -76,7 +91,7 @@ class Subscriptions(Area):
             self.changed(ctx)
             return MessageAnswer(f"Unsubscribed {ctx.where} from {strong(command.text)}.")
         return MessageAnswer(
-            f"{ctx.where.capitalize()} is not subscribed to {strong(command.text)}. "
+            f"{ctx.where_first} is not subscribed to {strong(command.text)}. "
             "`/news list` shows its subscriptions.",
             ok=False,
         )
@@ -98,20 +113,44 @@ class Subscriptions(Area):
 
     @subcommand(
         "resume",
-        "/news resume <topic>",
-        "resume a paused subscription",
-        read=topic,
+        "/news resume [<topic>]",
+        "resume this channel's paused subscriptions (or one topic's)",
+        read=maybe_topic,
         changes_channel=always,
     )
     def resume(self, command: Command, ctx: Context) -> MessageAnswer:
-        if self.store.resume(ctx.team_id, ctx.channel_key, command.text):
-            self.changed(ctx)
-            return MessageAnswer(f"Resumed {strong(command.text)} in {ctx.where}.")
-        return MessageAnswer(
-            f"No paused subscription to {strong(command.text)} in {ctx.where}. "
-            "`/news list` shows its subscriptions.",
-            ok=False,
-        )
+        """Resume the conversation's paused subscriptions (a pause stops them all), or one
+        topic's; the bot must be able to post there first. The scheduler is told."""
+        subs = self.store.subscriptions(ctx.team_id, ctx.channel_key)
+        paused = [s for s in subs if s["paused_reason"]]
+        if command.text:
+            paused = [s for s in paused if s["topic_key"] == topic_key(command.text)]
+        if not paused:
+            what = f"subscription to {strong(command.text)}" if command.text else "subscription"
+            return MessageAnswer(
+                f"No paused {what} in {ctx.where}. `/news list` shows its subscriptions.",
+                ok=False,
+            )
+        again = f"/news resume {command.text}".strip()
+        joined = self.check_can_post(ctx, again)
+        if command.text:
+            self.store.resume(ctx.team_id, ctx.channel_key, command.text)
+            text = f"Resumed {strong(command.text)} in {ctx.where}."
+        else:
+            self.store.resume_channel(ctx.team_id, ctx.channel_key)
+            text = f"Resumed {ctx.where}: {', '.join(strong(s['topic']) for s in paused)}."
+        self.changed(ctx)
+        still = [
+            s["topic"]
+            for s in self.store.subscriptions(ctx.team_id, ctx.channel_key)
+            if s["paused_reason"]
+        ]
+        if still:
+            text += (
+                f" Still paused: {', '.join(strong(t) for t in still)}; "
+                f"{code('/news resume')} resumes them all."
+            )
+        return MessageAnswer(text + joined)
 
     def _schedule_for(self, command: Command, ctx: Context) -> tuple[int, int, str, str]:
         """Explicit time/zone, else the channel's current schedule, else the subscriber's

@@ -45,7 +45,13 @@ from typing import TYPE_CHECKING, Any
 from bot.core import ranking, schedule
 from bot.core.preferences import is_muted
 from bot.core.query import parse
-from bot.core.search import other_outlets, ranked_stories, shown_article, terms_of
+from bot.core.search import (
+    other_outlets,
+    ranked_stories,
+    same_outlet,
+    shown_article,
+    terms_of,
+)
 from storage.store import SEQ_SPAN, Store, time_key
 
 WINDOW = 1000  # newest matches ranked per topic (as search does)
@@ -94,9 +100,11 @@ class DigestEntry:
 
     @property
     def outlets(self) -> list[str]:
-        """The other outlets that told this story, once each, not the leading one's."""
-        lead = self.article.get("provider")
-        return [p for p in dict.fromkeys(m.get("provider") for m in self.also) if p and p != lead]
+        """The other outlets that told this story by name (their domain when they have none),
+        once each, never the leading one's (``search.same_outlet``; ``also`` comes from
+        ``search.other_outlets``, which leaves it out already)."""
+        others = (m for m in self.also if not same_outlet(m, self.article))
+        return [n for n in dict.fromkeys(m.get("provider") or m.get("domain") for m in others) if n]
 
 
 @dataclass

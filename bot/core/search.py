@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,7 @@ __all__ = [  # the query language (bot.core.query) is re-exported for the search
     "outlet_key",
     "parse",
     "ranked_stories",
+    "same_outlet",
     "search",
     "shown_article",
     "to_fts",
@@ -329,20 +331,49 @@ def shown_article(
     return next((m for m in members if m["id"] == lead_id), members[0] if members else matched)
 
 
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _name_key(name: str | None) -> str:
+    """An outlet's name as compared: any case, no spaces or punctuation, no leading "the"
+    ("The Reuters." and "reuters" are one)."""
+    key = _NOT_WORD.sub("", (name or "").casefold())
+    return key[3:] if key.startswith("the") and len(key) > 6 else key
+
+
+def _domain_key(domain: str | None) -> str:
+    return (domain or "").strip().casefold().removeprefix("www.")
+
+
 def outlet_key(row: dict[str, Any]) -> str:
-    """What tells one outlet from another: its name (any case), else its domain."""
-    return (row.get("provider") or row.get("domain") or "").strip().casefold()
+    """What tells one outlet from another at a glance: its name (any case, no punctuation),
+    else its domain. (:func:`same_outlet` also matches a name with a domain.)"""
+    return _name_key(row.get("provider")) or _domain_key(row.get("domain"))
+
+
+def same_outlet(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two articles are from one outlet: the same name (case and punctuation aside),
+    the same domain (``www.`` aside: muting goes by domain too), or one's name is a label of
+    the other's domain ("Reuters" and reuters.com)."""
+    name_a, name_b = _name_key(a.get("provider")), _name_key(b.get("provider"))
+    domain_a, domain_b = _domain_key(a.get("domain")), _domain_key(b.get("domain"))
+    if (name_a and name_a == name_b) or (domain_a and domain_a == domain_b):
+        return True
+    labels_a = {_name_key(x) for x in domain_a.split(".")[:-1]}
+    labels_b = {_name_key(x) for x in domain_b.split(".")[:-1]}
+    return bool(name_a in labels_b - {""} or name_b in labels_a - {""})
 
 
 def other_outlets(members: list[dict[str, Any]], shown: dict[str, Any]) -> list[dict[str, Any]]:
     """One article for each of the story's other outlets (the first in ``members``' order),
-    leaving out the shown article's outlet."""
-    seen = {outlet_key(shown)}
-    out = []
+    leaving out the shown article's outlet (:func:`same_outlet`): a Reuters story never says
+    "also: Reuters", whether the other article spells it "REUTERS", "Reuters." or reuters.com.
+    Search and digests both name a story's outlets with this."""
+    out: list[dict[str, Any]] = []
     for m in members:
-        key = outlet_key(m)
-        if m["id"] != shown["id"] and key not in seen:
-            seen.add(key)
+        if m["id"] == shown["id"] or same_outlet(m, shown):
+            continue
+        if not any(same_outlet(m, o) for o in out):
             out.append(m)
     return out
 

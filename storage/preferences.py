@@ -120,7 +120,7 @@ class PreferencesMixin(StoreBase):
         column = "subscribed_by" if kind == "channel" else "channel_id"
         return self._rows(
             "SELECT id, team_id, channel_id, kind, topic, topic_key, subscribed_by, hour, minute,"
-            f" tz, paused_reason FROM subscriptions WHERE team_id = ? AND {column} = ?"
+            f" tz, paused_reason, paused_at FROM subscriptions WHERE team_id = ? AND {column} = ?"
             " AND kind = ? ORDER BY topic_key, channel_id",
             (team_id, user_id, kind),
         )

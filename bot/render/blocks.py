@@ -30,7 +30,7 @@ from bot.render.common import (
     escape_trimmed,
     mute_name,
     settings_lines,
-    subscription_line,
+    subscription_mrkdwn,
 )
 from bot.render.digest_blocks import digest_message
 from bot.render.kit import (
@@ -148,9 +148,7 @@ def list_blocks(answer: ListAnswer) -> tuple[str, Blocks]:
         text = escape(f"No subscriptions in {answer.where}. Try `/news subscribe <topic>`.")
         return text, [section(text)]
     header = f"*Subscriptions in {escape(answer.where)}*"
-    lines = [
-        "• " + escape_trimmed(subscription_line(s), SECTION_TEXT - 10) for s in answer.subscriptions
-    ]
+    lines = ["• " + subscription_mrkdwn(s, SECTION_TEXT - 10) for s in answer.subscriptions]
     blocks: Blocks = [section(header)]
     blocks += chunked_sections(lines, MAX_BLOCKS - len(blocks))
     count = len(answer.subscriptions)

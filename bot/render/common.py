@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bot.core.answers import SettingsAnswer, SourceHealth
@@ -123,12 +124,106 @@ def also_outlets(hit: StoryHit) -> list[str]:
     return list(dict.fromkeys(m["provider"] for m in hit.also))
 
 
-def subscription_line(sub: dict[str, Any]) -> str:
-    """'ai · daily at 08:00 (Europe/London)', and when paused, why and how to resume."""
+DateText = Callable[[dt.datetime], str]
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def plain_date(moment: dt.datetime) -> str:
+    """'3 Dec 2026' (UTC; month names written out, whatever the process's locale)."""
+    moment = moment.astimezone(dt.UTC)
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+
+
+def paused_since(sub: dict[str, Any]) -> dt.datetime | None:
+    """When the subscription was paused (``paused_at``), or None when that is not known."""
+    try:
+        moment = dt.datetime.fromisoformat(str(sub.get("paused_at") or ""))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+RESUME = code("/news resume")
+INVITE = code("/invite @newsbot")
+# What the digest runner stores as ``paused_reason`` (Slack's codes for a conversation it can
+# no longer post in: bot.digests.posting.CHANNEL_GONE), in words: (what happened, with
+# {where} and {on}; what to do). Any other code reads as a refused post, never bare.
+PAUSES = {
+    "not_in_channel": ("newsbot was removed from {where}{on}", f"{INVITE}, then {RESUME}"),
+    "channel_not_found": (
+        "newsbot could no longer find {where}{on} (deleted, or private without newsbot)",
+        f"{INVITE}, then {RESUME}",
+    ),
+    "is_archived": ("{where} was archived{on}", f"unarchive it, then {RESUME}"),
+    "account_inactive": (
+        "newsbot's Slack account was deactivated{on}",
+        f"whoever installed newsbot can reinstall it, then {RESUME}",
+    ),
+}
+ZONE_PAUSE = "unknown time zone"  # the runner's reason for a zone this machine does not know
+
+
+def pause_words(sub: dict[str, Any], date: DateText = plain_date, where: str | None = None) -> str:
+    """Why a subscription is paused, since when and what to do, in words: 'paused: newsbot was
+    removed from this channel on 3 Dec 2026; `/invite @newsbot`, then `/news resume`'; "" when
+    it is not paused. ``date`` writes the day (a renderer may give Slack's date token);
+    ``where`` names the conversation (default: "this channel", "your DM")."""
+    reason = str(sub.get("paused_reason") or "")
+    if not reason:
+        return ""
+    if where is None:
+        where = "your DM" if sub.get("kind") == "dm" else "this channel"
+    moment = paused_since(sub)
+    on = f" on {date(moment)}" if moment else ""
+    if reason in PAUSES:
+        what, fix = PAUSES[reason]
+        return f"paused: {what.format(where=where, on=on)}; {fix}"
+    if reason.startswith(ZONE_PAUSE):
+        zone = re.sub(r"[^\w+\-/]", "?", reason.removeprefix(ZONE_PAUSE).strip(" '\""))[:60]
+        pick = (
+            code("/news follow <topic>") + " takes your Slack zone"
+            if sub.get("kind") == "dm"
+            else code(f"/news subscribe {sub.get('topic', '<topic>')} tz Area/City")
+        )
+        return f"paused{on}: its time zone {zone} is not one I know; {pick}, then {RESUME}"
+    shown = reason if re.fullmatch(r"[a-z_]{1,60}", reason) else "unknown"
+    return f"paused after Slack refused a post ({shown}){on}; {RESUME}"
+
+
+def subscription_line(sub: dict[str, Any], date: DateText = plain_date) -> str:
+    """'ai · daily at 08:00 (Europe/London)', and when paused, why, since when and how to
+    resume (:func:`pause_words`)."""
     line = f"{sub['topic']} · daily at {sub['hour']:02d}:{sub['minute']:02d} ({sub['tz']})"
-    if sub.get("paused_reason"):
-        line += f" · paused: {sub['paused_reason']} ({code('/news resume ' + sub['topic'])})"
-    return line
+    paused = pause_words(sub, date)
+    return f"{line} · {paused}" if paused else line
+
+
+_DATE_MARK = "\ue000"  # a private-use character: where a date token goes, after escaping
+DATE_TOKEN_CHARS = 80  # room a date token takes (escape_trimmed counts the mark as one)
+
+
+def slack_day(moment: dt.datetime) -> str:
+    """A day as Slack's date token (each reader's own zone), the plain date its fallback."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{plain_date(moment)}>"
+
+
+def _mrkdwn(sub: dict[str, Any], words: Callable[[DateText], str], limit: int) -> str:
+    """``words(date)`` of ``sub`` as Slack mrkdwn within ``limit`` characters: escaped, the day
+    it was paused Slack's date token."""
+    moment = paused_since(sub)
+    out = escape_trimmed(words(lambda _: _DATE_MARK), limit - DATE_TOKEN_CHARS)
+    return out.replace(_DATE_MARK, slack_day(moment) if moment else "")
+
+
+def subscription_mrkdwn(sub: dict[str, Any], limit: int) -> str:
+    """:func:`subscription_line` as Slack mrkdwn (see :func:`_mrkdwn`)."""
+    return _mrkdwn(sub, lambda date: subscription_line(sub, date), limit)
+
+
+def pause_mrkdwn(sub: dict[str, Any], limit: int, where: str | None = None) -> str:
+    """:func:`pause_words` as Slack mrkdwn (see :func:`_mrkdwn`)."""
+    return _mrkdwn(sub, lambda date: pause_words(sub, date, where), limit)
 
 
 def settings_lines(answer: SettingsAnswer, *, list_mutes: bool = True) -> list[str]:

@@ -7,12 +7,13 @@ Within Block Kit's 100-block limit for views: follows are paged (``HomeAnswer.pa
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bot.core.answers import HomeAnswer
 from bot.core.markup import strong
 from bot.core.preferences import ITEMS_RANGE
-from bot.render.common import escape, escape_trimmed
+from bot.render.common import escape, escape_trimmed, pause_mrkdwn
 from bot.render.kit import MAX_VIEW_BLOCKS, Blocks, button, context, section
 from bot.render.sources import home_sources
 
@@ -23,6 +24,8 @@ HOME_TIME = "home_time"
 HOME_WEEKENDS = "home_weekends"
 HOME_UNMUTE = "home_unmute"
 HOME_UNSUBSCRIBE = "home_unsubscribe"
+HOME_RESUME = "home_resume"
+RESUME_DM = "dm"  # a Resume button's value for the user's DM digest; a channel's is JSON
 HOME_ACTIONS = (
     HOME_UNFOLLOW,
     HOME_PAGE,
@@ -31,31 +34,89 @@ HOME_ACTIONS = (
     HOME_WEEKENDS,
     HOME_UNMUTE,
     HOME_UNSUBSCRIBE,
+    HOME_RESUME,
 )
 MAX_MUTES_SHOWN = 10
 MAX_CHANNELS_NAMED = 20
+MAX_PAUSED_SHOWN = 5  # paused channels with a Resume button; the rest are named
+PAUSE_CHARS = 1000
+_MENTION = re.compile(r"<#[A-Z0-9][A-Z0-9_]{0,39}>")
 
 
 def _when(sub: dict[str, Any]) -> str:
     line = f"{sub['hour']:02d}:{sub['minute']:02d} ({sub['tz']})"
     if sub.get("paused_reason"):
-        line += f" · paused: {sub['paused_reason']}"
+        line += " · paused"
     return escape(line)
 
 
-def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
-    """The Home view; ``notice`` (what the last change did, or why not) shows at the top."""
+def notice_mrkdwn(notice: str, mentions: tuple[str, ...] = ()) -> str:
+    """The notice, escaped (it may quote a topic), but for the channel mentions it was given
+    (``<#C123>``: the channel a Home control acted on) which stay links."""
+    out = escape_trimmed(notice, 2000)
+    for mention in mentions:
+        if _MENTION.fullmatch(mention):
+            out = out.replace(escape(mention), mention)
+    return out
+
+
+def follows_line(home: HomeAnswer) -> str:
+    """'*Your follows* (3) — one DM digest of them every day at 21:10 (Europe/London).'"""
+    s = home.settings
+    days = "on weekdays" if s.skip_weekends else "every day"
+    when = f"{days} at {escape(s.schedule or 'your digest time')}"
+    if home.follows_total:
+        return (
+            f"*Your follows* ({home.follows_total}) — one DM digest of them {when}. "
+            "Add one with `/news follow &lt;topic&gt;`."
+        )
+    return f"*Your follows* (0) — `/news follow &lt;topic&gt;` sends you a DM digest of it {when}."
+
+
+def _paused_channels(home: HomeAnswer) -> Blocks:
+    """A Resume button for each paused channel the user subscribed (the first few), saying
+    why it is paused and since when."""
+    subs = home.channel_subscriptions + home.more_channel_subscriptions
+    first: dict[str, dict[str, Any]] = {}
+    for sub in subs:
+        if sub.get("paused_reason"):
+            first.setdefault(sub["channel_id"], sub)
+    blocks: Blocks = []
+    for channel, sub in list(first.items())[:MAX_PAUSED_SHOWN]:
+        mention = f"<#{escape(channel)}>"
+        value = json.dumps({"c": channel})
+        blocks.append(
+            section(
+                f"{mention} is {pause_mrkdwn(sub, PAUSE_CHARS, where='it')}",
+                accessory=button("Resume", HOME_RESUME, value),
+            )
+        )
+    rest = list(first)[MAX_PAUSED_SHOWN:]
+    if rest:
+        named = ", ".join(f"<#{escape(c)}>" for c in rest[:MAX_CHANNELS_NAMED])
+        blocks.append(context(f"Also paused: {named}: `/news resume` in each resumes it."))
+    return blocks
+
+
+def home_view(
+    home: HomeAnswer, notice: str | None = None, mentions: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The Home view; ``notice`` (what the last change did, or why not) shows at the top, the
+    channel ``mentions`` in it as links."""
     s = home.settings
     blocks: Blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Your news"}}]
     if notice:
-        blocks.append(context(escape_trimmed(notice, 2000)))
+        blocks.append(context(notice_mrkdwn(notice, mentions)))
 
-    blocks.append(
-        section(
-            f"*Your follows* ({home.follows_total}) — a DM digest each morning. "
-            "Add one with `/news follow &lt;topic&gt;`."
+    blocks.append(section(follows_line(home)))
+    paused = next((f for f in home.follows if f.get("paused_reason")), None)
+    if paused is not None:
+        blocks.append(
+            section(
+                f"Your DM digest is {pause_mrkdwn(paused, PAUSE_CHARS, where='your DM')}",
+                accessory=button("Resume", HOME_RESUME, RESUME_DM),
+            )
         )
-    )
     for follow in home.follows:
         blocks.append(
             section(
@@ -135,6 +196,7 @@ def home_view(home: HomeAnswer, notice: str | None = None) -> dict[str, Any]:
     blocks.append(section(f"*Channel subscriptions you made* ({total})"))
     if not home.channel_subscriptions:
         blocks.append(context("None. In a channel: `/news subscribe &lt;topic&gt;`."))
+    blocks += _paused_channels(home)
     for sub in home.channel_subscriptions:
         value = json.dumps({"c": sub["channel_id"], "t": sub["topic"]}, ensure_ascii=False)
         accessory = button("Unsubscribe", HOME_UNSUBSCRIBE, value) if len(value) <= 2000 else None

@@ -221,7 +221,8 @@ def test_home_unsubscribe_with_a_forged_channel_leaves_others_subscriptions_alon
     assert [s["topic"] for s in bot.store.subscriptions("T1", "U2")] == ["gardening"]
     # what the Home tab rendered for U1 still works
     view = home_click(bot, "home_unsubscribe", value=json.dumps({"c": "C3", "t": "robots"}))
-    assert "Unsubscribed this channel from" in notice_of(view)
+    # the Home tab is no channel: the notice names the one it changed, as a link
+    assert "Unsubscribed <#C3> from *robots*." in notice_of(view)
     assert bot.store.subscriptions("T1", "C3") == []
 
 

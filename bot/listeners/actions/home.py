@@ -1,4 +1,8 @@
-"""Controls on the Home tab: each changes one thing, then the tab is published again."""
+"""Controls on the Home tab: each changes one thing, then the tab is published again.
+
+Unsubscribe and Resume name a channel: they are carried out only there where the user made a
+subscription, the answer naming the channel (``Context.named``: its mention, kept a link by
+the Home renderer). Resume, as ``/news resume``, first checks that the bot can post there."""
 
 from __future__ import annotations
 
@@ -62,6 +66,30 @@ def _number(value: Any, most: int) -> str:
     return value
 
 
+def _own_paused_channel(deps: Deps, ctx: Context, value: str) -> str:
+    """The channel a Resume button names, if the user made a subscription there; else
+    :class:`NotYours` (the value is the client's to forge)."""
+    target = json_value(value, limit=200)
+    channel = slack_id(target.get("c")) if isinstance(target, dict) else ""
+    if not channel:
+        raise ValueError("not a channel value")
+    for sub in deps.service.store.subscriptions(ctx.team_id, channel):
+        if sub["kind"] == "channel" and sub["subscribed_by"] == ctx.user_id:
+            return channel
+    raise NotYours(channel)
+
+
+def _in_channel(ctx: Context, channel: str) -> Context:
+    """``ctx``'s user acting from the Home tab on ``channel``, named by its mention."""
+    return Context(
+        team_id=ctx.team_id,
+        channel_id=channel,
+        user_id=ctx.user_id,
+        is_dm=False,
+        named=f"<#{channel}>",
+    )
+
+
 def _own_channel_subscription(deps: Deps, ctx: Context, value: str) -> tuple[str, str]:
     """(channel, topic) from an Unsubscribe button's value, if the user made that channel
     subscription; :class:`NotYours` otherwise. The value is the client's to forge: it once
@@ -111,10 +139,12 @@ def _commands(
         return Command("unmute", _text(value)), ctx
     if action_id == home.HOME_UNSUBSCRIBE:
         channel, topic = _own_channel_subscription(deps, ctx, _text(value, 2000))
-        channel_ctx = Context(
-            team_id=ctx.team_id, channel_id=channel, user_id=ctx.user_id, is_dm=False
-        )
-        return Command("unsubscribe", topic), channel_ctx
+        return Command("unsubscribe", topic), _in_channel(ctx, channel)
+    if action_id == home.HOME_RESUME:
+        if value == home.RESUME_DM:
+            return Command("resume"), ctx
+        channel = _own_paused_channel(deps, ctx, _text(value, 200))
+        return Command("resume"), _in_channel(ctx, channel)
     raise ValueError(action_id)
 
 
@@ -135,6 +165,7 @@ def _apply(deps: Deps, body: dict[str, Any]) -> None:
     action_id = action.get("action_id", "")
     page = _page(body)
     notice = None
+    mentions: tuple[str, ...] = ()
     try:
         if action_id == home.HOME_PAGE:
             page = int(_number(action.get("value") or "0", MAX_PAGE))
@@ -144,6 +175,7 @@ def _apply(deps: Deps, body: dict[str, Any]) -> None:
             ctx.user_tz = where.user_tz
             ctx.is_admin = where.is_admin
             notice = getattr(answer, "text", None)
+            mentions = (where.named,) if where.named else ()
     except NotYours:
         log.warning(
             "home action %s by %s names a subscription they did not make", action_id, ctx.user_id
@@ -158,4 +190,4 @@ def _apply(deps: Deps, body: dict[str, Any]) -> None:
     except Exception:  # on a worker thread: unless logged here, it would vanish unseen
         log.exception("home action %s failed", action_id)
         notice = "Sorry, that did not work. Please try again."
-    publish_home(deps, ctx, page, notice)
+    publish_home(deps, ctx, page, notice, mentions)

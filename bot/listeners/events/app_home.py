@@ -15,13 +15,20 @@ from bot.render.home import home_error_view, home_view
 log = logging.getLogger("newsbot.slack")
 
 
-def publish_home(deps: Deps, ctx: Context, page: int = 0, notice: str | None = None) -> None:
-    """Look the user up (zone), build their Home and ``views.publish`` it; an error is
-    logged, never raised (this runs on a worker thread, where nobody else would see it)."""
+def publish_home(
+    deps: Deps,
+    ctx: Context,
+    page: int = 0,
+    notice: str | None = None,
+    mentions: tuple[str, ...] = (),
+) -> None:
+    """Look the user up (zone), build their Home and ``views.publish`` it, ``notice`` at the
+    top (its channel ``mentions`` as links); an error is logged, never raised (this runs on
+    a worker thread, where nobody else would see it)."""
     if ctx.user_tz is None:
         add_user_info(ctx, deps.client)
     try:
-        view = home_view(deps.service.home(ctx, page), notice)
+        view = home_view(deps.service.home(ctx, page), notice, mentions)
     except Exception:
         log.exception("building the Home tab of %s failed", ctx.user_id)
         view = home_error_view()

@@ -30,19 +30,29 @@ lead order; a story with no unmuted article is left out.
 
 Ranking per (topic, window) does not depend on the channel, so a :class:`Composer` keeps the
 ranked stories of recent windows: thousands of channels due at 08:00 share the work.
+
+An empty digest, or a quiet topic, is explained on demand (:meth:`Composer.explain`, for
+``/news preview`` and ``newsbot digest --dry-run``, never for the scheduled job): the window,
+each quiet topic's newest matching story, whether this conversation was ever sent a digest,
+whether an empty one is posted, and, when the database holds newsbot's bundled sample alone
+(the shell loads it on an empty database), a moment of the sample whose digest is full
+(``newsbot shell --at``). The renderers word these facts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from bot.core import ranking, schedule
+from bot.core.articles import parse_text
 from bot.core.preferences import is_muted
 from bot.core.query import parse
 from bot.core.search import (
@@ -114,6 +124,37 @@ class TopicSection:
     entries: list[DigestEntry] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Sample:
+    """newsbot's bundled sample (``bot/sample/seed.txt``, what the shell loads into an empty
+    database): how many articles, the first's and the newest's time, each article's time."""
+
+    articles: int
+    first_ts: int
+    newest_ts: int
+    newest_url: str
+    times: tuple[int, ...]
+
+
+@dataclass
+class EmptyFacts:
+    """What is true of a digest with nothing (or of its quiet topics), for its renderers to
+    say: the window it takes stories from, each quiet topic's newest matching story, whether
+    this conversation was ever sent a digest, and whether an empty digest is posted."""
+
+    window_start: dt.datetime  # a digest holds stories published from here ...
+    window_end: dt.datetime  # ... to here (its time; a preview's: now)
+    window_hours: float  # digest.max_age_hours
+    next_due: dt.datetime | None  # a preview: when the next digest is posted (UTC)
+    ever_sent: bool  # a digest was ever posted to this conversation
+    post_when_empty: bool  # digest.post_when_empty: an empty digest is posted all the same
+    # topic_key -> the newest story matching that quiet topic published by window_end (its
+    # published_ts; None: no story matches it at all)
+    newest: dict[str, int | None] = field(default_factory=dict)
+    sample: Sample | None = None  # the database holds the bundled sample and nothing else
+    sample_at: dt.datetime | None = None  # with the sample: a digest time whose digest is full
+
+
 @dataclass
 class Digest:
     team_id: str
@@ -123,6 +164,7 @@ class Digest:
     tz: str
     sections: list[TopicSection]
     quiet_day: bool = False  # a weekend the channel or user skips: nothing is posted
+    facts: EmptyFacts | None = None  # why it is empty or a topic quiet (Composer.explain)
 
     @property
     def posts(self) -> bool:
@@ -394,6 +436,102 @@ class Composer:
             sections.append(TopicSection(sub["topic"], sub["topic_key"], entries))
         return sections
 
+    # -- explaining an empty digest ----------------------------------------------------------
+
+    def explain(self, digest: Digest, *, next_due: dt.datetime | None = None) -> Digest:
+        """``digest`` with its :class:`EmptyFacts` when it is empty or a topic is quiet (else
+        as it is). ``next_due``: a preview's, when the digest it shows is posted."""
+        if digest.entries and all(s.entries for s in digest.sections):
+            return digest
+        end = digest.due
+        due_ts = int(end.timestamp())
+        topics = self.store.active_subscriptions(digest.team_id, digest.channel_id)
+        quiet = [s for s in digest.sections if not s.entries]
+        newest = {s.topic_key: self._newest(s.topic, due_ts) for s in quiet}
+        runs = self.store.digest_runs(digest.team_id, digest.channel_id)
+        facts = EmptyFacts(
+            window_start=end - dt.timedelta(hours=self.settings.max_age_hours),
+            window_end=end,
+            window_hours=self.settings.max_age_hours,
+            next_due=next_due,
+            ever_sent=any(r["state"] == "done" for r in runs),
+            post_when_empty=self.settings.post_when_empty,
+            newest=newest,
+        )
+        sample = bundled_sample()
+        if topics and self._holds_only(sample):
+            t = topics[0]
+            facts.sample = sample
+            facts.sample_at = self._fullest_morning(
+                sample, [s.topic for s in quiet], t["hour"], t["minute"], t["tz"]
+            )
+        digest.facts = facts
+        return digest
+
+    def _newest(self, topic: str, due_ts: int) -> int | None:
+        """The time of the newest article matching ``topic`` published by ``due_ts``."""
+        parsed = parse(topic)
+        if parsed is None:
+            return None
+        hi = time_key(due_ts) + SEQ_SPAN - 1
+        rows = self.store.match_marked(parsed.fts(), 1, EARLIEST_KEY, hi)
+        if not rows:
+            return None
+        found = self.store.ranking_rows([rows[0][0]])
+        return found[0]["published_ts"] if found else None
+
+    def _holds_only(self, sample: Sample) -> bool:
+        """Whether the database holds the bundled sample and nothing else: its newest article
+        is there (an index look-up), and as many articles as the sample has (counted only
+        then: a count costs the whole table)."""
+        if self.store.article_id_for_urls([sample.newest_url]) is None:
+            return False
+        return self.store.count_articles() == sample.articles
+
+    def _fullest_morning(
+        self, sample: Sample, topics: Sequence[str], hour: int, minute: int, tz: str
+    ) -> dt.datetime:
+        """The digest time (``hour:minute`` in ``tz``) within the sample's days whose window
+        holds the most of the sample's articles on ``topics`` (the latest of equals; when none
+        is on them, the most articles of any kind): where a preview shows a full digest."""
+        mornings = sorted({schedule.next_due(_utc(ts), hour, minute, tz)[1] for ts in sample.times})
+        window = self.settings.max_age_hours * 3600
+
+        def on_topics(due: dt.datetime) -> int:
+            lo, hi = time_key(int(due.timestamp() - window)), time_key(int(due.timestamp()))
+            found: set[int] = set()
+            for topic in topics:
+                parsed = parse(topic)
+                if parsed is not None:
+                    rows = self.store.match_marked(parsed.fts(), WINDOW, lo, hi + SEQ_SPAN - 1)
+                    found.update(r[0] for r in rows)
+            return len(found)
+
+        def any_kind(due: dt.datetime) -> int:
+            end = due.timestamp()
+            return sum(1 for ts in sample.times if end - window <= ts <= end)
+
+        score = on_topics if any(on_topics(m) for m in mornings) else any_kind
+        return max(reversed(mornings), key=score)
+
+
+EARLIEST_KEY = -(1 << 62)  # below every article id (time keys; before 1970 they are negative)
+
+
+def _utc(ts: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, dt.UTC)
+
+
+@functools.cache
+def bundled_sample() -> Sample:
+    """The bundled sample's facts, read once from ``bot/sample/seed.txt``."""
+    text = resources.files("bot.sample").joinpath("seed.txt").read_text("utf-8")
+    first = parse_text(text)
+    articles = [first, *first.related]
+    times = tuple(sorted(a.published_ts for a in articles if a.published_ts is not None))
+    newest = max(articles, key=lambda a: a.published_ts or 0)
+    return Sample(len({a.url for a in articles}), times[0], times[-1], newest.url, times)
+
 
 def compose_digest(
     store: Store,
@@ -415,12 +553,17 @@ def preview_digest(
 ) -> Digest | None:
     """What this channel's next digest would hold if it were posted now (``/news preview``):
     stories from the window before ``now`` not yet sent here, dated with the next digest's
-    local date. None when the channel has no active subscription. Changes nothing."""
+    local date (a weekend the channel skips is passed over), explained when empty
+    (:meth:`Composer.explain`). None when the channel has no active subscription. Changes
+    nothing."""
     topics = store.active_subscriptions(team_id, channel_id)
     if not topics:
         return None
     t = topics[0]
     day, _ = schedule.next_due(now, t["hour"], t["minute"], t["tz"])
-    return Composer(store, settings, cache_size=16).compose(
-        team_id, channel_id, now, topics=topics, local_date=day
-    )
+    composer = Composer(store, settings, cache_size=16)
+    if composer.preferences(team_id, channel_id, t.get("kind")).skip_weekends:
+        while day.weekday() >= 5:  # skipped: the next digest posted is Monday's
+            day += dt.timedelta(days=1)
+    digest = composer.compose(team_id, channel_id, now, topics=topics, local_date=day)
+    return composer.explain(digest, next_due=schedule.due_at(day, t["hour"], t["minute"], t["tz"]))

@@ -45,6 +45,7 @@ from bot.render.kit import (
     slack_date,
 )
 from bot.render.sources import sources_blocks
+from bot.render.words import plural
 
 # action_ids: bot/listeners/actions registers one listener for each.
 ACTION_SUBSCRIBE = "news_subscribe"
@@ -105,7 +106,7 @@ def search_blocks(
         blocks.append(section(story_text(hit), accessory=share))
         blocks.append({"type": "divider"})
     shown_to = result.offset + len(result.hits)
-    blocks.append(context(f"Stories {result.offset + 1}–{shown_to} of {result.total}"))
+    blocks.append(context(_shown_range(result.offset + 1, shown_to, result.total)))
     elements = []
     topic = " ".join(query.split())
     if buttons and len(topic) <= MAX_TOPIC_CHARS:
@@ -115,8 +116,17 @@ def search_blocks(
         elements.append(button("More", ACTION_MORE, more_value))
     if elements:
         blocks.append({"type": "actions", "elements": elements})
-    text = escape(f"{len(result.hits)} stories for “{query[:100]}”")
+    text = escape(f"{plural(len(result.hits), 'story', 'stories')} for “{query[:100]}”")
     return text, blocks[:MAX_BLOCKS]
+
+
+def _shown_range(first: int, last: int, total: int) -> str:
+    """'Stories 1–5 of 20', 'Story 6 of 6', '1 story'."""
+    if first == last == total == 1:
+        return "1 story"
+    if first == last:
+        return f"Story {first} of {total}"
+    return f"Stories {first}–{last} of {total}"
 
 
 def _more_value(query: str, shown_to: int, result: SearchResult) -> str | None:
@@ -151,8 +161,7 @@ def list_blocks(answer: ListAnswer) -> tuple[str, Blocks]:
     lines = ["• " + subscription_mrkdwn(s, SECTION_TEXT - 10) for s in answer.subscriptions]
     blocks: Blocks = [section(header)]
     blocks += chunked_sections(lines, MAX_BLOCKS - len(blocks))
-    count = len(answer.subscriptions)
-    return f"{count} subscription{'' if count == 1 else 's'} in {answer.where}", blocks
+    return f"{plural(len(answer.subscriptions), 'subscription')} in {answer.where}", blocks
 
 
 MUTE_CHARS = 300  # one muted outlet's line

@@ -16,8 +16,9 @@ whenever they read it, not an age frozen at posting time.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.core.digest import Digest, DigestEntry, TopicSection
@@ -36,6 +37,7 @@ from bot.render.kit import (
     section,
     slack_date,
 )
+from bot.render.words import empty_lines, plural, quiet_line, skipped_line
 
 # Re-exported: bot/digests/cli.py, bot/runtime.py and tests/digests import it from here.
 
@@ -146,25 +148,47 @@ def digest_message(digest: Digest, *, preview: bool = False) -> DigestMessage:
             kept.append(entry)
         left_out += len(part.entries) - len(kept)
         shown_sections.append(TopicSection(part.topic, part.topic_key, kept))
-    shown = Digest(
-        digest.team_id, digest.channel_id, digest.local_date, digest.due, digest.tz, shown_sections
-    )
-    if quiet:
-        names = ", ".join(escape(t) for t in quiet)
-        blocks.append(context(trim(f"No other news on: {names}", 2000)))
+    shown = replace(digest, sections=shown_sections, quiet_day=False, facts=None)
+    blocks += _quiet_blocks(digest, quiet)
     if left_out:
-        blocks.append(
-            context(
-                f"…and {left_out} more "
-                f"{'story' if left_out == 1 else 'stories'} that did not fit "
-                "in one message."
-            )
-        )
-    elif shown.is_empty:
-        blocks.append(context("Nothing new on your topics since the last digest."))
-    else:
+        more = plural(left_out, "more story", "more stories")
+        blocks.append(context(f"…and {more} that did not fit in one message."))
+    elif not shown.is_empty:  # an empty one: _quiet_blocks said why
         blocks.append(context("Your daily digest · `/news list` where it arrives shows its topics"))
     return DigestMessage(fallback_text(shown, preview), blocks, shown, left_out)
+
+
+def _quiet_blocks(digest: Digest, quiet: list[str]) -> Blocks:
+    """What a skipped day, an empty digest or its quiet topics say (``bot.render.words``):
+    an empty one in a section, quiet topics in one context line."""
+    if digest.quiet_day:
+        return [section(skipped_line(digest))]
+    if digest.is_empty:
+        return [section(trim_lines(empty_lines(digest, escape, slack_moment)))]
+    if digest.facts is not None:
+        facts = digest.facts
+        said = [quiet_line(s, facts, escape) for s in digest.sections if not s.entries]
+        return [context(trim_lines(said))]
+    if quiet:
+        names = ", ".join(escape(t) for t in quiet)
+        return [context(trim(f"No other news on: {names}", 2000))]
+    return []
+
+
+def trim_lines(lines: list[str], limit: int = 2000) -> str:
+    """Whole lines (escaped mrkdwn, never cut inside) within ``limit`` characters."""
+    out: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in out) + len(line) > limit:
+            out.append("…")
+            break
+        out.append(line)
+    return "\n".join(out)
+
+
+def slack_moment(moment: dt.datetime) -> str:
+    """A moment as Slack's date token: each reader sees it in their own zone."""
+    return slack_date(int(moment.timestamp()))
 
 
 def fallback_text(digest: Digest, preview: bool = False) -> str:
@@ -172,8 +196,7 @@ def fallback_text(digest: Digest, preview: bool = False) -> str:
     count = len(digest.entries)
     head = "Preview: your next news digest" if preview else "News digest"
     lines = [
-        f"{head} for {long_date(digest.local_date)}: "
-        f"{count} new {'story' if count == 1 else 'stories'}"
+        f"{head} for {long_date(digest.local_date)}: {plural(count, 'new story', 'new stories')}"
     ]
     for part in digest.sections:
         for e in part.entries:

@@ -1,5 +1,6 @@
 """Terminal renderer: answers and digests as readable text (the shell, the CLI, ``newsbot
-digest --dry-run``). Of the render modules it imports ``bot.render.common`` alone.
+digest --dry-run``). Of the render modules it imports ``bot.render.common`` and
+``bot.render.words`` alone (what an empty digest says is worded there, for both renderers).
 
 An article's time is a relative age ("3 hours ago"; a digest's as of its time): terminal text
 is read as it is printed, by whoever ran the command. Slack messages, which stay and are read
@@ -37,6 +38,7 @@ from bot.render.common import (
     terminal,
     trim,
 )
+from bot.render.words import empty_lines, plural, quiet_line, skipped_line, utc_text
 
 # Re-exported: bot/cli.py imports it from here.
 
@@ -62,7 +64,8 @@ def _render(answer: Answer, now: dt.datetime) -> str:
     if isinstance(answer, PreviewAnswer):
         if answer.digest is None:
             return f"Nothing is subscribed in {answer.where}: `/news subscribe <topic>` starts one."
-        return digest_text(answer.digest, title="Preview of the next digest")
+        day = long_date(answer.digest.local_date)
+        return digest_text(answer.digest, title=f"Preview of the next digest ({day})")
     if isinstance(answer, SettingsAnswer):
         return "\n".join(settings_lines(answer))
     if isinstance(answer, SourcesAnswer):
@@ -89,7 +92,7 @@ def _render(answer: Answer, now: dt.datetime) -> str:
         if outlets:
             lines.append(f"   also: {one_line(', '.join(outlets))}")
     shown = result.offset + len(result.hits)
-    lines.append(f"({shown} of {result.total} stories)")
+    lines.append(f"({shown} of {plural(result.total, 'story', 'stories')})")
     return "\n".join(lines)
 
 
@@ -149,7 +152,7 @@ def digest_text(digest: Digest, *, title: str | None = None) -> str:
     ]
     quiet: list[str] = []
     for section in digest.sections:
-        if not section.entries:
+        if not section.entries or digest.quiet_day:
             quiet.append(section.topic)
             continue
         lines.append(f"== {one_line(section.topic)} ==")
@@ -162,8 +165,18 @@ def digest_text(digest: Digest, *, title: str | None = None) -> str:
             )
             if e.outlets:
                 lines.append(f"   also: {one_line(', '.join(e.outlets))}")
-    if quiet:
-        lines.append(f"No other news on: {one_line(', '.join(quiet))}")
-    if digest.is_empty:
-        lines.append("(nothing new: no post unless digest.post_when_empty)")
+    lines += _quiet_lines(digest, quiet)
     return "\n".join(lines)
+
+
+def _quiet_lines(digest: Digest, quiet: list[str]) -> list[str]:
+    """What a skipped day, an empty digest or its quiet topics say (``bot.render.words``)."""
+    if digest.quiet_day:
+        return [skipped_line(digest)]
+    if digest.is_empty:
+        return empty_lines(digest, one_line, utc_text)
+    if digest.facts is not None:
+        return [quiet_line(s, digest.facts, one_line) for s in digest.sections if not s.entries]
+    if quiet:
+        return [f"No other news on: {one_line(', '.join(quiet))}"]
+    return []

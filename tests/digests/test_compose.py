@@ -9,7 +9,7 @@ import pytest
 from bot.core import digest as digest_mod
 from bot.core.digest import Composer, DigestSettings, compose_digest, preview_digest
 from storage.store import Store
-from tests.digests.conftest import TEAM, add_article, subscribe
+from tests.digests.conftest import TEAM, add_article, make_runner, subscribe
 
 UTC = dt.UTC
 DUE = dt.datetime(2024, 5, 2, 8, 0, tzinfo=UTC)
@@ -286,3 +286,107 @@ def test_within_a_topic_the_story_most_outlets_reported_comes_first(
     top = section.entries[0]
     assert "Security Flaw Exposed Client Data" in top.article["title"]
     assert len(top.outlets) >= 10
+
+
+# -- an empty digest explained (issue 14, item 4) ---------------------------------------------
+
+
+def test_an_empty_preview_knows_its_window_and_each_topics_newest_story(fresh_db: Store) -> None:
+    subscribe(fresh_db, "C1", "solar")
+    subscribe(fresh_db, "C1", "tidal")
+    subscribe(fresh_db, "C1", "wind")
+    add_article(fresh_db, "Solar long ago", hours_before(24 * 40))
+    add_article(fresh_db, "Solar older", hours_before(24 * 41))
+    add_article(fresh_db, "Tidal muted", hours_before(2), provider="Tidal Times")
+    add_article(fresh_db, "Solar after the preview", DUE + dt.timedelta(hours=1))
+    fresh_db.mute(TEAM, "channel", "C1", "tidaltimes.example", "Tidal Times", "U1", DUE)
+    now = DUE
+    d = preview_digest(fresh_db, TEAM, "C1", now, DigestSettings(max_age_hours=36))
+    assert d is not None and d.is_empty and d.facts is not None
+    facts = d.facts
+    assert facts.window_start == now - dt.timedelta(hours=36) and facts.window_end == now
+    assert facts.window_hours == 36
+    assert facts.next_due == dt.datetime(2024, 5, 3, 8, 0, tzinfo=UTC)
+    assert facts.newest == {
+        "solar": int(hours_before(24 * 40).timestamp()),  # not the one after the preview
+        "tidal": int(hours_before(2).timestamp()),  # in the window, but muted here
+        "wind": None,  # nothing matches it at all
+    }
+    assert not facts.ever_sent and not facts.post_when_empty
+    assert facts.sample is None  # not the bundled sample
+
+
+def test_a_full_digest_is_not_explained(fresh_db: Store) -> None:
+    subscribe(fresh_db, "C1", "solar")
+    add_article(fresh_db, "Solar now", hours_before(1))
+    d = preview_digest(fresh_db, TEAM, "C1", DUE)
+    assert d is not None and d.entries and d.facts is None
+
+
+def test_ever_sent_is_a_digest_posted_here(fresh_db: Store, clock, fake) -> None:
+    subscribe(fresh_db, "C1", "solar")
+    add_article(fresh_db, "Solar now", hours_before(1))
+    d = preview_digest(fresh_db, TEAM, "C1", DUE - dt.timedelta(hours=5))
+    assert d is not None and d.facts is not None and not d.facts.ever_sent
+    assert make_runner(fresh_db, fake, clock).run_channel(TEAM, "C1").status == "posted"
+    later = DUE + dt.timedelta(hours=3)
+    d = preview_digest(fresh_db, TEAM, "C1", later)
+    assert d is not None and d.is_empty and d.facts is not None and d.facts.ever_sent
+
+
+def test_a_preview_passes_over_a_skipped_weekend(fresh_db: Store) -> None:
+    subscribe(fresh_db, "C1", "solar")
+    fresh_db.set_channel_settings(TEAM, "C1", DUE, skip_weekends=True)
+    friday_evening = dt.datetime(2024, 5, 3, 18, 0, tzinfo=UTC)
+    d = preview_digest(fresh_db, TEAM, "C1", friday_evening)
+    assert d is not None and d.local_date == dt.date(2024, 5, 6) and not d.quiet_day
+    assert d.facts is not None and d.facts.next_due == dt.datetime(2024, 5, 6, 8, 0, tzinfo=UTC)
+
+
+def load_sample(store: Store) -> None:
+    from importlib import resources
+
+    from bot.core.loader import Loader
+
+    with resources.as_file(resources.files("bot.sample").joinpath("seed.txt")) as path:
+        Loader(store).load([path])
+
+
+SAMPLE_MORNING = dt.datetime(2020, 2, 5, 8, 0, tzinfo=UTC)
+
+
+def test_on_the_bundled_sample_a_preview_names_a_morning_whose_digest_is_full(
+    fresh_db: Store,
+) -> None:
+    load_sample(fresh_db)
+    subscribe(fresh_db, "C1", "facial recognition")
+    now = dt.datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    d = preview_digest(fresh_db, TEAM, "C1", now)
+    assert d is not None and d.is_empty and d.facts is not None
+    sample = d.facts.sample
+    assert sample is not None and sample.articles == fresh_db.count_articles() == 23
+    assert dt.datetime.fromtimestamp(sample.newest_ts, UTC) == dt.datetime(
+        2020, 2, 6, 0, 26, tzinfo=UTC
+    )
+    assert d.facts.sample_at == SAMPLE_MORNING
+    full = preview_digest(fresh_db, TEAM, "C1", SAMPLE_MORNING)
+    assert full is not None and len(full.entries) == 5  # items_per_topic: a full digest
+    later = preview_digest(fresh_db, TEAM, "C1", SAMPLE_MORNING + dt.timedelta(days=1))
+    assert later is not None and len(later.entries) < 5  # the morning after the newest: not
+
+
+def test_the_sample_morning_follows_the_channels_time(fresh_db: Store) -> None:
+    load_sample(fresh_db)
+    subscribe(fresh_db, "C1", "facial recognition", hour=7, minute=30, tz="America/New_York")
+    d = preview_digest(fresh_db, TEAM, "C1", dt.datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
+    assert d is not None and d.facts is not None and d.facts.sample_at is not None
+    local = d.facts.sample_at.astimezone(digest_mod.schedule.zone("America/New_York"))
+    assert (local.hour, local.minute) == (7, 30)
+
+
+def test_a_database_with_more_than_the_sample_is_not_the_sample(fresh_db: Store) -> None:
+    load_sample(fresh_db)
+    add_article(fresh_db, "Facial recognition elsewhere", dt.datetime(2019, 1, 1, tzinfo=UTC))
+    subscribe(fresh_db, "C1", "facial recognition")
+    d = preview_digest(fresh_db, TEAM, "C1", dt.datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
+    assert d is not None and d.facts is not None and d.facts.sample is None

@@ -1,9 +1,10 @@
 """``bot/render`` stays a DAG (issue 10): its modules' imports, read from their source with
 ``ast``, form no cycle, and none hides in a function (the old way to dodge one).
 
-The layers: ``common`` imports no render module; Block Kit's pieces (``kit``) build on it; the
-two renderers, Block Kit (``blocks``, ``digest_blocks``, ``home``) and the terminal (``text``,
-on ``common`` alone), build on those; and the core imports no render module at all.
+The layers: ``common`` and ``words`` (what an empty digest says) import no render module;
+Block Kit's pieces (``kit``) build on ``common``; the two renderers, Block Kit (``blocks``,
+``digest_blocks``, ``home``) and the terminal (``text``, on ``common`` and ``words`` alone),
+build on those; and the core imports no render module at all.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def test_every_render_module_is_read():
         "bot.render.digest_blocks",
         "bot.render.home",
         "bot.render.text",
+        "bot.render.words",
     } <= set(RENDER)
     assert EDGES["bot.render.blocks"]  # the imports are found at all
 
@@ -133,8 +135,12 @@ def test_common_imports_no_render_module():
     assert EDGES["bot.render.common"] == set()
 
 
-def test_terminal_renderer_builds_on_common_alone():
-    assert EDGES["bot.render.text"] == {"bot.render.common"}
+def test_terminal_renderer_builds_on_common_and_words_alone():
+    assert EDGES["bot.render.text"] == {"bot.render.common", "bot.render.words"}
+
+
+def test_words_imports_no_render_module():
+    assert EDGES["bot.render.words"] == set()
 
 
 def test_core_imports_no_render_module():

@@ -3,7 +3,8 @@
 It runs the very job the scheduler runs (``DigestRunner.run_channel``), as of ``--at``
 (default: now): for ``--channel``, that channel's job; otherwise every channel whose digest
 is due then (within the grace period, not yet posted). ``--dry-run`` prints the digests as
-text and changes nothing, in Slack or in the database.
+text (an empty one explained: ``Composer.explain``) and changes nothing, in Slack or in the
+database. Every outcome is said in words (:func:`outcome_text`), never as the runner's code.
 
 ``bot.cli`` adds it with :func:`add_digest_parser` and :func:`cmd_digest`.
 """
@@ -17,9 +18,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bot.core import schedule
 from bot.core.digest import DigestSettings
 from bot.digests.runner import DigestRunner, RunResult, digest_client
 from bot.render.text import digest_text
+from bot.render.words import utc_text
 from storage.store import Store
 
 Clock = Callable[[], dt.datetime]
@@ -98,12 +101,20 @@ def cmd_digest(
             runner.missed_channels(now)  # log and note what is past saving
         results += runner.run_due(now, dry_run=args.dry_run)
         if not results:
-            print(f"no digest due at {now.isoformat()}", file=out)
+            print(_none_due(now, runner.settings), file=out)
     if not args.dry_run:
         runner.send_notices()
     for result in results:
-        _report(result, args.dry_run, out)
+        _report(result, args.dry_run, out, store, runner)
     return 1 if any(r.status in FAILED for r in results) else 0
+
+
+def _none_due(now: dt.datetime, settings: DigestSettings) -> str:
+    grace = f"{settings.grace_hours:g} hours"
+    return (
+        f"No digest is due at {utc_text(now)}: none has its time in the {grace} before "
+        "(digest.grace_hours) without having been run."
+    )
 
 
 def _running_from(start: dt.datetime) -> Clock:
@@ -113,11 +124,118 @@ def _running_from(start: dt.datetime) -> Clock:
     return lambda: start + dt.timedelta(seconds=time.monotonic() - began)
 
 
-def _report(result: RunResult, dry_run: bool, out: Any) -> None:
+def _report(result: RunResult, dry_run: bool, out: Any, store: Store, runner: DigestRunner) -> None:
     if dry_run and result.digest is not None:
-        print(digest_text(result.digest), file=out)
-        if result.error:
-            print(f"({result.error})", file=out)
+        digest = runner.composer.explain(result.digest)
+        print(digest_text(digest), file=out)
+        if result.error:  # "this date's run is done"
+            print(f"(Not run again: {_run_state(result.error)}.)", file=out)
         print(file=out)
     else:
-        print(result.line(), file=out)
+        print(outcome_text(result, store, runner.settings), file=out)
+
+
+_RUN_STATES = {  # a digest_runs state, as a person says it
+    "done": "that date's digest was posted",
+    "empty": "that date's digest had nothing new, so nothing was posted",
+    "paused": "that date's digest found the channel paused",
+    "skipped": "that date's digest was skipped",
+    "failed": "that date's digest failed",
+    "running": "that date's digest is being made right now",
+    "posting": "that date's digest is being posted right now",
+    "waiting": "that date's digest waits to try again",
+}
+
+
+def _run_state(error: str) -> str:
+    state = error.rpartition(" ")[2]
+    return _RUN_STATES.get(state, error)
+
+
+def when_text(result: RunResult) -> str:
+    """'Wed 5 Feb 2020 (08:00 UTC)': the digest's date and time, or '' if it has none."""
+    if result.local_date is None:
+        return ""
+    day = f"{result.local_date:%a} {result.local_date.day} {result.local_date:%b %Y}"
+    return f"{day} ({utc_text(result.due)[-9:]})" if result.due else day
+
+
+def outcome_text(result: RunResult, store: Store, settings: DigestSettings) -> str:
+    """One line per channel, in words: what the job did with its digest, and why."""
+    when = when_text(result)
+    head = f"{result.channel_id}" + (f", digest of {when}" if when else "")
+    return f"{head}: {_outcome(result, store, settings)}"
+
+
+def _outcome(result: RunResult, store: Store, settings: DigestSettings) -> str:
+    status, error = result.status, result.error
+    ts = f" (message ts {result.message_ts})" if result.message_ts else ""
+    until = utc_text(result.retry_at) if result.retry_at else None
+    retry = f" at {until}" if until else " later"
+    digest = result.digest
+    if status == "posted":
+        return f"posted{ts}."
+    if status == "adopted":
+        return f"already in Slack{ts}: a post whose answer was lost, now counted as sent."
+    if status == "empty" and digest is not None and digest.quiet_day:
+        return "skipped: weekends are skipped here, nothing was posted."
+    if status == "empty":
+        hours = f"{settings.max_age_hours:g} hours"
+        return (
+            f"nothing new on its topics in the {hours} before it, so nothing was posted "
+            "(digest.post_when_empty is off)."
+        )
+    if status == "finished":
+        return f"already done for that date, not run again{ts}."
+    if status == "not_due":
+        return _not_due(result, store)
+    if status == "no_subscriptions":
+        return "nothing is subscribed there any more."
+    if status == "paused":
+        return f"paused, nothing posted: {_slack_error(error)}. `/news resume` there resumes it."
+    if status == "skipped":
+        return f"skipped: {error or 'past its grace period'}."
+    if status == "busy":
+        held = f"; it holds it until {until}" if until else ""
+        return f"another newsbot process is making this digest{held}."
+    if status == "retry":
+        return f"not posted yet ({error or 'a passing failure'}): trying again{retry}."
+    if status == "failed":
+        return f"failed: {_slack_error(error)}."
+    if status == "error":
+        return f"failed unexpectedly: {error}."
+    return f"{status}" + (f": {error}" if error else "") + "."
+
+
+_SLACK_ERRORS = {
+    "not_in_channel": "newsbot is not in the channel (`/invite @newsbot` there)",
+    "channel_not_found": "Slack knows no such channel, or newsbot cannot see it",
+    "is_archived": "the channel is archived",
+    "account_inactive": "the bot's Slack account is inactive",
+    "invalid_auth": "Slack refused the bot token",
+}
+
+
+def _slack_error(error: str | None) -> str:
+    """A Slack error code in words, the code kept for the operator."""
+    if not error:
+        return "no reason given"
+    said = _SLACK_ERRORS.get(error)
+    return f"{said} (Slack: {error})" if said else error
+
+
+def _not_due(result: RunResult, store: Store) -> str:
+    """Every topic here was subscribed after this digest's time: when the first one is."""
+    topics = store.active_subscriptions(result.team_id, result.channel_id)
+    if not topics or result.due is None:
+        return "no digest was due then: its topics were subscribed after that time."
+    first = min(t["subscribed_at"] or "" for t in topics)
+    t = topics[0]
+    subscribed = dt.datetime.fromisoformat(first) if first else result.due
+    if subscribed.tzinfo is None:
+        subscribed = subscribed.replace(tzinfo=dt.UTC)
+    _, next_due = schedule.next_due(subscribed, t["hour"], t["minute"], t["tz"])
+    return (
+        f"no digest for that date: its topics were subscribed after that time (first on "
+        f"{utc_text(subscribed)}); its first digest is {utc_text(next_due)}."
+    )

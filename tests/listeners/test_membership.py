@@ -192,3 +192,18 @@ def test_home_resume_of_the_dm_digest(bot, slack):
     view = bot.wait_home("U1", 2)
     assert notice_of(view) == "Resumed your DM: *ai*."
     assert bot.store.subscriptions("T1", "U1")[0]["paused_reason"] is None
+
+
+def test_a_group_dm_the_bot_is_not_in_asks_for_an_invite_without_joining(bot, slack):
+    mpim = {"id": "G9", "is_mpim": True, "is_private": True, "is_member": False}
+    slack.script("conversations.info", {"ok": True, "channel": mpim})
+    r = bot.ask("subscribe ai", channel="G9", channel_name="mpdm-ada--bob-1")
+    assert said(r).startswith("I can't post in this channel yet: invite me with")
+    assert slack.calls_to("conversations.join") == [] and bot.store.all_subscriptions() == []
+
+
+def test_an_answer_that_does_not_say_the_channel_is_public_is_not_joined(bot, slack):
+    slack.script("conversations.info", {"ok": True, "channel": {"id": "C9"}})
+    r = bot.ask("subscribe ai", channel="C9")
+    assert said(r).startswith("I can't post in this channel yet")
+    assert slack.calls_to("conversations.join") == [] and bot.store.all_subscriptions() == []

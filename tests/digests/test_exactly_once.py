@@ -323,7 +323,7 @@ def test_an_unknown_zone_in_the_database_pauses_that_channel_only(
 
     service = NewsService(fresh_db, clock)
     shown = render(service.handle_text("list", Context(team_id=TEAM, channel_id="C7")), clock())
-    assert "paused: unknown time zone 'Mars/Base'" in shown
+    assert "its time zone Mars/Base is not one I know" in shown
 
 
 def test_newsbot_digest_says_a_digest_is_not_posted_yet(fresh_db: Store, fake: FakeSlack) -> None:

@@ -1170,16 +1170,16 @@ def _clean_reruns(
             continue
         out = p.out()
         if p.popen.returncode == 0 and (
-            "no digest due" in out
+            "No digest is due" in out
             or (
-                not re.search(r": (busy|failed|error)", out)
+                not re.search(r"another newsbot process|: failed", out)
                 and _settled(Path(env["NEWSBOT_DB"]), exps)
             )
         ):
             return
-        if ": busy" in out:  # a lease still held: it ends by time
+        if "another newsbot process" in out:  # a lease still held: it ends by time
             time.sleep(knobs.lease_seconds + 0.3)
-        elif ": retry" in out:  # a post that may still land, or a backoff: it ends by time
+        elif "not posted yet" in out:  # a post that may still land, or a backoff: it ends by time
             time.sleep(max(knobs.post_settle_seconds, knobs.retry_cap_seconds) + 0.3)
     result.unsettled += 1
     result.errors.append(f"day {day}: {knobs.max_reruns} clean reruns did not settle")

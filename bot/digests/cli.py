@@ -170,7 +170,7 @@ def outcome_text(result: RunResult, store: Store, settings: DigestSettings) -> s
 def _outcome(result: RunResult, store: Store, settings: DigestSettings) -> str:
     status, error = result.status, result.error
     ts = f" (message ts {result.message_ts})" if result.message_ts else ""
-    until = utc_text(result.retry_at) if result.retry_at else None
+    until = _to_the_second(result.retry_at) if result.retry_at else None
     retry = f" at {until}" if until else " later"
     digest = result.digest
     if status == "posted":
@@ -205,6 +205,11 @@ def _outcome(result: RunResult, store: Store, settings: DigestSettings) -> str:
     if status == "error":
         return f"failed unexpectedly: {error}."
     return f"{status}" + (f": {error}" if error else "") + "."
+
+
+def _to_the_second(moment: dt.datetime) -> str:
+    """'Thu 2 May 2024 08:00:32 UTC': a retry is seconds away."""
+    return utc_text(moment).replace(" UTC", f":{moment.astimezone(dt.UTC):%S} UTC")
 
 
 _SLACK_ERRORS = {

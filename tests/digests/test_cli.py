@@ -106,7 +106,7 @@ RETRY_AT = DUE + dt.timedelta(minutes=3)
         (RunResult(TEAM, "C1", "no_subscriptions"), "C1: nothing is subscribed there any more."),
         (result("paused", error="not_in_channel"), "newsbot is not in the channel (`/invite"),
         (result("skipped", error="missed: due 08:00"), "skipped: missed: due 08:00."),
-        (result("busy", retry_at=RETRY_AT), "holds it until Thu 2 May 2024 08:03 UTC."),
+        (result("busy", retry_at=RETRY_AT), "holds it until Thu 2 May 2024 08:03:00 UTC."),
         (result("busy"), "another newsbot process is making this digest."),
         (result("retry", error="Slack answered 500", retry_at=RETRY_AT), "trying again at Thu"),
         (result("failed", error="channel_not_found"), "Slack knows no such channel"),

@@ -345,13 +345,13 @@ def test_newsbot_digest_says_a_digest_is_not_posted_yet(fresh_db: Store, fake: F
     args = argparse.Namespace(at="2024-05-02T08:00:30+00:00", channel=None, dry_run=False)
     out = io.StringIO()
     assert cmd_digest(args, fresh_db, lambda: DUE, config, out=out, err=io.StringIO()) == 1
-    assert "C1 2024-05-02: retry: HTTP 503" in out.getvalue()
-    assert "next try at 2024-05-02T08:00:32" in out.getvalue()
+    assert "C1, digest of Thu 2 May 2024 (08:00 UTC): not posted yet (HTTP 503" in out.getvalue()
+    assert "trying again at Thu 2 May 2024 08:00:32 UTC" in out.getvalue()
     assert fresh_db.digest_run(TEAM, "C1", "2024-05-02")["state"] == "waiting"
     out = io.StringIO()
     args.at = "2024-05-02T08:01:00+00:00"
     assert cmd_digest(args, fresh_db, lambda: DUE, config, out=out, err=io.StringIO()) == 0
-    assert "C1 2024-05-02: posted" in out.getvalue()
+    assert "C1, digest of Thu 2 May 2024 (08:00 UTC): posted" in out.getvalue()
     assert len(digest_posts(fake, "C1")) == 1
 
 

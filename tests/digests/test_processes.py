@@ -112,15 +112,15 @@ def test_sigkill_between_two_posts_then_rerun(db: Path, tmp_path: Path, stored: 
         out, err = second.communicate(timeout=60)
         assert second.returncode == 0, err
         assert "C1 " not in out  # done before the kill: not due any more
-        assert f"C2 2024-05-02: {'adopted' if stored else 'posted'}" in out
-        assert "C3 2024-05-02: posted" in out
+        assert f"C2, digest of Thu 2 May 2024 (08:00 UTC): {'already in Slack' if stored else 'posted'}" in out
+        assert "C3, digest of Thu 2 May 2024 (08:00 UTC): posted" in out
         for channel in ("C1", "C2", "C3"):
             assert len(digest_posts(fake, channel)) == 1, channel
 
         # And a third run changes nothing.
         third = newsbot_digest(db, fake, tmp_path)
         out, err = third.communicate(timeout=60)
-        assert third.returncode == 0 and "no digest due" in out, (out, err)
+        assert third.returncode == 0 and "No digest is due" in out, (out, err)
         for channel in ("C1", "C2", "C3"):
             assert len(digest_posts(fake, channel)) == 1, channel
     finally:
@@ -183,7 +183,7 @@ def test_dry_run_prints_and_changes_nothing(db: Path, tmp_path: Path) -> None:
             text=True,
             timeout=60,
         )
-        assert late.returncode == 0 and "C1 2024-05-02: skipped" in late.stdout, late
+        assert late.returncode == 0 and "C1, digest of Thu 2 May 2024 (08:00 UTC): skipped" in late.stdout, late
         assert fake.calls == []
     finally:
         fake.close()

@@ -29,37 +29,55 @@ from bot.core.regroup import WRITE_BATCH, RegroupReport, needs_regroup, regroup
 from bot.core.regroup import Progress as GroupingProgress
 from bot.core.search import hit_to_json, search
 from bot.digests.cli import add_digest_parser, cmd_digest
+from bot.digests.scheduler import DigestScheduler
 from bot.feeds.cli import add_sources_parser, cmd_sources
 from bot.render.common import json_terminal, one_line
 from bot.render.text import render
-from bot.runtime import Runtime, StartupError, say
+from bot.runtime import Mode, Runtime, StartupError, choose_mode, say
 from storage.store import Store
 
 log = logging.getLogger("newsbot")
 
 
-def fixed_clock(moment: str) -> Clock:
+def parse_moment(moment: str, option: str = "--now") -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(moment)
     except ValueError:
-        raise SystemExit(f"newsbot: --now {moment!r} is not an ISO 8601 time") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
+        raise UsageError(
+            f"{option} {moment!r} is not a time: ISO 8601, e.g. 2020-02-05T08:00"
+        ) from None
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when
+
+
+def fixed_clock(moment: str, option: str = "--now") -> Clock:
+    when = parse_moment(moment, option)
     return lambda: when
 
 
-def running_clock(moment: str) -> Clock:
+def running_clock(moment: str, option: str = "--start-at") -> Clock:
     """A clock that reads ``moment`` at start and then runs at real speed (fault trials: a
-    frozen process's lease must expire by time while the day stays the one under test)."""
-    start = fixed_clock(moment)()
+    frozen process's lease must expire by time while the day stays the one under test; the
+    shell's ``--at``: old news read as that day's)."""
+    start = parse_moment(moment, option)
     began = time.monotonic()
     return lambda: start + dt.timedelta(seconds=time.monotonic() - began)
+
+
+class UsageError(Exception):
+    """A mistake in how newsbot was called, said in one line (exit 2)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsbot", description="News digests for Slack.")
     parser.add_argument("--db", help="SQLite file (default: $NEWSBOT_DB, else ./newsbot.db)")
     parser.add_argument("--config", help="YAML config file (default: config/newsbot.yaml)")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log more on stderr: -v at INFO, -vv at DEBUG (default: log_level)",
+    )
     parser.add_argument("--now", help=argparse.SUPPRESS)  # a fixed clock, for tests and replays
     parser.add_argument("--start-at", help=argparse.SUPPRESS)  # a running clock from this moment
     sub = parser.add_subparsers(dest="command")
@@ -76,7 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("regroup", help="group every story again (after a rule change)")
     p.add_argument("--batch", type=int, default=WRITE_BATCH, help=argparse.SUPPRESS)  # per write
 
-    sub.add_parser("shell", help="the /news command language on this terminal")
+    p = sub.add_parser("shell", help="the /news command language on this terminal")
+    p.add_argument(
+        "--at",
+        metavar="TIME",
+        help="the shell as of TIME (ISO 8601, e.g. 2020-02-05T08:00; UTC unless it says), its "
+        "clock running from there: old articles, like the bundled sample, read as that day's news",
+    )
     p = sub.add_parser("serve", help="the Slack app over HTTP (POST /slack/events, GET /healthz)")
     p.add_argument("--port", type=int, help="port (default: $PORT, else server.port)")
     p.add_argument("--host", default="0.0.0.0")
@@ -116,23 +140,29 @@ def cmd_shell(runtime: Runtime) -> int:
         digests.shutdown()
 
 
-def cmd_run(runtime: Runtime, args: argparse.Namespace) -> int:
+def cmd_run(runtime: Runtime, mode: Mode) -> int:
+    """The mode :func:`choose_mode` picked, said first with the variables that picked it."""
     config = runtime.config
-    if config.slack_app_token:
+    say(mode.why)
+    if mode.name == "socket":
         from bot.server import serve_socket_mode
 
+        assert config.slack_app_token
         app = runtime.build_app(http=False)
-        say("SLACK_APP_TOKEN is set: connecting to Slack in Socket Mode")
-        digests = runtime.start_digests()
+        running: list[DigestScheduler] = []
+
+        def connected(line: str) -> None:  # the digests start once Slack has the bot
+            say(line)
+            running.append(runtime.start_digests())
+
         try:
-            serve_socket_mode(app, config.slack_app_token)
+            serve_socket_mode(app, config.slack_app_token, started=connected)
         finally:
-            digests.shutdown()
+            for digests in running:
+                runtime.stop(digests)
         return 0
-    if config.slack_signing_secret:
-        say("SLACK_SIGNING_SECRET is set: serving Slack over HTTP")
+    if mode.name == "http":
         return cmd_serve(runtime, "0.0.0.0", _port(config))
-    say("no Slack tokens set: starting the local shell (see README to connect Slack)")
     return cmd_shell(runtime)
 
 
@@ -291,29 +321,83 @@ def cmd_search(args: argparse.Namespace, store: Store, clock: Clock) -> int:
     return 0
 
 
+TERMINAL_COMMANDS = ("load", "search", "regroup", "shell", "digest", "sources")
+# Commands that only read: on a database file that does not exist they say so and create
+# nothing (a typo in --db must not answer "no stories" from a new empty file).
+READING_COMMANDS = ("search",)
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def log_level_for(setting: str, verbose: int, serving: bool) -> int:
+    """The level the logs go to stderr at: ``-v`` INFO and ``-vv`` DEBUG; else ``log_level``;
+    and its default, AUTO, is WARNING for a terminal command (stdout holds its answers and
+    nothing else) and INFO for the bot serving Slack (a line per digest and per source polled,
+    none per request)."""
+    if verbose:
+        return logging.DEBUG if verbose > 1 else logging.INFO
+    if setting != "AUTO":
+        return int(logging.getLevelName(setting))
+    return logging.INFO if serving else logging.WARNING
+
+
+def setup_logging(level: int) -> None:
+    from bot import logsafe
+
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
+    # APScheduler says at INFO each job added, started and done (the source poll's every
+    # minute): the bot's own line says what a job did, once. Its warnings (a missed run) stay.
+    logging.getLogger("apscheduler").setLevel(
+        logging.DEBUG if level <= logging.DEBUG else max(level, logging.WARNING)
+    )
+    logsafe.install(level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """``newsbot``: the exit status. No traceback reaches a person: a closed pipe, Ctrl-C and
+    every failure they can cause end in one line at most (a bug still shows its traceback)."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # inside the try: a reader gone (| head) is found here, not at exit
+        return status
+    except BrokenPipeError:
+        # The reader has all it wanted (`newsbot search ai | head -2`): stop quietly, and keep
+        # Python from failing again on flushing stdout at exit. Exit 0, as the answer given
+        # was the one asked for: a pipeline under `set -o pipefail` must not fail for it.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print(file=sys.stderr)  # Ctrl-C: off the ^C, no traceback
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = load_config(args.config, overrides={"db": args.db})
     except ConfigError as exc:  # one line naming the key, the value and what is allowed
         print(f"newsbot: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    clock = (
-        fixed_clock(args.now)
-        if args.now
-        else running_clock(args.start_at)
-        if args.start_at
-        else utc_now
-    )
+    command = args.command or "run"
+    try:
+        mode = choose_mode(config) if command == "run" else None
+        clock = _clock(args)
+    except (StartupError, UsageError) as exc:
+        say(str(exc))
+        return 2
+    serving = command == "serve" or (mode is not None and mode.name != "shell")
+    setup_logging(log_level_for(config.log_level, args.verbose, serving))
+    if command in READING_COMMANDS and not Path(config.db).exists():
+        say(
+            f"no database at {config.db}: `newsbot load PATH` makes one, or give the right "
+            "--db (or $NEWSBOT_DB)"
+        )
+        return 2
     try:
         store = Store(config.db)
     except Exception as exc:  # a locked, unreadable or foreign file: one line, no traceback
-        print(f"newsbot: cannot open database {config.db}: {exc}", file=sys.stderr)
+        say(f"cannot open the database {config.db}: {one_line(exc)}")
         return 2
-    command = args.command or "run"
     if command == "load":
         return cmd_load(args, store, clock, config)
     if command == "search":
@@ -330,13 +414,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "serve":
             return cmd_serve(runtime, args.host, _port(config, args.port))
         if command == "run":
-            return cmd_run(runtime, args)
+            assert mode is not None
+            return cmd_run(runtime, mode)
         return cmd_shell(runtime)
     except StartupError as exc:
         say(str(exc))
         return 2
     except KeyboardInterrupt:
         return 0
+
+
+def _clock(args: argparse.Namespace) -> Clock:
+    if args.now:
+        return fixed_clock(args.now)
+    at = getattr(args, "at", None) if args.command == "shell" else None
+    if at:
+        return running_clock(at, "--at")
+    if args.start_at:
+        return running_clock(args.start_at)
+    return utc_now
 
 
 if __name__ == "__main__":

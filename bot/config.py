@@ -114,7 +114,9 @@ def _boolean(raw: Any) -> bool:
 
 BOOLEAN = Rule("true or false (also yes/no, on/off, 1/0)", _boolean)
 
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LEVELS = ("AUTO", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# AUTO: WARNING for the terminal commands (their answers alone on stdout), INFO for the bot
+# serving Slack (a line per digest and per source polled); see bot.cli.log_level_for.
 
 
 def _level(raw: Any) -> str:
@@ -164,9 +166,9 @@ def _db_path(raw: Any) -> str:
             raise ValueError
         if path.exists():
             return raw
+        # The folder must exist: a typo in it would otherwise make a tree of folders and an
+        # empty database, and a search of it would answer "no stories" (issue 14).
         folder = path.parent
-        while not folder.exists() and folder != folder.parent:
-            folder = folder.parent
         if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
             raise ValueError
     except OSError:
@@ -174,7 +176,7 @@ def _db_path(raw: Any) -> str:
     return raw
 
 
-DB_PATH = Rule("a file path (not a folder) whose folder exists or can be created", _db_path)
+DB_PATH = Rule("a file path (not a folder) in a folder that exists and newsbot may write", _db_path)
 
 
 def setting(default: Any, rule: Rule) -> Any:
@@ -249,7 +251,7 @@ class SourcesConfig:
 @dataclass(frozen=True)
 class Config:
     db: str = setting("newsbot.db", DB_PATH)
-    log_level: str = setting("INFO", LOG_LEVEL)  # upper case, a name logging knows
+    log_level: str = setting("AUTO", LOG_LEVEL)  # upper case: AUTO or a name logging knows
     server: ServerConfig = section(ServerConfig)
     search: SearchConfig = section(SearchConfig)
     loader: LoaderConfig = section(LoaderConfig)

@@ -33,7 +33,7 @@ _BOLT_BODY = (
     (re.compile(r"^Unhandled request"), "Unhandled request (body logged at DEBUG only)"),
     (re.compile(r"^Request body:|^request body:", re.IGNORECASE), None),
 )
-_QUIET_LOGGERS = ("slack_bolt", "slack_sdk", "newsbot.bolt")
+_QUIET_LOGGERS = ("slack_bolt", "slack_sdk", "newsbot.bolt", "newsbot.socket_mode")
 
 _lock = threading.Lock()
 _secrets: set[str] = set()

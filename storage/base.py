@@ -15,7 +15,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any, Self, TypeVar
 
 from sqlite_utils import Database
@@ -56,8 +55,6 @@ class StoreBase:
     def __init__(self, path: str | os.PathLike[str], *, busy_seconds: float = BUSY_SECONDS) -> None:
         self.path = str(path)
         self.busy_seconds = busy_seconds
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # Autocommit mode: a statement outside transaction() commits at once (Python's implicit
         # BEGIN would otherwise leave a transaction open after a lone write), and
         # transaction() issues BEGIN itself.

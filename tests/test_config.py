@@ -312,9 +312,18 @@ def test_bad_database_paths(tmp_path):
     assert_names(one_line(str(err.value)), "NEWSBOT_DB", "db", str(tmp_path))
 
 
-def test_a_good_database_path_is_not_created_at_load(tmp_path):
-    path = tmp_path / "new" / "deeper" / "news.db"
+def test_a_database_path_is_never_created_at_load(tmp_path):
+    path = tmp_path / "news.db"
     assert load_config(env={}, overrides={"db": str(path)}).db == str(path)
+    assert not path.exists()
+
+
+def test_a_database_in_a_folder_that_does_not_exist_stops_newsbot(tmp_path):
+    """A typo in the folder once made the folders and an empty database (issue 14)."""
+    path = tmp_path / "new" / "deeper" / "news.db"
+    with pytest.raises(ConfigError) as err:
+        load_config(env={}, overrides={"db": str(path)})
+    assert "in a folder that exists" in str(err.value)
     assert not (tmp_path / "new").exists()
 
 
@@ -342,7 +351,7 @@ def test_every_default_passes_its_own_check():
 
 def test_defaults_are_typed_attributes():
     config = load_config(env={})
-    assert config.db == "newsbot.db" and config.log_level == "INFO"
+    assert config.db == "newsbot.db" and config.log_level == "AUTO"
     assert config.server.port == 3000
     assert config.search.page_size == 5
     assert config.loader.max_file_bytes == 2 * 1024 * 1024

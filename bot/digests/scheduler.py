@@ -39,7 +39,7 @@ from typing import Any
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 
@@ -97,6 +97,25 @@ class DailyTrigger(BaseTrigger):
         return f"<DailyTrigger ({self})>"
 
 
+class Scheduler(BackgroundScheduler):
+    """APScheduler's background scheduler, quiet when a one-off job ends as it stops.
+
+    A one-off job (the catch-up, a retry) is removed by the scheduler's thread once it has
+    run. When the process stops at that moment (``quit`` just after the shell starts: 2 runs
+    in 8), ``shutdown`` has already marked the scheduler stopped, a stopped scheduler looks
+    for the job among those not yet started, and the thread dies on ``JobLookupError``
+    with a traceback on the person's terminal. The job is gone either way; after a stop that
+    lookup failing is not an error. (APScheduler 3.11; its 4.x rewrite has no such path.)
+    """
+
+    def remove_job(self, job_id: str, jobstore: str | None = None) -> None:
+        try:
+            super().remove_job(job_id, jobstore)
+        except JobLookupError:
+            if self.state != STATE_STOPPED:
+                raise
+
+
 def trigger_for(hour: int, minute: int, tz: str) -> DailyTrigger:
     return DailyTrigger(hour, minute, tz)
 
@@ -114,7 +133,7 @@ class DigestScheduler:
         self.settings = runner.settings
         self.clock = clock or runner.clock
         grace = max(1, int(self.settings.grace_hours * 3600))
-        self.scheduler = scheduler or BackgroundScheduler(
+        self.scheduler = scheduler or Scheduler(
             timezone=dt.UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace},
         )
@@ -163,6 +182,8 @@ class DigestScheduler:
         with self._lock:
             wanted = set()
             for ch in self.store.active_channels():
+                if not self.runner.ours(ch["team_id"]):
+                    continue  # the shell's conversations in the bot, Slack's in the shell
                 jid = self.sync_channel(ch["team_id"], ch["channel_id"])
                 if jid:
                     wanted.add(jid)
@@ -235,6 +256,7 @@ def start_digests(
     clock: Clock | None = None,
     local_sink: Callable[[Digest], None] | None = None,
     start: bool = True,
+    slack: bool = True,
 ) -> DigestScheduler:
     """The bot's digest scheduler, built from the database and started (with the catch-up).
 
@@ -243,7 +265,7 @@ def start_digests(
     """
     client = (
         digest_client(config.slack_bot_token, config.slack_api_url)
-        if config.slack_bot_token
+        if config.slack_bot_token and slack
         else None
     )
     runner = DigestRunner(

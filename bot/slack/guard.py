@@ -224,7 +224,8 @@ def guarded(bolt: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[byte
         try:
             data = read_request(environ)
         except Refused as refused:
-            log.info("refused a request: %s (%s)", refused.status, refused.reason)
+            # DEBUG: the server never logs a line per request at INFO (a flood would fill it)
+            log.debug("refused a request: %s (%s)", refused.status, refused.reason)
             return answer(start_response, refused.status, refused.status.split(" ", 1)[1])
         environ = {**environ, "wsgi.input": io.BytesIO(data), "CONTENT_LENGTH": str(len(data))}
         started: list[bool] = []

@@ -53,10 +53,12 @@ def test_reopening_applies_nothing_again(tmp_path):
     again.close()
 
 
-def test_the_database_folder_is_created(tmp_path):
-    store = Store(tmp_path / "a" / "b" / "news.db")
-    assert (tmp_path / "a" / "b" / "news.db").exists()
-    store.close()
+def test_the_database_folder_is_never_created(tmp_path):
+    """A typo in a folder must not become a tree of folders and an empty database (issue 14):
+    the configuration refuses such a path in one line, and the store never makes one."""
+    with pytest.raises(sqlite3.OperationalError):
+        Store(tmp_path / "a" / "b" / "news.db")
+    assert not (tmp_path / "a").exists()
 
 
 def test_default_db_path(monkeypatch):

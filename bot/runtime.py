@@ -30,6 +30,95 @@ class StartupError(Exception):
     """Why newsbot cannot start, in one line (never including a secret)."""
 
 
+SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
+INSTALL = "see README, 'Install in Slack'"
+
+
+@dataclass(frozen=True)
+class Mode:
+    """What ``newsbot run`` starts, and the line that says so and why."""
+
+    name: str  # "socket", "http" or "shell"
+    why: str
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def choose_mode(config: Config) -> Mode:
+    """Socket Mode with a bot token and an app token, HTTP with a bot token and a signing
+    secret, the local shell with no Slack variable at all; any other combination cannot
+    connect and is a :class:`StartupError` naming what is set and what is missing. Only the
+    variables' names are ever said, never their values."""
+    found = [
+        name
+        for name, value in zip(
+            SLACK_VARIABLES,
+            (config.slack_bot_token, config.slack_app_token, config.slack_signing_secret),
+            strict=True,
+        )
+        if value
+    ]
+    verb = "is" if len(found) == 1 else "are"
+    if not found:
+        return Mode(
+            "shell",
+            f"none of {', '.join(SLACK_VARIABLES)} is set: starting the local shell, which "
+            f"never talks to Slack (to connect Slack, {INSTALL})",
+        )
+    if not config.slack_bot_token:
+        raise StartupError(
+            f"{_names(found)} {verb} set but SLACK_BOT_TOKEN is not: the bot needs its bot "
+            f"token (xoxb-...) to answer in Slack; {INSTALL}"
+        )
+    check_token_shapes(config)
+    if config.slack_app_token:
+        extra = (
+            " (SLACK_SIGNING_SECRET is set too: Socket Mode does not use it)"
+            if config.slack_signing_secret
+            else ""
+        )
+        return Mode(
+            "socket", f"{_names(found[:2])} are set: connecting to Slack in Socket Mode{extra}"
+        )
+    if config.slack_signing_secret:
+        return Mode("http", f"{_names(found)} are set: serving Slack over HTTP")
+    raise StartupError(
+        "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor "
+        "SLACK_SIGNING_SECRET (HTTP): set one of them to connect to Slack, or unset "
+        f"SLACK_BOT_TOKEN for the local shell; {INSTALL}"
+    )
+
+
+def check_token_shapes(config: Config) -> None:
+    """A token in the wrong variable, said before Slack is asked (its prefix only)."""
+    bot, app = config.slack_bot_token, config.slack_app_token
+    if bot and not bot.startswith(("xoxb-", "xoxe.xoxb-")):
+        raise StartupError(
+            f"SLACK_BOT_TOKEN does not look like a bot token: {_kind(bot)}, where a bot token "
+            f"starts with xoxb-; {INSTALL}"
+        )
+    if app and not app.startswith("xapp-"):
+        raise StartupError(
+            f"SLACK_APP_TOKEN does not look like an app-level token: {_kind(app)}, where an "
+            f"app-level token starts with xapp- (Basic Information, App-Level Tokens); {INSTALL}"
+        )
+
+
+def _kind(token: str) -> str:
+    """What a token is, by its prefix alone (the rest is the secret)."""
+    for prefix, kind in (
+        ("xapp-", "it is an app-level token (xapp-)"),
+        ("xoxp-", "it is a user token (xoxp-)"),
+        ("xoxb-", "it is a bot token (xoxb-)"),
+        ("xoxe", "it is a refresh or rotating token (xoxe)"),
+    ):
+        if token.startswith(prefix):
+            return kind
+    return "it has none of Slack's token prefixes"
+
+
 @dataclass
 class Runtime:
     config: Config
@@ -64,6 +153,7 @@ class Runtime:
     def build_app(self, *, http: bool) -> App:
 
         self.require("SLACK_BOT_TOKEN", *(["SLACK_SIGNING_SECRET"] if http else []))
+        check_token_shapes(self.config)
         client = make_client(self.config.slack_bot_token, self.config.slack_api_url)
         try:
             client.auth_test()
@@ -84,7 +174,10 @@ class Runtime:
         subscription change made through the service. ``local``: print digests (the shell)."""
 
         sink = (lambda digest: print(digest_text(digest), flush=True)) if local else None
-        digests = start_digests(self.store, self.config, clock=self.clock, local_sink=sink)
+        # The shell never posts to Slack, whatever tokens are set (issue 14).
+        digests = start_digests(
+            self.store, self.config, clock=self.clock, local_sink=sink, slack=not local
+        )
         self.service.on_change.append(digests.sync_channel)
         client = (
             make_client(self.config.slack_bot_token, self.config.slack_api_url)

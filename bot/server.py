@@ -17,6 +17,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 
 from bot.app import finish_work
+from bot.render.common import one_line
 from bot.slack.guard import MAX_BODY_BYTES, answer, guarded
 from storage.store import Store
 
@@ -158,7 +159,41 @@ def serve_http(
     log.info("HTTP server stopped")
 
 
-def serve_socket_mode(app: App, app_token: str) -> None:
+def serve_socket_mode(
+    app: App, app_token: str, started: Callable[[str], object] | None = None
+) -> None:
+    """Connect to Slack in Socket Mode and serve until SIGTERM or Ctrl-C. A token Slack
+    refuses, or a Slack it cannot reach, is a :class:`~bot.runtime.StartupError` (one line:
+    the SDK's own error would end in a traceback of forty lines)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
-    SocketModeHandler(app, app_token).start()
+    from bot.runtime import StartupError
+
+    sdk_log = logging.getLogger("newsbot.socket_mode")
+    handler = SocketModeHandler(app, app_token, logger=sdk_log)
+    level = sdk_log.level
+    sdk_log.setLevel(logging.CRITICAL)  # its error on this first connect is said below, once
+    try:
+        handler.connect()
+        if not handler.client.is_connected():  # the SDK logs a failed connect, and goes on
+            handler.close()
+            raise StartupError(
+                "cannot reach Slack's Socket Mode: the WebSocket connection failed"
+            )
+    except SlackApiError as exc:
+        reason = exc.response.get("error", "error") if exc.response is not None else "error"
+        raise StartupError(f"Slack did not accept SLACK_APP_TOKEN: {reason}") from None
+    except OSError as exc:
+        raise StartupError(f"cannot reach Slack's Socket Mode: {one_line(exc)}") from None
+    finally:
+        sdk_log.setLevel(level)
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if started:
+        started("connected to Slack in Socket Mode")
+    try:
+        stop.wait()
+    finally:
+        handler.close()

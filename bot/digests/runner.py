@@ -117,6 +117,9 @@ def _subscribed_after(subscribed_at: str | None, due: dt.datetime) -> bool:
 # Looking for our own late post (see DigestRunner._lost): tries, and the longest wait between
 # two (Slack's 5xx and dropped connections pass in seconds; the run is already another's).
 LATE_LOOKUPS = 5
+# The local shell's stand-in team (bot.core.service.base.Context's default team_id): its
+# conversations are the shell's, never Slack's.
+LOCAL_TEAM = "local"
 LATE_LOOKUP_WAIT = 10.0
 
 
@@ -224,11 +227,24 @@ class DigestRunner:
 
     # -- which channels --------------------------------------------------------------------
 
+    def ours(self, team_id: str) -> bool:
+        """Whether this runner's schedule covers the team's conversations: a runner posting to
+        Slack never the shell's stand-in team (its digests are printed by the shell, never
+        posted), the shell's runner only that one (a shell on the bot's database must not
+        fail a real channel's morning), a runner with neither (a dry run by hand) all."""
+        if self.client is not None:
+            return team_id != LOCAL_TEAM
+        if self.local_sink is not None:
+            return team_id == LOCAL_TEAM
+        return True
+
     def _scheduled(self, now: dt.datetime) -> list[tuple[dict[str, Any], dt.date, dt.datetime]]:
         """Each active conversation with its most recent due date and instant; a conversation
         whose zone is unknown is paused instead (see :meth:`pause_unknown_zone`)."""
         out = []
         for ch in self.store.active_channels():
+            if not self.ours(ch["team_id"]):
+                continue
             if not _zone_ok(ch["tz"]):
                 self.pause_unknown_zone(ch["team_id"], ch["channel_id"], ch["tz"])
                 continue
@@ -270,6 +286,8 @@ class DigestRunner:
         now = now or self.clock()
         out = []
         for run in self.store.unsettled_runs():
+            if not self.ours(run["team_id"]):
+                continue
             due = dt.datetime.fromisoformat(run["scheduled_for"])
             if due + dt.timedelta(hours=self.settings.grace_hours) < now:
                 out.append(
@@ -538,7 +556,7 @@ class DigestRunner:
 
     def _adopt(self, run: dict[str, Any], result: RunResult, ts: str) -> RunResult:
         self.store.finish_digest_run(run["id"], message_ts=ts, now=self.clock())
-        log.info(
+        log.debug(  # the scheduler's line says "adopted": one line per digest at INFO
             "the %s digest of %s/%s was already in Slack (ts %s): recorded",
             result.local_date,
             result.team_id,
@@ -559,7 +577,7 @@ class DigestRunner:
     ) -> RunResult:
         """Attempts until one ends the run; after a passing failure, the retry policy places
         the next (here after a backoff, handed back, or none: settled); a lost lease ends it."""
-        if self.client is None:
+        if self.client is None or result.team_id == LOCAL_TEAM:
             return self._deliver_locally(run, topics, result)
         assert result.due is not None
         retries = Retries(
@@ -798,7 +816,7 @@ class DigestRunner:
             owner=self.owner,
         ):
             return self._withdraw(run, result, str(ts), state.conversation)
-        log.info(
+        log.debug(  # the scheduler's line says "posted": one line per digest at INFO
             "posted the %s digest of %s/%s (%d stories, ts %s)",
             result.local_date,
             result.team_id,
@@ -949,19 +967,18 @@ class DigestRunner:
         )
         result.digest = digest
         if self.local_sink is None:
+            error = (
+                "the local shell's digest: printed by newsbot shell, never posted to Slack"
+                if result.team_id == LOCAL_TEAM
+                else "no Slack client"
+            )
             self.store.end_digest_run(
-                run["id"],
-                owner=self.owner,
-                state="failed",
-                now=self.clock(),
-                error="no Slack client",
+                run["id"], owner=self.owner, state="failed", now=self.clock(), error=error
             )
             log.warning(
-                "no SLACK_BOT_TOKEN: the digest of %s/%s is not posted",
-                result.team_id,
-                result.channel_id,
+                "the digest of %s/%s is not posted: %s", result.team_id, result.channel_id, error
             )
-            result.status, result.error = "failed", "no Slack client"
+            result.status, result.error = "failed", error
             return result
         if self._nothing_new(digest):
             return self._empty(run, result)

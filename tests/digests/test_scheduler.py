@@ -214,3 +214,93 @@ def test_without_a_token_digests_go_to_the_local_sink(fresh_db: Store, clock: Fi
     assert "Solar news" in printed[0]
     assert d.run_job(TEAM, "shell").status == "finished"
     assert len(printed) == 1
+
+
+# -- the shell's channel and Slack's, apart (issue 14) -----------------------------------------
+
+
+def test_the_slack_scheduler_never_takes_the_shells_channel(
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
+    """A database the shell used holds team "local"'s channel "shell": the bot serving Slack
+    once posted its digest to Slack (channel_not_found) and paused it."""
+    from bot.core.service.base import Context
+    from bot.digests.runner import LOCAL_TEAM
+
+    assert Context().team_id == LOCAL_TEAM  # the shell's stand-in team is the runner's
+    subscribe(fresh_db, "C1", "solar")
+    fresh_db.subscribe(
+        LOCAL_TEAM,
+        "shell",
+        "solar",
+        user_id="you",
+        hour=8,
+        minute=0,
+        tz="UTC",
+        now=dt.datetime(2024, 1, 1, tzinfo=UTC),
+    )
+    add_article(fresh_db, "Solar farm opens", clock() - dt.timedelta(hours=2))
+    d = DigestScheduler(make_runner(fresh_db, fake, clock, grace_hours=2))
+    try:
+        assert d.build(catch_up=False) == 1
+        assert {j.id for j in d.jobs()} == {"digest:T1:C1"}
+        results = d.catch_up(clock())
+    finally:
+        d.shutdown()
+    assert [(r.channel_id, r.status) for r in results] == [("C1", "posted")]
+    assert len(fake.posts("C1")) == 1 and len(fake.posts()) == 1
+    assert fresh_db.active_subscriptions(LOCAL_TEAM, "shell")  # not paused
+
+
+def test_the_shells_scheduler_takes_only_its_own_channel(
+    fresh_db: Store, clock: FixedClock
+) -> None:
+    from bot.digests.runner import LOCAL_TEAM, DigestRunner
+
+    subscribe(fresh_db, "C1", "solar")
+    fresh_db.subscribe(
+        LOCAL_TEAM,
+        "shell",
+        "solar",
+        user_id="you",
+        hour=8,
+        minute=0,
+        tz="UTC",
+        now=dt.datetime(2024, 1, 1, tzinfo=UTC),
+    )
+    add_article(fresh_db, "Solar farm opens", clock() - dt.timedelta(hours=2))
+    printed: list[object] = []
+    runner = DigestRunner(fresh_db, None, clock=clock, local_sink=printed.append)
+    d = DigestScheduler(runner)
+    try:
+        assert d.build(catch_up=False) == 1
+        assert {j.id for j in d.jobs()} == {"digest:local:shell"}
+        results = d.catch_up(clock())
+    finally:
+        d.shutdown()
+    # the real channel's morning is not failed by a shell on the bot's database
+    assert [(r.channel_id, r.status) for r in results] == [("shell", "posted")]
+    assert len(printed) == 1
+    assert fresh_db.digest_run(TEAM, "C1", "2024-05-02") is None
+
+
+def test_a_one_off_job_ending_as_the_scheduler_stops_is_not_an_error() -> None:
+    """The race behind "Exception in thread APScheduler ... JobLookupError: 'No job by the id
+    of digest-catch-up'" on quitting the shell at once: the scheduler's thread removes a
+    one-off job that has run after shutdown() marked the scheduler stopped."""
+    from apscheduler.jobstores.base import JobLookupError
+
+    from bot.digests.scheduler import Scheduler
+
+    s = Scheduler(timezone=UTC)
+    s.start(paused=True)
+    s.add_job(print, "date", run_date=dt.datetime(2030, 1, 1, tzinfo=UTC), id="once")
+    s.shutdown(wait=False)
+    s.remove_job("once")  # what the scheduler's thread does next: no exception
+    s2 = Scheduler(timezone=UTC)
+    s2.start(paused=True)
+    try:
+        with pytest.raises(JobLookupError):  # while running, a missing job is still an error
+            s2.remove_job("never-added")
+    finally:
+        s2.shutdown(wait=False)

@@ -178,9 +178,7 @@ def serve_socket_mode(
         handler.connect()
         if not handler.client.is_connected():  # the SDK logs a failed connect, and goes on
             handler.close()
-            raise StartupError(
-                "cannot reach Slack's Socket Mode: the WebSocket connection failed"
-            )
+            raise StartupError("cannot reach Slack's Socket Mode: the WebSocket connection failed")
     except SlackApiError as exc:
         reason = exc.response.get("error", "error") if exc.response is not None else "error"
         raise StartupError(f"Slack did not accept SLACK_APP_TOKEN: {reason}") from None

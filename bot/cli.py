@@ -167,7 +167,7 @@ def cmd_run(runtime: Runtime, mode: Mode) -> int:
 
 
 def _port(config: Config, given: int | None = None) -> int:
-    if given:
+    if given is not None:  # 0 too: any free port (the line says which)
         return given
     env_port = os.environ.get("PORT")
     return int(env_port) if env_port and env_port.isdigit() else config.server.port

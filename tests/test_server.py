@@ -126,3 +126,67 @@ def test_sigterm_answers_what_is_in_flight_then_stops_cleanly(tmp_path):
             proc.kill()
             proc.wait()
         slack.close()
+
+
+def test_the_server_logs_a_line_per_digest_and_none_per_request(tmp_path):
+    """At INFO (the server's default): the start, one line for the morning's digest, the
+    stop; twenty requests add nothing. And --port 0 binds a free port (it bound 3000)."""
+    import datetime as dt
+
+    from bot.core.loader import Loader
+    from storage.store import Store
+    from tests.conftest import SEED
+
+    at = dt.datetime(2020, 2, 5, 7, tzinfo=dt.UTC)
+    store = Store(tmp_path / "x.db")
+    Loader(store, lambda: at).load([SEED])
+    store.subscribe(
+        "T1", "C1", "facial recognition", user_id="U1", hour=8, minute=0, tz="UTC", now=at
+    )
+    store.close()
+    slack = FakeSlack()
+    slack.add_user("U1")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NEWSBOT_"))}
+    env = {
+        **base,
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.base_url,
+    }
+    args = ["--db", str(tmp_path / "x.db"), "--now", "2020-02-05T08:05:00+00:00", "serve"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *args, "--host", "127.0.0.1", "--port", "0"],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(x) for x in proc.stderr], daemon=True)
+    reader.start()
+    seen: list[str] = []
+    try:
+        while not any("serving Slack over HTTP on" in x for x in seen):
+            seen.append(lines.get(timeout=30))
+        port = int(seen[-1].split(" on ")[1].split()[0].rsplit(":", 1)[1])
+        assert port != 3000
+        url = f"http://127.0.0.1:{port}/slack/events"
+        for i in range(20):
+            assert command(slack, url, "facial recognition", f"c{i}") == 200
+        assert slack.wait_for(lambda: len(slack.responses) >= 20)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=40) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        slack.close()
+    reader.join(timeout=10)  # its last lines: the process has ended, the pipe is closing
+    while not lines.empty():
+        seen.append(lines.get())
+    logged = [x.split(" INFO ", 1)[1].strip() for x in seen if " INFO " in x]
+    assert len(logged) == 3, seen
+    assert logged[0] == "newsbot.digests: digest scheduler: 1 channel job(s)"
+    assert logged[1].startswith("newsbot.digests: digest job: C1 2020-02-05: posted")
+    assert logged[2] == "newsbot.http: HTTP server stopped"
+    assert not [x for x in seen if " WARNING " in x or " ERROR " in x or "Traceback" in x]

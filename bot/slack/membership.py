@@ -102,7 +102,7 @@ def _refused(client: WebClient, ctx: Context, method: str, exc: SlackApiError) -
     response: Any = exc.response
     code = str(response.get("error") or "")
     status = getattr(response, "status_code", 200)
-    log.info("%s for %s: %s", method, ctx.channel_id, code or status)
+    log.debug("%s for %s: %s", method, ctx.channel_id, code or status)  # no INFO per request
     if status == 429 or status >= 500 or code in UNANSWERED or not code:
         return PostCheck("unanswered")
     if code == "is_archived":

@@ -65,6 +65,7 @@ from slack_sdk import WebClient
 from bot.core import schedule
 from bot.core.digest import Composer, Digest, DigestSettings
 from bot.core.owners import owner_gone, process_owner
+from bot.core.service.base import LOCAL_TEAM
 from bot.digests.notices import send_notices
 from bot.digests.posting import (
     CALL_ERRORS,
@@ -117,9 +118,6 @@ def _subscribed_after(subscribed_at: str | None, due: dt.datetime) -> bool:
 # Looking for our own late post (see DigestRunner._lost): tries, and the longest wait between
 # two (Slack's 5xx and dropped connections pass in seconds; the run is already another's).
 LATE_LOOKUPS = 5
-# The local shell's stand-in team (bot.core.service.base.Context's default team_id): its
-# conversations are the shell's, never Slack's.
-LOCAL_TEAM = "local"
 LATE_LOOKUP_WAIT = 10.0
 
 

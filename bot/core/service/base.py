@@ -65,11 +65,16 @@ class PostCheck:
 CanPost = Callable[["Context"], PostCheck]
 
 
+# The local shell's stand-in team: its conversations are the shell's, never Slack's (the
+# digest runner prints them and never posts them; there is no Slack profile behind them).
+LOCAL_TEAM = "local"
+
+
 @dataclass
 class Context:
     """Who asks, and where (Slack ids; the shell uses stand-ins)."""
 
-    team_id: str = "local"
+    team_id: str = LOCAL_TEAM
     channel_id: str = "shell"
     user_id: str = "you"
     is_dm: bool = False
@@ -81,6 +86,11 @@ class Context:
     # of "this channel" (the Slack layer gives the channel's mention, which its renderer keeps)
     named: str | None = None
     can_post: CanPost | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def local(self) -> bool:
+        """The local shell: no Slack behind it (no time zone to read, nothing to check)."""
+        return self.team_id == LOCAL_TEAM
 
     @property
     def channel_key(self) -> str:

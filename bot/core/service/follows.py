@@ -72,7 +72,7 @@ class Follows(Area):
         note = unknown_slack_zone(
             ctx, hour, minute, tz, "the zone you had" if kept_tz else "the default"
         )
-        if note:
+        if note or ctx.local:  # the shell has no Slack profile to read a zone from
             zone = ""
         elif slack_tz or kept_tz:
             zone = ", your Slack time zone"

@@ -90,3 +90,13 @@ def test_an_unknown_slack_zone_moves_nothing_and_is_logged(service, changes, cap
 def test_a_slack_zone_shown_back_is_stripped_of_markup(service):
     answer = service.handle_text("follow ai", dm(user_tz="*bold*_<!here>"))
     assert "Slack gave your time zone as ?bold?_??here?, which I do not know" in answer.text
+
+
+def test_a_follow_in_the_shell_never_speaks_of_a_slack_time_zone(make_service):
+    """The shell has no Slack profile: "I could not read your Slack time zone" was untrue."""
+    from bot.core.service import Context
+
+    service = make_service(default_tz="America/Chicago")
+    answer = service.handle_text("follow ai at 21:10", Context())
+    assert "a DM digest every day at 21:10 (America/Chicago)." in answer.text
+    assert "Slack" not in answer.text

@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -214,9 +216,50 @@ def answer(start_response: StartResponse, status: str, text: str) -> Iterable[by
     return [body]
 
 
-def guarded(bolt: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+class SignatureWatch:
+    """Says on stderr, at WARNING, that requests are refused for their signature: the first
+    at once, then at most once per ``every`` seconds with how many since.
+
+    A wrong ``SLACK_SIGNING_SECRET`` (another app's, or a copy cut short) makes Bolt answer
+    every request from Slack 401 and log it at INFO only (kept below WARNING here, as its
+    record holds the body): the bot would look up and hear nothing. One line a while is
+    enough to tell the operator, and a flood of forged requests cannot fill the log.
+    Its own, as no library watches a status over time; ``clock`` is monotonic seconds.
+    """
+
+    def __init__(self, every: float = 600.0, clock: Callable[[], float] = time.monotonic):
+        self.every = every
+        self.clock = clock
+        self.count = 0
+        self.said_at: float | None = None
+        self._lock = threading.Lock()
+
+    def refused(self) -> None:
+        with self._lock:
+            self.count += 1
+            now = self.clock()
+            if self.said_at is not None and now - self.said_at < self.every:
+                return
+            count, self.count, first = self.count, 0, self.said_at is None
+            self.said_at = now
+        since = "" if first else f" in the last {self.every / 60:.0f} minutes"
+        log.warning(
+            "%d request(s) to %s refused for a bad signature%s: if Slack sent them, "
+            "SLACK_SIGNING_SECRET is not this app's (its Basic Information page, App "
+            "Credentials, Signing Secret)",
+            count,
+            "/slack/events",
+            since,
+        )
+
+
+def guarded(
+    bolt: Callable[..., Iterable[bytes]], watch: SignatureWatch | None = None
+) -> Callable[..., Iterable[bytes]]:
     """``bolt`` (Bolt's WSGI adapter, for ``POST /slack/events``) behind the checks above, and a
-    last resort: whatever Bolt still raises is answered 400, never 500, and logged in one line."""
+    last resort: whatever Bolt still raises is answered 400, never 500, and logged in one line.
+    Bolt's 401s (a signature that does not match) are told to ``watch``."""
+    watch = watch or SignatureWatch()
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
@@ -232,6 +275,8 @@ def guarded(bolt: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[byte
 
         def start(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
             started.append(True)
+            if status.startswith("401"):
+                watch.refused()
             return start_response(status, headers, *exc)
 
         try:

@@ -16,3 +16,14 @@ def test_hostile_requests():
     tried, failures = fuzz_http.run(seed=11, count=300)
     assert tried == 300
     assert failures == []
+
+
+def test_hostile_command_lines():
+    """Issue 14: 25 `newsbot` processes with odd tokens, databases, settings and commands
+    (the long campaign is ``python bench/fuzz_cli.py``)."""
+    from bench import fuzz_cli
+
+    report = fuzz_cli.run(seed=5, count=25)  # fails on the code before issue 14
+    assert report.tried == 25
+    assert report.failures == [], "\n".join(report.failures)
+    assert {"exit 0", "exit 2"} <= set(report.statuses), report.statuses  # both ways were tried

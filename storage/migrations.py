@@ -500,3 +500,10 @@ def m013_sources(db: Database) -> None:
         "PRIMARY KEY (source_id, path)) WITHOUT ROWID"
     )
     db.execute("CREATE INDEX idx_source_files_hash ON source_files (source_id, hash)")
+
+
+@migrations()
+def m014_housekeeping(db: Database) -> None:
+    # Bounded growth (issue 15): old digest history is pruned run by run (see
+    # storage.housekeeping), which finds a run's delivered articles by run id.
+    db.execute("CREATE INDEX idx_delivered_articles_run ON delivered_articles (run_id)")

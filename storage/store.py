@@ -14,6 +14,7 @@ from typing import Any
 
 from storage.base import BUSY_SECONDS
 from storage.digests import DigestsMixin
+from storage.housekeeping import HousekeepingMixin
 from storage.migrations import migrations
 from storage.preferences import PreferencesMixin
 from storage.ranking import RankingMixin
@@ -64,6 +65,7 @@ class Store(
     RankingMixin,
     VocabularyMixin,
     SourcesMixin,
+    HousekeepingMixin,
 ):
     """A newsbot database, its schema brought up to date on opening (``storage.migrations``).
 

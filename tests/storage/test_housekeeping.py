@@ -61,7 +61,7 @@ def digest(store: Store, channel: str, due: dt.datetime, stories: int = 2) -> li
     Returns the stories' ids."""
     run = claim(store, channel, due)
     plan = []
-    for n in range(stories):
+    for _ in range(stories):
         lead = article(store, due)
         article(store, due, story=lead)
         plan.append((lead, lead, "solar"))

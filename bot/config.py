@@ -229,6 +229,9 @@ class DigestConfig:
     # how long after a post whose answer never came its absence from Slack's history is
     # believed (it may still be stored a moment later): more than the Web API client's timeout
     post_settle_seconds: float = setting(15.0, number(0, 3600, unit="seconds"))
+    # days of digest history kept (what each conversation was sent, each day's run): older is
+    # pruned daily (bot.digests.housekeeping; never less than the window and the grace)
+    keep_days: int = setting(14, integer(2, 3650, "days of digest history kept"))
 
 
 @dataclass(frozen=True)

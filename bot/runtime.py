@@ -15,6 +15,7 @@ from bot.config import Config
 from bot.core.digest import DigestSettings
 from bot.core.loader import Clock
 from bot.core.service import NewsService, Settings
+from bot.digests.housekeeping import add_housekeeping_job
 from bot.digests.scheduler import DigestScheduler, start_digests
 from bot.feeds.job import add_poll_job
 from bot.feeds.poller import Poller
@@ -185,6 +186,7 @@ class Runtime:
             else None
         )
         self.poller = add_poll_job(digests.scheduler, self.store, self.clock, self.config, client)
+        add_housekeeping_job(digests.scheduler, self.store, self.config, self.clock)
         if client is not None:
             digests.scheduler.add_job(
                 refresh_follower_zones,

@@ -217,6 +217,7 @@ def bad_values(key: str) -> list[str]:
         "digest.retry_cap_seconds": bad_numbers(rng, 0, 86400, above_lo=False),
         "digest.retry_inline_seconds": bad_numbers(rng, 0, 86400, above_lo=False),
         "digest.post_settle_seconds": bad_numbers(rng, 0, 3600, above_lo=False),
+        "digest.keep_days": bad_ints(rng, 2, 3650),
         "sources.poll_minutes": bad_ints(rng, 1, 7 * 24 * 60),
         "sources.min_poll_minutes": bad_ints(rng, 1, 24 * 60),
         "sources.max_bytes": bad_ints(rng, 1, 1 << 30),

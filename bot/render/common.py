@@ -120,8 +120,10 @@ def one_line(text: object) -> str:
 
 
 def also_outlets(hit: StoryHit) -> list[str]:
-    """The outlets of a search hit's other articles, once each."""
-    return list(dict.fromkeys(m["provider"] for m in hit.also))
+    """The outlets of a search hit's other articles, once each: by name, else by domain (an
+    article without either is left out rather than shown as an empty name)."""
+    names = (str(m.get("provider") or m.get("domain") or "").strip() for m in hit.also)
+    return list(dict.fromkeys(n for n in names if n))
 
 
 DateText = Callable[[dt.datetime], str]

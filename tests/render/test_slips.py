@@ -174,3 +174,17 @@ def test_a_headline_pipe_in_every_slack_place():
     for said in shown:
         assert "Markets | Live" in said and "¦" not in said, said
     assert "<https://news.example/1|Markets | Live>" in shown[0]
+
+
+def test_an_other_article_without_an_outlet_name_is_never_an_empty_name():
+    """ "also: , Forbes" (an empty provider), and a crash on a None one (seen by H2)."""
+    lead = article(1)
+    nameless = {**article(2, provider=""), "domain": ""}
+    unnamed = {**article(3), "provider": None, "domain": "apnews.com"}
+    forbes = article(4, provider="Forbes")
+    hit = StoryHit(1, 1.0, lead, also=[nameless, unnamed, forbes])
+    res = SearchResult("solar", [hit], 1, moment=NOW.timestamp())
+    shown = text_render.render(SearchAnswer(res), NOW)
+    assert "also: apnews.com, Forbes" in shown
+    in_slack = block_render.story_text(hit)
+    assert "_also: apnews.com, Forbes_" in in_slack

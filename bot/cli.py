@@ -34,6 +34,7 @@ from bot.feeds.cli import add_sources_parser, cmd_sources
 from bot.render.common import json_terminal, one_line
 from bot.render.text import render
 from bot.runtime import Mode, Runtime, StartupError, choose_mode, say
+from bot.stats import add_stats_parser, cmd_stats
 from storage.store import Store
 
 log = logging.getLogger("newsbot")
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="the bot: Socket Mode, HTTP or the local shell, by what is set")
     add_digest_parser(sub)
     add_sources_parser(sub)
+    add_stats_parser(sub)
     return parser
 
 
@@ -324,7 +326,7 @@ def cmd_search(args: argparse.Namespace, store: Store, clock: Clock) -> int:
 TERMINAL_COMMANDS = ("load", "search", "regroup", "shell", "digest", "sources")
 # Commands that only read: on a database file that does not exist they say so and create
 # nothing (a typo in --db must not answer "no stories" from a new empty file).
-READING_COMMANDS = ("search",)
+READING_COMMANDS = ("search", "stats")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -408,6 +410,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return cmd_regroup(args, store)
     if command == "sources":
         return cmd_sources(args, store, clock, config)
+    if command == "stats":
+        return cmd_stats(args, store)
     warn_if_stale(store)
     runtime = Runtime(config, store, clock)
     try:

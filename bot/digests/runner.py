@@ -1008,11 +1008,15 @@ class DigestRunner:
         now = self.clock()
 
         def notice(user: str) -> str:
-            where = "your DM with me" if user == result.channel_id else f"<#{result.channel_id}>"
+            if user == result.channel_id:  # a DM digest: nobody invites the bot to a DM
+                return (
+                    f"I could not post today's news digest in your DM with me: {reason}. I "
+                    "have paused it; `/news resume` in your DM with me starts it again."
+                )
             return (
-                f"I could not post today's news digest in {where}: {reason}. I have paused "
-                "its subscriptions. Invite me back (or pick another channel), then use "
-                "`/news resume &lt;topic&gt;` there."
+                f"I could not post today's news digest in <#{result.channel_id}>: {reason}. "
+                "I have paused its subscriptions. Invite me back with `/invite @newsbot` (or "
+                "pick another channel), then type `/news resume` there."
             )
 
         self.store.pause_channel_for(result.team_id, result.channel_id, code, now, notice=notice)
@@ -1039,8 +1043,7 @@ class DigestRunner:
             return (
                 f"I have paused {where}: its time zone {tz} is not one I know. Set a zone "
                 "with `/news subscribe &lt;topic&gt; tz Area/City` (in a DM, "
-                "`/news follow &lt;topic&gt;` takes your Slack zone), then "
-                "`/news resume &lt;topic&gt;`."
+                "`/news follow &lt;topic&gt;` takes your Slack zone), then `/news resume`."
             )
 
         users = self.store.pause_channel_for(team_id, channel_id, reason, now, notice=notice)

@@ -213,7 +213,9 @@ def test_channel_gone_pauses_and_tells_the_subscribers_once(
     dms = [c for c in fake.calls_to("chat.postMessage") if c.params["channel"] != "C1"]
     assert [n["sent_at"] is not None for n in fresh_db.notices(TEAM)] == [True, True]
     assert sorted(c.params["channel"] for c in dms) == ["U1", "U2"]
-    assert "/news resume &lt;topic&gt;" in dms[0].params["text"]  # mrkdwn: "<topic>" is no link
+    text = dms[0].params["text"]
+    assert "Invite me back with `/invite @newsbot`" in text and "type `/news resume` there" in text
+    assert "&lt;topic&gt;" not in text  # a pause stops the channel: `/news resume` resumes it
     assert fresh_db.digest_run(TEAM, "C1", "2024-05-02")["state"] == "paused"
     # No loop: the same morning and the next ones, nothing is tried.
     calls = len(fake.calls)
@@ -265,6 +267,20 @@ def test_dm_subscriptions_post_in_the_dm(
     runner = make_runner(fresh_db, fake, clock)
     assert runner.run_channel(TEAM, "U9").status == "posted"
     assert len(digest_posts(fake, "DU9")) == 1
+
+
+def test_a_paused_dm_digest_is_told_without_an_invite(
+    fresh_db: Store, fake: FakeSlack, clock: FixedClock
+) -> None:
+    """Nobody invites the bot to a DM: the pause notice of a DM digest says `/news resume` in
+    the DM, not "Invite me back" (issue 14: words that are true)."""
+    subscribe(fresh_db, "U9", "solar", user="U9", kind="dm")
+    fake.script("chat.postMessage", Fail(error="channel_not_found"))
+    runner = make_runner(fresh_db, fake, clock)
+    assert runner.run_channel(TEAM, "U9").status == "paused"
+    text = [n for n in fresh_db.notices(TEAM) if n["user_id"] == "U9"][0]["text"]
+    assert "in your DM with me: " in text and "`/news resume` in your DM with me" in text
+    assert "invite" not in text.lower() and "&lt;topic&gt;" not in text
 
 
 def test_catch_up_within_grace_and_skip_beyond(

@@ -229,9 +229,7 @@ def test_a_checkpoint_truncates_the_wal(fresh_db: Store, tmp_path) -> None:
     assert counts(fresh_db) == (15, 5 * 15, 10 * 15)  # the data is in the file
 
 
-def test_a_checkpoint_with_a_reader_in_the_way_says_busy_at_once(
-    fresh_db: Store, tmp_path
-) -> None:
+def test_a_checkpoint_with_a_reader_in_the_way_says_busy_at_once(fresh_db: Store, tmp_path) -> None:
     for n in range(10, -1, -1):
         digest(fresh_db, "C1", day(n))
     reader = sqlite3.connect(tmp_path / "test.db", isolation_level=None)

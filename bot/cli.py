@@ -116,19 +116,17 @@ def cmd_serve(runtime: Runtime, host: str, port: int) -> int:
     from bot.server import serve_http
 
     app = runtime.build_app(http=True)
-    digests = runtime.start_digests()
+    running: list[DigestScheduler] = []
+
+    def started(bound: int) -> None:  # the digests start once the port is the bot's
+        say(f"serving Slack over HTTP on {host}:{bound} (POST /slack/events, GET /healthz)")
+        running.append(runtime.start_digests())
+
     try:
-        serve_http(
-            app,
-            runtime.store,
-            host,
-            port,
-            started=lambda bound: say(
-                f"serving Slack over HTTP on {host}:{bound} (POST /slack/events, GET /healthz)"
-            ),
-        )
+        serve_http(app, runtime.store, host, port, started=started)
     finally:
-        runtime.stop(digests)
+        for digests in running:
+            runtime.stop(digests)
     return 0
 
 
@@ -391,14 +389,14 @@ def _main(argv: Sequence[str] | None) -> int:
     setup_logging(log_level_for(config.log_level, args.verbose, serving))
     if command in READING_COMMANDS and not Path(config.db).exists():
         say(
-            f"no database at {config.db}: `newsbot load PATH` makes one, or give the right "
-            "--db (or $NEWSBOT_DB)"
+            f"no database at {one_line(config.db)}: `newsbot load PATH` makes one, or give the "
+            "right --db (or $NEWSBOT_DB)"
         )
         return 2
     try:
         store = Store(config.db)
     except Exception as exc:  # a locked, unreadable or foreign file: one line, no traceback
-        say(f"cannot open the database {config.db}: {one_line(exc)}")
+        say(f"cannot open the database {one_line(config.db)}: {one_line(exc)}")
         return 2
     if command == "load":
         return cmd_load(args, store, clock, config)

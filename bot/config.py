@@ -29,6 +29,7 @@ import difflib
 import math
 import os
 import re
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -305,6 +306,15 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 100 else text[:97] + "..."
 
 
+def _web_address(text: str) -> bool:
+    """An http(s) address with a host: what slack_sdk can call (not a secret: may be shown)."""
+    try:
+        parts = urllib.parse.urlsplit(text)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and text.isprintable()
+
+
 def bad(source: str, key: str, value: Any, allowed: str) -> ConfigError:
     return ConfigError(f"{source}: {key} = {_shown(value)}: {allowed}")
 
@@ -381,12 +391,20 @@ def load_config(
         name: cls(**{f.name: values[f"{name}.{f.name}"] for f in fields(cls)})
         for name, cls in SECTIONS.items()
     }
+    api_url = env.get("SLACK_API_URL") or None
+    if api_url is not None and not _web_address(api_url):
+        raise bad(
+            "SLACK_API_URL",
+            "SLACK_API_URL",
+            api_url,
+            "an http(s) address such as https://slack.com/api/",
+        )
     return Config(
         **{key: value for key, value in values.items() if "." not in key},
         **sections,
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,
-        slack_api_url=env.get("SLACK_API_URL") or None,
+        slack_api_url=api_url,
         source=str(file) if file is not None else "defaults",
     )

@@ -14,9 +14,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 _CONTROL = re.compile(
@@ -113,3 +115,18 @@ def install(level: int | None = None) -> None:
         logging.getLogger(name).setLevel(
             logging.DEBUG if effective <= logging.DEBUG else max(effective, logging.WARNING)
         )
+
+
+@contextlib.contextmanager
+def silenced(*names: str) -> Iterator[None]:
+    """These loggers quiet for a moment: a startup call whose failure newsbot says itself, in
+    one line (slack_sdk logs each failed attempt of its retries at ERROR first)."""
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import dataclass
+from http.client import HTTPException
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
+from bot import logsafe
 from bot.app import build_app
 from bot.config import Config
 from bot.core.digest import DigestSettings
@@ -19,6 +21,7 @@ from bot.digests.housekeeping import add_housekeeping_job
 from bot.digests.scheduler import DigestScheduler, start_digests
 from bot.feeds.job import add_poll_job
 from bot.feeds.poller import Poller
+from bot.render.common import one_line
 from bot.render.text import digest_text
 from bot.slack.client import make_client
 from bot.slack.zones import JOB_ID, refresh_follower_zones
@@ -157,12 +160,13 @@ class Runtime:
         check_token_shapes(self.config)
         client = make_client(self.config.slack_bot_token, self.config.slack_api_url)
         try:
-            client.auth_test()
+            with logsafe.silenced("slack_sdk"):  # its retries' ERROR lines: said below, once
+                client.auth_test()
         except SlackApiError as exc:
             reason = exc.response.get("error", "error")
             raise StartupError(f"Slack did not accept SLACK_BOT_TOKEN: {reason}") from None
-        except OSError as exc:
-            raise StartupError(f"cannot reach Slack's Web API: {exc}") from None
+        except (OSError, ValueError, HTTPException) as exc:
+            raise StartupError(f"cannot reach Slack's Web API: {one_line(exc)}") from None
         try:
             return build_app(
                 self.service, client, self.config.slack_signing_secret if http else None

@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
+from http.client import HTTPException
 from typing import Any
 
 import waitress
@@ -16,6 +17,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 
+from bot import logsafe
 from bot.app import finish_work
 from bot.render.common import one_line
 from bot.slack.guard import MAX_BODY_BYTES, answer, guarded
@@ -148,8 +150,17 @@ def serve_http(
     app: App, store: Store, host: str, port: int, started: Callable[[int], None] | None = None
 ) -> None:
     """Serve until SIGTERM (or SIGINT): then stop gracefully and return, so the caller stops
-    the digest scheduler and closes the database."""
-    server = make_http_server(app, store, host, port)
+    the digest scheduler and closes the database. ``started`` is called once the port is
+    bound (the caller starts the digests then: a port in use is one line, nothing started)."""
+    from bot.runtime import StartupError
+
+    try:
+        server = make_http_server(app, store, host, port)
+    except OSError as exc:
+        raise StartupError(
+            f"cannot listen on {host}:{port}: {exc.strerror or one_line(exc)} "
+            "(--port, $PORT or server.port)"
+        ) from None
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: server.stop_soon())
@@ -170,22 +181,21 @@ def serve_socket_mode(
 
     from bot.runtime import StartupError
 
-    sdk_log = logging.getLogger("newsbot.socket_mode")
-    handler = SocketModeHandler(app, app_token, logger=sdk_log)
-    level = sdk_log.level
-    sdk_log.setLevel(logging.CRITICAL)  # its error on this first connect is said below, once
+    handler = SocketModeHandler(app, app_token, logger=logging.getLogger("newsbot.socket_mode"))
     try:
-        handler.connect()
-        if not handler.client.is_connected():  # the SDK logs a failed connect, and goes on
-            handler.close()
+        # its errors on this first connect (and the Web API's retries) are said below, once
+        with logsafe.silenced("newsbot.socket_mode", "slack_sdk"):
+            handler.connect()
+            connected = handler.client.is_connected()
+            if not connected:  # the SDK logs a failed connect, and its monitor tries again
+                handler.close()
+        if not connected:
             raise StartupError("cannot reach Slack's Socket Mode: the WebSocket connection failed")
     except SlackApiError as exc:
         reason = exc.response.get("error", "error") if exc.response is not None else "error"
         raise StartupError(f"Slack did not accept SLACK_APP_TOKEN: {reason}") from None
-    except OSError as exc:
+    except (OSError, ValueError, HTTPException) as exc:
         raise StartupError(f"cannot reach Slack's Socket Mode: {one_line(exc)}") from None
-    finally:
-        sdk_log.setLevel(level)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

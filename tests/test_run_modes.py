@@ -8,6 +8,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -261,3 +262,53 @@ def test_the_shell_never_posts_to_slack_whatever_is_set(tmp_path, slack):
         proc.communicate(input="quit\n", timeout=30)
     assert not slack.calls, [c.method for c in slack.calls]
     assert "facial recognition" in printed.lower(), printed
+
+
+# -- found by bench/fuzz_cli.py (seed 14): each a traceback or more than one line before ------
+
+
+def test_a_slack_that_cannot_be_reached_is_one_line(tmp_path):
+    """slack_sdk's retries logged 3 ERROR lines before newsbot's own (inputs 58 and 80)."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # bound, never listening: connections are refused
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-1-abcdef",
+            "SLACK_SIGNING_SECRET": "sigsecret",
+            "SLACK_API_URL": f"http://127.0.0.1:{port}/api/",
+        }
+        out = newsbot(["--db", str(tmp_path / "x.db"), "serve", "--port", "0"], env)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("newsbot: cannot reach Slack's Web API: "), lines
+
+
+def test_an_api_address_that_is_no_address_is_one_line(tmp_path):
+    """'not a url' ended in a ValueError traceback, exit 1 (inputs 18 and 31)."""
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1-abcdef",
+        "SLACK_SIGNING_SECRET": "sigsecret",
+        "SLACK_API_URL": "not a url",
+    }
+    out = newsbot(["--db", str(tmp_path / "x.db"), "serve", "--port", "0"], env)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "newsbot: SLACK_API_URL: SLACK_API_URL = 'not a url': an http(s) address such as "
+        "https://slack.com/api/"
+    ]
+
+
+def test_a_port_in_use_is_one_line_and_starts_no_digest(tmp_path, slack):
+    """A traceback through waitress's bind, after the digests had started (inputs 144, 237)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = env_for(slack, "BS")
+        args = ["--db", str(tmp_path / "x.db"), "serve", "--host", "127.0.0.1", "--port"]
+        out = newsbot([*args, str(port)], env)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"newsbot: cannot listen on 127.0.0.1:{port}: Address already in use "
+        "(--port, $PORT or server.port)"
+    ]

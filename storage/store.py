@@ -93,12 +93,13 @@ class Store(
         if not urls:
             return None
         marks = ", ".join("?" * len(urls))
-        with self._lock:
-            found = self.db.conn.execute(
+        found = self._read(
+            lambda conn: conn.execute(
                 f"SELECT url, 0, id FROM articles WHERE url IN ({marks}) UNION ALL "
                 f"SELECT alias, 1, article_id FROM url_aliases WHERE alias IN ({marks})",
                 urls + urls,
             ).fetchall()
+        )
         found = [r for r in found if r[2] is not None]
         if not found:
             return None
@@ -224,13 +225,14 @@ class Store(
         not the number of matches: a word found in every article is as cheap as a rare one.
         """
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-        with self._lock:
-            cur = self.db.conn.execute(
+        rows = self._read(
+            lambda conn: conn.execute(
                 f"SELECT rowid, bm25(articles_fts, {weights}) FROM articles_fts "
                 "WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
                 (fts_query, window),
-            )
-            return [(int(r[0]), float(r[1])) for r in cur.fetchall()]
+            ).fetchall()
+        )
+        return [(int(r[0]), float(r[1])) for r in rows]
 
     def optimize(self) -> None:
         """Merge the FTS index's segments (after a large load)."""

@@ -31,7 +31,13 @@ class _OneClient(logging.Filter):
 _ONE_CLIENT = _OneClient()
 
 
-def build_app(service: NewsService, client: WebClient, signing_secret: str | None) -> App:
+def build_app(
+    service: NewsService,
+    client: WebClient,
+    signing_secret: str | None,
+    *,
+    workers: int = WORKERS,
+) -> App:
     """A Bolt app whose every HTTP request must carry Slack's signature (``signing_secret``);
     Socket Mode passes ``None`` (Slack's socket is authenticated by the app token instead).
     The caller has checked the token (``auth.test``)."""
@@ -55,7 +61,7 @@ def build_app(service: NewsService, client: WebClient, signing_secret: str | Non
         # turning a forged request into a 500 (found by bench/fuzz_http.py, seed 26).
         raise_error_for_unhandled_request=True,
     )
-    work = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="newsbot-work")
+    work = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="newsbot-work")
     _EXECUTORS[app] = [listener_threads, work]
     listeners.register(app, Deps(service=service, client=client, work=work))
 

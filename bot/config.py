@@ -195,6 +195,8 @@ def section(cls: type) -> Any:
 @dataclass(frozen=True)
 class ServerConfig:
     port: int = setting(3000, integer(1, 65535))
+    # threads doing the work after acks (searches, Slack calls); see bot.app.WORKERS
+    workers: int = setting(4, integer(1, 64))
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,10 @@ class Runtime:
             raise StartupError(f"cannot reach Slack's Web API: {one_line(exc)}") from None
         try:
             return build_app(
-                self.service, client, self.config.slack_signing_secret if http else None
+                self.service,
+                client,
+                self.config.slack_signing_secret if http else None,
+                workers=self.config.server.workers,
             )
         except BoltError as exc:
             raise StartupError(f"cannot start the Slack app: {str(exc).splitlines()[0]}") from None

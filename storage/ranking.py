@@ -47,6 +47,34 @@ class RankingMixin(StoreBase):
             )
             return [tuple(r) for r in cur.fetchall()]
 
+    def match_window(
+        self, fts_query: str, window: int, lo: int | None = None, hi: int | None = None
+    ) -> list[tuple[Any, ...]]:
+        """:meth:`match_marked`'s rows, each followed by what ranking needs besides the text,
+        in one statement (newest first): (id, title, excerpt, provider, topics, story_id,
+        published_ts, quality, domain, is_main, the story's outlets, its lead's id, whether the
+        lead is a main article); the last three are None for an article without a stored
+        story. One JOIN instead of two more look-ups by ids (~1.5 ms at 400 articles)."""
+        open_, close = MARKS
+        columns = ", ".join(
+            f"highlight(articles_fts, {i}, {open_}, {close})" for i in _FIELD_COLUMNS.values()
+        )
+        span = "" if lo is None or hi is None else " AND rowid BETWEEN ? AND ?"
+        params: tuple[Any, ...] = (fts_query,) + (() if not span else (lo, hi)) + (window,)
+        with self._lock:
+            cur = self.db.conn.execute(
+                f"SELECT m.*, a.story_id, a.published_ts, a.quality, a.domain, "
+                "coalesce(a.is_main, 0), s.outlets, s.lead_id, coalesce(l.is_main, 0) "
+                f"FROM (SELECT rowid AS id, {columns} FROM articles_fts "
+                f"WHERE articles_fts MATCH ?{span} ORDER BY rowid DESC LIMIT ?) AS m "
+                "JOIN articles a ON a.id = m.id "
+                "LEFT JOIN stories s ON s.id = a.story_id "
+                "LEFT JOIN articles l ON l.id = s.lead_id "
+                "ORDER BY m.id DESC",
+                params,
+            )
+            return [tuple(r) for r in cur.fetchall()]
+
     def ranking_rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
         """What ranking needs of each article besides its text: id, story_id, published_ts,
         quality, domain, is_main."""

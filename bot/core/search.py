@@ -246,34 +246,42 @@ def ranked_stories(
     to ``hi`` when given), best first, each scored by its best article
     (:func:`bot.core.ranking.final_score`); articles of muted outlets are left out. Search and
     digests both rank with this, each with its own freshness decay."""
-    rows = store.match_marked(expression, window, lo, hi)
+    rows = store.match_window(expression, window, lo, hi)
     if not rows:
         return []
-    candidates = [ranking.Candidate(*r) for r in rows]
+    candidates = [ranking.Candidate(*r[:5]) for r in rows]
     n, averages = store.corpus_stats()
     idfs = _idfs(store, terms, n, len(candidates))
     relevance = ranking.relevances(candidates, terms, idfs, averages)
-    fields = {r["id"]: r for r in store.ranking_rows([c.article_id for c in candidates])}
-    stories = store.story_prominence({r["story_id"] for r in fields.values() if r["story_id"]})
     best: dict[int, RankedStory] = {}
-    for c in candidates:
-        row = fields.get(c.article_id)
-        if row is None or is_muted(row["domain"], muted):
+    for r in rows:
+        article_id, story, domain = r[0], r[5], r[8]
+        if is_muted(domain, muted):
             continue
-        story_id = row["story_id"] if row["story_id"] is not None else c.article_id
-        outlets, main_lead, lead = stories.get(story_id, (1, bool(row["is_main"]), c.article_id))
+        story_id = story if story is not None else article_id
+        is_main = bool(r[9])
+        if r[10] is not None:  # a stored story: its outlets, whether its lead is main, the lead
+            outlets, main_lead, lead = int(r[10]), bool(r[12]), int(r[11])
+        else:
+            outlets, main_lead, lead = 1, is_main, article_id
         s = ranking.final_score(
             ranking.story_relevance(
-                relevance[c.article_id], relevance.get(lead), c.article_id == lead
+                relevance[article_id], relevance.get(lead), article_id == lead
             ),
-            decay(row["published_ts"], now_ts),
+            decay(r[6], now_ts),
             ranking.prominence(outlets, main_lead),
-            ranking.quality_score(row["quality"]),
+            ranking.quality_score(r[7]),
         )
         held = best.get(story_id)
         if held is None or s > held.score:
-            best[story_id] = RankedStory(story_id, c.article_id, s, row)
+            values = (article_id, story, r[6], r[7], domain, r[9])
+            row = dict(zip(_RANKING_FIELDS, values, strict=True))
+            best[story_id] = RankedStory(story_id, article_id, s, row)
     return sorted(best.values(), key=lambda r: (-r.score, -r.article_id))
+
+
+# What RankedStory.row holds (Store.ranking_rows' columns).
+_RANKING_FIELDS = ("id", "story_id", "published_ts", "quality", "domain", "is_main")
 
 
 def _idfs(store: Store, terms: list[ranking.QueryTerm], n: int, matched: int) -> list[float]:

@@ -203,6 +203,7 @@ def bad_values(key: str) -> list[str]:
     base = junk(rng, 15)
     numbers = {
         "server.port": bad_ints(rng, 1, 65535),
+        "server.workers": bad_ints(rng, 1, 64),
         "search.page_size": bad_ints(rng, 1, 23),
         "loader.max_file_bytes": [v for v in bad_ints(rng, 1, 10**18) if not v.isdigit()],
         "digest.items_per_topic": bad_ints(rng, 1, 10),

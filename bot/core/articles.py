@@ -6,8 +6,10 @@ main one first, then its ``related`` entries) or raises :class:`BadFile` with a 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import errno
+import hashlib
 import html
 import json
 import os
@@ -123,6 +125,11 @@ class Article:
     aliases: list[str] = field(default_factory=list)  # canonical AMP addresses
     extra: dict[str, Any] = field(default_factory=dict)
     related: list[Article] = field(default_factory=list)
+    # What the entry was written as, when files share it word for word (a related entry parsed
+    # once for every file that lists it: ``parse_text``): a digest of its text and of its
+    # inherited labels, so that a loader can tell a mention it has applied already. None: no
+    # such key (compare it with the fields).
+    key: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def published(self) -> str | None:
@@ -548,8 +555,104 @@ def load_yaml(text: str, max_size: int | None = None) -> Any:
         loader.dispose()
 
 
+# The "related:" block of a front matter, as real files write it: a key alone on its line at
+# the left margin, then a block sequence indented by some spaces.
+_ITEM = re.compile(r"( +)-(?: |\r?$)")
+_BLOCK_SCALAR = re.compile(r":[ \t]+[|>]", re.MULTILINE)
+_SENTINEL = "newsbot-related-entries-0c5e1f"
+_RELATED_CACHE: dict[str, Article] = {}  # an entry's text: its article without inherited labels
+_RELATED_CACHE_MAX = 100_000
+
+
+def _related_chunks(lines: list[str], start: int) -> tuple[list[str], int] | None:
+    """The texts of the entries of the block sequence that starts on ``lines[start]`` (one per
+    item, as written), and the index of the first line after the block; None when the block
+    is not plainly laid out (then the caller parses the whole front matter)."""
+    end = start
+    while end < len(lines) and (lines[end][:1] == " " or not lines[end].strip()):
+        end += 1
+    first = _ITEM.match(lines[start]) if start < len(lines) else None
+    if first is None:
+        return None
+    indent = first.group(1)
+    chunks: list[list[str]] = []
+    for line in lines[start:end]:
+        item = _ITEM.match(line)
+        if item is not None and item.group(1) == indent:
+            chunks.append([line])
+        elif line.strip() and not line.startswith(indent):
+            return None  # less indented than the items: leave it to the full parse
+        else:
+            chunks[-1].append(line)
+    return ["\n".join(c) for c in chunks], end
+
+
+def _related_entry(chunk: str) -> Article:
+    """The article of one related entry's text, parsed once per distinct text (no inherited
+    labels); raises whatever parsing it alone raises."""
+    found = _RELATED_CACHE.get(chunk)
+    if found is None:
+        value = load_yaml(chunk)
+        if not (isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict)):
+            raise _Unusual
+        found = article_from_mapping(value[0])
+        if len(_RELATED_CACHE) >= _RELATED_CACHE_MAX:
+            _RELATED_CACHE.clear()
+        _RELATED_CACHE[chunk] = found
+    return found
+
+
+def _parse_split(front: str) -> Article | None:
+    """The article of a front matter whose ``related`` entries are parsed one by one, each
+    distinct text once (real corpora repeat the same entry word for word in hundreds of files:
+    most of their text); None where that could differ from parsing the whole front matter, or
+    where anything goes wrong: the caller then parses it whole, as before, so the result (the
+    article, or the reason a file is bad) is always the whole parse's.
+
+    Why the pieces parse as the whole does: no anchors (so no aliases between pieces), no
+    block scalars, the key ``related`` on a line of its own at the margin and its entries one
+    block sequence below it, every line of which is indented at least as far as its items;
+    each item is parsed alone as written. The rest of the front matter is parsed with the
+    block replaced by a placeholder value, which must come back as the value of the top-level
+    key ``related``: were the block inside some other scalar (a quoted text running over
+    lines), the placeholder would not. An entry cut in the middle of a quoted text fails to
+    parse alone."""
+    lines = front.split("\n")
+    at = [i for i, line in enumerate(lines) if line.rstrip("\r") == "related:"]
+    if len(at) != 1 or _ANCHOR.search(front):
+        return None
+    split = _related_chunks(lines, at[0] + 1)
+    if split is None:
+        return None
+    chunks, end = split
+    if any(_BLOCK_SCALAR.search(c) for c in chunks):
+        return None
+    try:
+        rest = load_yaml("\n".join([*lines[: at[0]], f'related: "{_SENTINEL}"', *lines[end:]]))
+        if not isinstance(rest, dict) or rest.get("related") != _SENTINEL:
+            return None
+        del rest["related"]
+        entries = [_related_entry(c) for c in chunks]
+        article = article_from_mapping(rest)
+    except Exception:  # whatever it is, the whole parse has the last word
+        return None
+    inherited = [] if not article.topics else list(article.topics)
+    labels = "\x00".join(inherited).encode()
+    for chunk, entry in zip(chunks[:MAX_RELATED], entries, strict=False):
+        key = hashlib.blake2b(chunk.encode() + b"\x01" + labels, digest_size=16).digest()
+        article.related.append(
+            dataclasses.replace(
+                entry, inherited_topics=inherited if not entry.topics else [], key=key
+            )
+        )
+    return article
+
+
 def parse_text(text: str) -> Article:
     front = split_front_matter(text.lstrip("\ufeff"))
+    fast = _parse_split(front)
+    if fast is not None:
+        return fast
     try:
         data = load_yaml(front)
     except yaml.YAMLError as exc:

@@ -124,3 +124,51 @@ def test_another_order_in_two_loads_builds_the_same_articles(tmp_path: Path) -> 
     finally:
         one.close()
         two.close()
+
+
+# -- related entries parsed one by one (bot.core.articles._parse_split) ----------------------
+
+ENTRY = '  - title: "Entry {n}"\n    webUrl: "https://news.example/e{n}"\n    quality: {n}\n'
+TRICKY = {
+    "plain": "title: Main\nwebUrl: https://news.example/m\ntopics: [AI]\nrelated:\n{e1}{e2}",
+    "crlf": "title: Main\r\nwebUrl: https://news.example/m\r\nrelated:\r\n{e1}{e2}".replace(
+        "\n", "\r\n"
+    ),
+    "in a quoted text": (
+        'title: Main\nwebUrl: https://news.example/m\nexcerpt: "runs on\nrelated:\n{e1}'
+        '  and on"\n'
+    ),
+    "a comment in the block": "title: M\nwebUrl: https://news.example/m\nrelated:\n{e1}# x\n{e2}",
+    "anchors": "title: M\nwebUrl: https://news.example/m\nrelated:\n  - &a\n    title: A\n"
+    "    webUrl: https://news.example/a\n  - *a\n",
+    "a block scalar": "title: M\nwebUrl: https://news.example/m\nrelated:\n"
+    "  - title: |\n      A\n    webUrl: https://news.example/a\n",
+    "a key after": "title: M\nwebUrl: https://news.example/m\nrelated:\n{e1}{e2}topics: [Cloud]\n",
+    "items at the margin": "title: M\nwebUrl: https://news.example/m\nrelated:\n- title: A\n"
+    "  webUrl: https://news.example/a\n",
+    "related twice": "title: M\nwebUrl: https://news.example/m\nrelated:\n{e1}'related': []\n",
+}
+
+
+@pytest.mark.parametrize("name", list(TRICKY))
+def test_entries_parsed_one_by_one_parse_as_the_whole(name: str) -> None:
+    from bot.core.articles import BadFile, article_from_mapping, load_yaml, parse_text
+
+    front = TRICKY[name].format(e1=ENTRY.format(n=1), e2=ENTRY.format(n=2))
+    text = f"---\n{front}\n---\n"
+    try:
+        whole: object = article_from_mapping(load_yaml(front))
+    except Exception as exc:  # the whole parse's verdict, whatever it is
+        whole = type(exc)
+    try:
+        split: object = parse_text(text)
+    except BadFile:
+        split = BadFile
+    except Exception as exc:
+        split = type(exc)
+    assert split == whole or (split is BadFile and isinstance(whole, type))
+    if not isinstance(whole, type):
+        assert isinstance(split, type(whole))
+        assert [r.inherited_topics for r in split.related] == [  # type: ignore[attr-defined]
+            r.inherited_topics for r in whole.related  # type: ignore[attr-defined]
+        ]

@@ -204,10 +204,12 @@ def _rank(
 def _rank_all_words(store: Store, query: Query, muted: set[str], now_ts: float) -> list[StoryHit]:
     """The stories with every word of ``query``. FTS5 answers an AND of frequent words that
     no article holds together by walking their whole lists (~160 ms for six words at 1M
-    articles); two rare words alone say so in a few: when the two rarest plain words never
-    meet, nothing has them all."""
+    articles), newest first at that, which walks slower than oldest first (~2x); two rare
+    words alone, oldest first and stopping at the first, say so in a few: when the two
+    rarest plain words never meet, nothing has them all. (Two words as well: "contoso
+    fabrikam" walked 10-15 ms newest first at 1M, 4-6 ms oldest first.)"""
     plain = [g[0] for g in query.groups if len(g) == 1 and not g[0].prefix]
-    if len(query.groups) > 2 and len(plain) >= 2:
+    if len(plain) >= 2:
         docs = store.term_documents(
             s for t in plain for s in ranking.QueryTerm(tuple(t.words)).stems
         )

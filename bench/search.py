@@ -19,12 +19,13 @@ Builds (or reuses, under bench/out/) databases of synthetic articles (bench/synt
 The single-word and two-word classes are also timed through a raw
 ``SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank LIMIT 10``.
 Prints p50/p99 per class and size, what search did for the class (all words, corrected, some
-words), and the classes over the target: newsbot p99 < 50 ms in every class at 1M.
+words), and the classes over the target: newsbot p99 <= 20 ms in every class at up to 1M
+articles, <= 30 ms beyond (3M) (issue 15, item 2).
 ``--fts5vocab`` corrects as before m012 (to compare): candidates from m009's fts5vocab ranges,
 each word checked with a ranked ``match_newest`` (bm25() first counts all its articles).
 Not a test: prints figures only. One heavy job: run it alone on a shared machine.
 
-    python bench/search.py [--sizes 100000,200000,1000000] [--runs 200] [--seed 1] [--rebuild]
+    python bench/search.py [--sizes 100000,1000000,3000000] [--runs 200] [--seed 1] [--rebuild]
         [--only CLASS] [--fts5vocab]
 """
 
@@ -53,7 +54,12 @@ from synth import COMMON_WORD, OUTLETS, PERCENT_WORD, RARE_WORDS, Corpus, articl
 from bot.core.search import SearchResult, search, to_fts  # noqa: E402
 from storage.store import Store  # noqa: E402
 
-TARGET_MS = 50.0
+TARGET_MS = 20.0  # p99 at up to 1M articles (issue 15, item 2)
+TARGET_3M_MS = 30.0  # p99 beyond 1M (3M articles)
+
+
+def target(n: int) -> float:
+    return TARGET_MS if n <= 1_000_000 else TARGET_3M_MS
 RAW_SQL = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank LIMIT 10"
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 FILES_PER_ARTICLE = 1 / 1.18  # a file brings ~1.18 articles (its related entries)
@@ -313,9 +319,9 @@ def main() -> None:
                 )
                 raw50, raw99 = f"{pct(raw, 50):.2f}", f"{pct(raw, 99):.2f}"
             bot99 = pct(bot, 99)
-            if bot99 >= TARGET_MS:
+            if bot99 > target(total):
                 misses.append(f"{total:,} articles: {qc.name} (p99 {bot99:.1f} ms)")
-            style = "green" if bot99 < TARGET_MS else "red"
+            style = "green" if bot99 <= target(total) else "red"
             table.add_row(
                 f"{total:,}",
                 qc.name,
@@ -330,9 +336,12 @@ def main() -> None:
         store.close()
     console.print(table)
     if misses:
-        console.print(f"[red]over {TARGET_MS:.0f} ms at p99:[/] " + "; ".join(misses))
+        console.print("[red]over the target at p99:[/] " + "; ".join(misses))
     else:
-        console.print(f"[green]every class under {TARGET_MS:.0f} ms at p99[/]")
+        console.print(
+            f"[green]every class at p99 within {TARGET_MS:.0f} ms (<= 1M), "
+            f"{TARGET_3M_MS:.0f} ms (beyond)[/]"
+        )
 
 
 if __name__ == "__main__":

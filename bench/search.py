@@ -60,6 +60,8 @@ TARGET_3M_MS = 30.0  # p99 beyond 1M (3M articles)
 
 def target(n: int) -> float:
     return TARGET_MS if n <= 1_000_000 else TARGET_3M_MS
+
+
 RAW_SQL = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank LIMIT 10"
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 FILES_PER_ARTICLE = 1 / 1.18  # a file brings ~1.18 articles (its related entries)

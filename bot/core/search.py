@@ -267,9 +267,7 @@ def ranked_stories(
         else:
             outlets, main_lead, lead = 1, is_main, article_id
         s = ranking.final_score(
-            ranking.story_relevance(
-                relevance[article_id], relevance.get(lead), article_id == lead
-            ),
+            ranking.story_relevance(relevance[article_id], relevance.get(lead), article_id == lead),
             decay(r[6], now_ts),
             ranking.prominence(outlets, main_lead),
             ranking.quality_score(r[7]),

@@ -85,16 +85,20 @@ def queries(store: Store) -> list[str]:
     distinct = list(dict.fromkeys(words))
     picked = distinct[:: max(1, len(distinct) // 80)]
     pairs = [f"{a} {b}" for a, b in zip(picked[::2], picked[1::2], strict=False)]
-    return picked + pairs + [
-        "cosmos db",
-        '"facial recognition"',
-        "azure OR cosmos",
-        "cosmos -azure",
-        "secur*",
-        "how to use azure on the cloud",
-        "microsoft",
-        "data",
-    ]
+    return (
+        picked
+        + pairs
+        + [
+            "cosmos db",
+            '"facial recognition"',
+            "azure OR cosmos",
+            "cosmos -azure",
+            "secur*",
+            "how to use azure on the cloud",
+            "microsoft",
+            "data",
+        ]
+    )
 
 
 def as_compared(found: list[RankedStory]) -> list[tuple[Any, ...]]:

@@ -106,6 +106,11 @@ class Store(
         rank = {url: i for i, url in enumerate(urls)}
         return int(min(found, key=lambda r: (rank[r[0]], r[1]))[2])
 
+    def data_version(self) -> int:
+        """A number that changes when another connection commits (``PRAGMA data_version``):
+        what this one has read may be out of date."""
+        return int(self._scalar("PRAGMA data_version"))
+
     def new_article_id(self, published_ts: int) -> int:
         lo = time_key(published_ts)
         top = self._scalar(

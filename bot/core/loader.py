@@ -166,11 +166,37 @@ def _union(first: list[str], more: list[str]) -> list[str]:
     return list(dict.fromkeys(first + more))
 
 
+@dataclass
+class _Applied:
+    """What a load has written, to skip a related entry's mention that would change nothing.
+
+    Applying a mention again to the row it left is a no-op (each rule is a union, a blank
+    filled, or a value set once), unless it is its source file's own (re-issued: its values
+    win) or the article has no parent yet. So a mention (``Article.key``: the same text with
+    the same inherited labels) is skipped when the article's row has not changed since it was
+    applied (``versions``), neither of those holds, and no other connection has committed
+    since (``data_version``). Forgotten when a file's savepoint is undone."""
+
+    mentions: dict[bytes, tuple[int, int, str]] = field(default_factory=dict)  # id, version, src
+    versions: dict[int, int] = field(default_factory=dict)  # article id: its row's version
+    tick: int = 0
+    data_version: int | None = None
+
+    def changed(self, article_id: int) -> None:
+        self.tick += 1
+        self.versions[article_id] = self.tick
+
+    def forget(self) -> None:
+        self.mentions.clear()
+        self.versions.clear()
+
+
 class Loader:
     def __init__(self, store: Store, clock: Clock = utc_now, max_bytes: int = MAX_FILE_BYTES):
         self.store = store
         self.clock = clock
         self.max_bytes = max_bytes
+        self._applied: _Applied | None = None  # during a load of files only
 
     # -- one article -------------------------------------------------------------------------
 
@@ -183,6 +209,33 @@ class Loader:
         seen: set[int],
         replace_labels: bool = False,
     ) -> int:
+        applied = self._applied if parent_id is not None and article.key is not None else None
+        if applied is not None:
+            known = applied.mentions.get(article.key)  # type: ignore[arg-type]
+            if known is not None:
+                article_id, version, owner = known
+                reissued = owner == source and article_id not in seen
+                if applied.versions.get(article_id, 0) == version and not reissued:
+                    seen.add(article_id)
+                    return article_id
+        article_id, owner, has_parent = self._apply(
+            article, parent_id, source, report, seen, replace_labels
+        )
+        if applied is not None and has_parent:
+            version = applied.versions.get(article_id, 0)
+            applied.mentions[article.key] = (article_id, version, owner)  # type: ignore[index]
+        return article_id
+
+    def _apply(
+        self,
+        article: Article,
+        parent_id: int | None,
+        source: str,
+        report: LoadReport,
+        seen: set[int],
+        replace_labels: bool,
+    ) -> tuple[int, str, bool]:
+        """``_upsert`` itself: (the article's id, its source file, whether it has a parent)."""
         now = self.clock()
         existing_id = self.store.article_id_for_urls([article.url, *article.aliases])
         row = _row(article, parent_id, source, now)
@@ -194,7 +247,9 @@ class Loader:
             self.store.add_aliases(new_id, article.aliases)
             report.new += 1
             seen.add(new_id)
-            return new_id
+            if self._applied is not None:
+                self._applied.changed(new_id)
+            return new_id, source, parent_id is not None
         current = self.store.article_for_update(existing_id)
         # The file that first brought an article owns its fields (a re-issued file updates them,
         # though a blank never erases what another file filled in); any other mention (another
@@ -219,11 +274,13 @@ class Loader:
         row["is_main"] = int(bool(current["is_main"]) or parent_id is None)  # main in any file
         if self.store.update_article(existing_id, row):
             report.updated += 1
+            if self._applied is not None:
+                self._applied.changed(existing_id)
         # known by another address (an AMP copy, say): this one leads to it too
         self.store.add_aliases(
             existing_id, [a for a in (article.url, *article.aliases) if a != row["url"]]
         )
-        return existing_id
+        return existing_id, row["source_file"], row["parent_id"] is not None
 
     def write_article(
         self,
@@ -266,10 +323,14 @@ class Loader:
                 self.write_article(article, source, report, seen)
         except (sqlite3.IntegrityError, sqlite3.DataError, OverflowError) as exc:
             report.new, report.updated = counts
+            if self._applied is not None:
+                self._applied.forget()  # what this file wrote is undone
             report.bad.append((str(path), f"cannot store: {exc}"))
             return
         except BaseException:
             report.new, report.updated = counts
+            if self._applied is not None:
+                self._applied.forget()
             raise
         report.articles += 1 + len(article.related)
 
@@ -300,6 +361,15 @@ class Loader:
     def _write_files(
         self, paths: Iterable[str | os.PathLike[str]], on_file: Callable[[Path], None] | None
     ) -> LoadReport:
+        self._applied = _Applied()
+        try:
+            return self._write_batches(paths, on_file)
+        finally:
+            self._applied = None
+
+    def _write_batches(
+        self, paths: Iterable[str | os.PathLike[str]], on_file: Callable[[Path], None] | None
+    ) -> LoadReport:
         report = LoadReport()
         files = list(iter_files(paths))
         report.workers = self._workers(len(files))
@@ -316,6 +386,7 @@ class Loader:
                 return report
             # ... then write for a bounded time, and leave the lock free for a moment.
             with self.store.transaction():
+                self._check_others()
                 began = time.monotonic()
                 while pending:  # one file at least: a load always moves on
                     path, article = pending.popleft()
@@ -325,6 +396,17 @@ class Loader:
                     if time.monotonic() - began >= BATCH_SECONDS:
                         break
             time.sleep(TURN_SECONDS)
+
+    def _check_others(self) -> None:
+        """Forget what was applied if another connection has committed since (a running bot
+        writing a feed's articles between two of the load's transactions)."""
+        applied = self._applied
+        if applied is None:
+            return
+        version = self.store.data_version()
+        if version != applied.data_version:
+            applied.forget()
+            applied.data_version = version
 
     @staticmethod
     def _workers(files: int) -> int:

@@ -102,9 +102,10 @@ def _vocabulary(rng: random.Random, size: int) -> list[str]:
 class Corpus:
     """The generator: call :meth:`stories` for the front-matter mappings, in file order."""
 
-    def __init__(self, n: int, seed: int = 1) -> None:
+    def __init__(self, n: int, seed: int = 1, realistic: bool = False) -> None:
         self.n = n
         self.seed = seed
+        self.realistic = realistic
         rng = random.Random(seed)
         self.vocab = _vocabulary(rng, 6000)
         # Zipf: the k-th word is drawn with weight 1/k (a few very common words, a long tail).
@@ -234,6 +235,7 @@ class Corpus:
         ts = int(START.timestamp())
         pending: list[tuple[int, int, dict[str, Any]]] = []  # (due, index, mapping): duplicates
         earlier: list[dict[str, Any]] = []  # a few earlier articles, to be mentioned again
+        mentioned: list[dict[str, Any]] = []  # --realistic: main articles as related entries
         index = produced = 0
         while produced < self.n:
             produced += 1
@@ -255,7 +257,11 @@ class Corpus:
                 )
                 copy["topics"] = mapping["topics"]
                 heapq.heappush(pending, (produced + rng.randint(3, 200), index, copy))
-            if rng.random() < RELATED_SHARE:
+            if self.realistic:
+                mapping["related"] = self._related_as_real(rng, ts, index, mentioned)
+                mentioned.append(_as_related(mapping))
+                del mentioned[:-REAL_POOL]
+            elif rng.random() < RELATED_SHARE:
                 related = []
                 for j in range(rng.randint(1, 3)):
                     if earlier and rng.random() < REPEAT_SHARE:
@@ -274,6 +280,36 @@ class Corpus:
                 earlier.append({k: v for k, v in mapping.items() if k != "related"})
                 del earlier[:-50]
             yield mapping
+
+
+    def _related_as_real(
+        self, rng: random.Random, ts: int, index: int, mentioned: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Related entries as real files list them (issue 15): 30-150 of them, each another
+        file's main article written word for word as every other file lists it (the popular
+        ones in many files), so most of a file's text is entries that other files repeat."""
+        count = rng.randint(*REAL_RELATED)
+        picks: list[dict[str, Any]] = []
+        if mentioned:
+            # Zipf over the pool: the first articles of a topic are listed by many files.
+            weights = list(accumulate(1.0 / (k + 1) for k in range(len(mentioned))))
+            picks = rng.choices(mentioned, cum_weights=weights, k=count)
+            picks = list({id(p): p for p in picks}.values())
+        while len(picks) < min(count, 5):  # the first files: entries of their own
+            when = ts - rng.randint(3600, 30 * 24 * 3600)
+            picks.append(
+                self._article(rng, index + (len(picks) + 2) * self.n, when, related_of=True)
+            )
+        return picks
+
+
+REAL_RELATED = (30, 150)  # related entries per file in --realistic mode
+REAL_POOL = 3000  # the main articles a --realistic file's entries are drawn from
+
+
+def _as_related(mapping: dict[str, Any]) -> dict[str, Any]:
+    """A main article as other files list it: no labels (its parent's apply), no token."""
+    return {k: v for k, v in mapping.items() if k not in ("topics", "secured", "published", "related")}
 
 
 # -- files -----------------------------------------------------------------------------------
@@ -315,10 +351,10 @@ def to_text(mapping: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def write_files(folder: str | Path, n: int, seed: int = 1) -> list[Path]:
+def write_files(folder: str | Path, n: int, seed: int = 1, realistic: bool = False) -> list[Path]:
     folder = Path(folder)
     paths = []
-    for i, mapping in enumerate(Corpus(n, seed).stories()):
+    for i, mapping in enumerate(Corpus(n, seed, realistic).stories()):
         sub = folder / f"{i // 1000:03d}"
         if i % 1000 == 0:
             sub.mkdir(parents=True, exist_ok=True)
@@ -382,8 +418,11 @@ def main() -> None:
     parser.add_argument("folder")
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--realistic", action="store_true", help="tens of related entries per file, as real ones"
+    )
     args = parser.parse_args()
-    paths = write_files(args.folder, args.files, args.seed)
+    paths = write_files(args.folder, args.files, args.seed, args.realistic)
     print(f"{len(paths)} files in {args.folder}")
 
 

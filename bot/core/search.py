@@ -54,11 +54,12 @@ __all__ = [  # the query language (bot.core.query) is re-exported for the search
     "to_fts",
 ]
 
-# Newest matches ranked. 400, not 1000: scoring a match (its fields marked, BM25F) costs ~30 us
-# at 1M articles, and on our judged queries 400 rank about as well as 1000 (nDCG@5 0.736 vs
-# 0.738, P@5 0.754 vs 0.760: bench/relevance/score.py); freshness leaves older matches little
-# chance anyway.
-WINDOW = 400
+# Newest matches ranked. 200: scoring a match (its fields marked by highlight(), BM25F) costs
+# ~25-30 us at 1M articles, so the window is most of a search's time; on our judged queries 200
+# rank about as well as 400 and 1000 (bench/relevance/score.py, nDCG@5 / P@5: 200 0.731 / 0.749,
+# 400 0.734 / 0.754, 1000 0.738 / 0.760; 150 starts to lose questions, 0.729 / 0.743):
+# freshness leaves older matches little chance anyway.
+WINDOW = 200
 
 
 @dataclass

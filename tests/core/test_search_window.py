@@ -17,7 +17,7 @@ import pytest
 from bot.core import ranking
 from bot.core.loader import Loader
 from bot.core.preferences import is_muted
-from bot.core.search import RankedStory, _idfs, parse, ranked_stories, terms_of
+from bot.core.search import WINDOW, RankedStory, _idfs, parse, ranked_stories, terms_of
 from storage.store import Store
 from tests.conftest import FIXTURES, FixedClock
 
@@ -31,7 +31,7 @@ def reference(
     now_ts: float,
     decay: ranking.Decay,
     muted: frozenset[str] = frozenset(),
-    window: int = 400,
+    window: int = WINDOW,
     lo: int | None = None,
     hi: int | None = None,
 ) -> list[RankedStory]:

@@ -6,7 +6,6 @@ main one first, then its ``related`` entries) or raises :class:`BadFile` with a 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import errno
 import hashlib
@@ -564,27 +563,33 @@ _RELATED_CACHE: dict[str, Article] = {}  # an entry's text: its article without 
 _RELATED_CACHE_MAX = 100_000
 
 
-def _related_chunks(lines: list[str], start: int) -> tuple[list[str], int] | None:
-    """The texts of the entries of the block sequence that starts on ``lines[start]`` (one per
-    item, as written), and the index of the first line after the block; None when the block
-    is not plainly laid out (then the caller parses the whole front matter)."""
-    end = start
-    while end < len(lines) and (lines[end][:1] == " " or not lines[end].strip()):
-        end += 1
-    first = _ITEM.match(lines[start]) if start < len(lines) else None
+_RELATED_KEY = re.compile(r"^related:\r?\n", re.MULTILINE)
+_BLOCK_END = re.compile(r"\n(?=[^ \n][^\n]*\S)")  # a line at the margin that is not blank
+_OUTDENTED: dict[str, re.Pattern[str]] = {}  # per indent: a line less indented, not blank
+
+
+def _related_chunks(front: str, start: int) -> tuple[list[str], int] | None:
+    """The texts of the entries of the block sequence that starts at ``front[start]`` (one per
+    item, as written), and where the block ends; None when the block is not plainly laid out
+    (then the caller parses the whole front matter)."""
+    found = _BLOCK_END.search(front, start)
+    end = found.start() if found else len(front)
+    block = front[start:end]
+    first = _ITEM.match(block)
     if first is None:
         return None
     indent = first.group(1)
-    chunks: list[list[str]] = []
-    for line in lines[start:end]:
-        item = _ITEM.match(line)
-        if item is not None and item.group(1) == indent:
-            chunks.append([line])
-        elif line.strip() and not line.startswith(indent):
-            return None  # less indented than the items: leave it to the full parse
-        else:
-            chunks[-1].append(line)
-    return ["\n".join(c) for c in chunks], end
+    outdented = _OUTDENTED.get(indent)
+    if outdented is None:
+        outdented = _OUTDENTED.setdefault(indent, re.compile(rf"\n(?!{indent})[ \t\r]*\S"))
+    if outdented.search(block) or not block.startswith(indent + "- "):
+        return None  # a line less indented than the items, or an item "-" alone on its line
+    lead = f"\n{indent}- "
+    parts = block.split(lead)
+    if f"\n{indent}-\n" in block or f"\n{indent}-\r\n" in block or block.endswith(f"\n{indent}-"):
+        return None
+    parts[0] = parts[0].removeprefix(indent + "- ")
+    return [indent + "- " + part for part in parts], end
 
 
 def _related_entry(chunk: str) -> Article:
@@ -617,18 +622,17 @@ def _parse_split(front: str) -> Article | None:
     key ``related``: were the block inside some other scalar (a quoted text running over
     lines), the placeholder would not. An entry cut in the middle of a quoted text fails to
     parse alone."""
-    lines = front.split("\n")
-    at = [i for i, line in enumerate(lines) if line.rstrip("\r") == "related:"]
+    at = list(_RELATED_KEY.finditer(front))
     if len(at) != 1 or _ANCHOR.search(front):
         return None
-    split = _related_chunks(lines, at[0] + 1)
+    split = _related_chunks(front, at[0].end())
     if split is None:
         return None
     chunks, end = split
-    if any(_BLOCK_SCALAR.search(c) for c in chunks):
+    if _BLOCK_SCALAR.search(front, at[0].end(), end):
         return None
     try:
-        rest = load_yaml("\n".join([*lines[: at[0]], f'related: "{_SENTINEL}"', *lines[end:]]))
+        rest = load_yaml(f'{front[: at[0].start()]}related: "{_SENTINEL}"{front[end:]}')
         if not isinstance(rest, dict) or rest.get("related") != _SENTINEL:
             return None
         del rest["related"]
@@ -640,11 +644,11 @@ def _parse_split(front: str) -> Article | None:
     labels = "\x00".join(inherited).encode()
     for chunk, entry in zip(chunks[:MAX_RELATED], entries, strict=False):
         key = hashlib.blake2b(chunk.encode() + b"\x01" + labels, digest_size=16).digest()
-        article.related.append(
-            dataclasses.replace(
-                entry, inherited_topics=inherited if not entry.topics else [], key=key
-            )
-        )
+        copy = object.__new__(Article)  # dataclasses.replace, without its checks' cost
+        copy.__dict__.update(entry.__dict__)
+        copy.inherited_topics = inherited if not entry.topics else []
+        copy.key = key
+        article.related.append(copy)
     return article
 
 

@@ -221,6 +221,9 @@ class _Scorer:
         self.terms = terms
         self.idfs = idfs
         self.index, self.prefixes = _term_index(terms)
+        # A marked span as highlight() gives it ("Apps", "Power Apps") -> what it adds to each
+        # term: a window marks the same few spans again and again, so each is read once.
+        self.spans: dict[str, list[tuple[int, float]]] = {}
         # (field, weight, 1 - b, b / average length)
         self.fields = [
             (name, f.weight, 1 - f.b, f.b / max(averages.get(name, 1.0), 1.0))
@@ -234,7 +237,16 @@ class _Scorer:
             if not marked or MARK_OPEN not in marked:
                 continue
             scale = weight / (keep + per_word * field_length(marked))
-            counts = _count(marked, self.index, self.prefixes, len(self.terms))
+            counts = [0.0] * len(self.terms)
+            for span in _MARKED.findall(marked):
+                adds = self.spans.get(span)
+                if adds is None:
+                    found = _count(
+                        MARK_OPEN + span + MARK_CLOSE, self.index, self.prefixes, len(self.terms)
+                    )
+                    adds = self.spans[span] = [(i, c) for i, c in enumerate(found) if c]
+                for i, c in adds:
+                    counts[i] += c
             for i, c in enumerate(counts):
                 if c:
                     tf[i] += c * scale

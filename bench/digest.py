@@ -13,10 +13,17 @@ would at each channel's time:
    child process on 127.0.0.1 so its memory is not counted), record deliveries.
 
 Prints per-channel ms (mean, p50, p99) and the process's peak memory (``ru_maxrss``, which
-counts SQLite's page cache too). Target: compose under 5 ms per channel, under 300 MB.
+counts SQLite's page cache too). Target: compose under 5 ms per channel, under 300 MB (issue
+15, item 2: p99 <= 5 ms at 1M articles).
+
+``--db`` composes against an existing database of articles instead (e.g. bench/search.py's
+1M one, never rebuilt nor written here): the channels and their subscriptions are made in
+memory the same way (``Composer.compose(topics=...)``), their digests due on the corpus's last
+full day; only the compose phases run.
 Not a test: prints figures only.
 
     python bench/digest.py [--articles 100000] [--channels 10000] [--sample 1000] [--rebuild]
+    python bench/digest.py --db bench/out/search-1000000-seed1.db [--channels 10000]
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from synth import PERCENT_WORD, STEP_SECONDS, TOPICS, article_rows  # noqa: E402
 from bot.core import schedule  # noqa: E402
 from bot.core.digest import Composer, DigestSettings  # noqa: E402
 from storage.store import Store  # noqa: E402
+from storage.subscriptions import topic_key  # noqa: E402
 
 TARGET_MS = 5.0
 TARGET_MB = 300.0
@@ -123,6 +131,74 @@ def build(path: Path, n_articles: int, n_channels: int, seed: int) -> dict[str, 
     return meta
 
 
+def channels_in_memory(
+    store: Store, n_channels: int, seed: int
+) -> tuple[dt.date, list[tuple[str, dt.datetime, list[dict[str, Any]]]]]:
+    """The digests' day (the corpus's last full UTC day) and ``n_channels`` channels as
+    :func:`build` subscribes them (3 topics, a time, a zone), as (channel, due, subscription
+    rows) in the order the scheduler would fire them; nothing is written."""
+    last_ts = store._scalar("SELECT max(published_ts) FROM articles")
+    day = (dt.datetime.fromtimestamp(last_ts, dt.UTC) - dt.timedelta(days=1)).date()
+    rng = random.Random(seed)
+    pool = topic_pool(store, rng)
+    weights = [1 / (k + 1) ** 0.8 for k in range(len(pool))]
+    out = []
+    for c in range(n_channels):
+        tz = ZONES[c % len(ZONES)]
+        hour, minute = rng.choice((6, 7, 7, 8, 8, 8, 9, 10)), rng.choice((0, 0, 0, 30))
+        topics: set[str] = set()
+        while len(topics) < 3:
+            topics.add(rng.choices(pool, weights)[0])
+        rows = [
+            {"topic": t, "topic_key": topic_key(t), "tz": tz, "kind": "channel"}
+            for t in sorted(topics)
+        ]
+        out.append((f"C{c:05d}", schedule.due_at(day, hour, minute, tz), rows))
+    out.sort(key=lambda ch: (ch[1], ch[0]))
+    return day, out
+
+
+def compose_existing(path: Path, n_channels: int, sample: int, seed: int) -> None:
+    """The compose phases against ``path`` (an existing database of articles), p50/p99 per
+    channel against the target."""
+    store = Store(path)
+    day, channels = channels_in_memory(store, n_channels, seed)
+    print(
+        f"{store.count_articles():,} articles in {path.name}, {len(channels):,} channels x 3 "
+        f"topics (in memory), digests on {day} in {len(ZONES)} zones",
+        flush=True,
+    )
+    settings = DigestSettings()
+    phases = [("compose (shared composer)", channels, True)]
+    phases.append(
+        (
+            "compose (fresh composer each)",
+            random.Random(seed).sample(channels, min(sample, len(channels))),
+            False,
+        )
+    )
+    for name, chosen, shared in phases:
+        composer = Composer(store, settings)
+        times: list[float] = []
+        entries = 0
+        start = time.perf_counter()
+        for channel, due, topics in chosen:
+            if not shared:
+                composer = Composer(store, settings)
+            t0 = time.perf_counter()
+            d = composer.compose("TBENCH", channel, due, topics=topics)
+            times.append((time.perf_counter() - t0) * 1000)
+            entries += len(d.entries)
+        print(
+            line(name, times, time.perf_counter() - start)
+            + f"  [{entries / len(chosen):.1f} stories/digest]  p99 target {TARGET_MS:g} ms: "
+            + ("met" if pct(times, 99) <= TARGET_MS else "NOT met"),
+            flush=True,
+        )
+    print(f"peak memory (ru_maxrss): {maxrss_mb():.0f} MB")
+    store.close()
+
+
 def pct(values: list[float], p: int) -> float:
     return (
         statistics.quantiles(values, n=100, method="inclusive")[p - 1]
@@ -180,7 +256,13 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "out"))
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--no-post", action="store_true", help="skip the full job phase")
+    parser.add_argument(
+        "--db", help="compose against this existing database of articles (nothing written)"
+    )
     args = parser.parse_args()
+    if args.db:
+        compose_existing(Path(args.db), args.channels, args.sample, args.seed)
+        return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"digest-{args.articles}-{args.channels}-seed{args.seed}.db"

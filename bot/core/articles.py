@@ -614,8 +614,8 @@ def _parse_split(front: str) -> Article | None:
     where anything goes wrong: the caller then parses it whole, as before, so the result (the
     article, or the reason a file is bad) is always the whole parse's.
 
-    Why the pieces parse as the whole does: no anchors (so no aliases between pieces), no
-    block scalars, the key ``related`` on a line of its own at the margin and its entries one
+    Why the pieces parse as the whole does: an alias to an anchor in another piece fails to
+    parse alone (and an "&" in an excerpt is no reason to parse the whole); no block scalars, the key ``related`` on a line of its own at the margin and its entries one
     block sequence below it, every line of which is indented at least as far as its items;
     each item is parsed alone as written. The rest of the front matter is parsed with the
     block replaced by a placeholder value, which must come back as the value of the top-level
@@ -623,7 +623,7 @@ def _parse_split(front: str) -> Article | None:
     lines), the placeholder would not. An entry cut in the middle of a quoted text fails to
     parse alone."""
     at = list(_RELATED_KEY.finditer(front))
-    if len(at) != 1 or _ANCHOR.search(front):
+    if len(at) != 1:
         return None
     split = _related_chunks(front, at[0].end())
     if split is None:

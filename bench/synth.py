@@ -281,7 +281,6 @@ class Corpus:
                 del earlier[:-50]
             yield mapping
 
-
     def _related_as_real(
         self, rng: random.Random, ts: int, index: int, mentioned: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
@@ -309,7 +308,9 @@ REAL_POOL = 3000  # the main articles a --realistic file's entries are drawn fro
 
 def _as_related(mapping: dict[str, Any]) -> dict[str, Any]:
     """A main article as other files list it: no labels (its parent's apply), no token."""
-    return {k: v for k, v in mapping.items() if k not in ("topics", "secured", "published", "related")}
+    return {
+        k: v for k, v in mapping.items() if k not in ("topics", "secured", "published", "related")
+    }
 
 
 # -- files -----------------------------------------------------------------------------------

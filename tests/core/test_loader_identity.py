@@ -135,8 +135,7 @@ TRICKY = {
         "\n", "\r\n"
     ),
     "in a quoted text": (
-        'title: Main\nwebUrl: https://news.example/m\nexcerpt: "runs on\nrelated:\n{e1}'
-        '  and on"\n'
+        'title: Main\nwebUrl: https://news.example/m\nexcerpt: "runs on\nrelated:\n{e1}  and on"\n'
     ),
     "a comment in the block": "title: M\nwebUrl: https://news.example/m\nrelated:\n{e1}# x\n{e2}",
     "anchors": "title: M\nwebUrl: https://news.example/m\nrelated:\n  - &a\n    title: A\n"
@@ -170,5 +169,6 @@ def test_entries_parsed_one_by_one_parse_as_the_whole(name: str) -> None:
     if not isinstance(whole, type):
         assert isinstance(split, type(whole))
         assert [r.inherited_topics for r in split.related] == [  # type: ignore[attr-defined]
-            r.inherited_topics for r in whole.related  # type: ignore[attr-defined]
+            r.inherited_topics
+            for r in whole.related  # type: ignore[attr-defined]
         ]

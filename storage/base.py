@@ -230,6 +230,7 @@ class StoreBase:
 
     def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of the query's first row (None when it returns no row)."""
+
         def first(conn: sqlite3.Connection) -> Any:
             cur = conn.execute(sql, params)
             try:

@@ -112,7 +112,10 @@ def test_sigkill_between_two_posts_then_rerun(db: Path, tmp_path: Path, stored: 
         out, err = second.communicate(timeout=60)
         assert second.returncode == 0, err
         assert "C1 " not in out  # done before the kill: not due any more
-        assert f"C2, digest of Thu 2 May 2024 (08:00 UTC): {'already in Slack' if stored else 'posted'}" in out
+        assert (
+            f"C2, digest of Thu 2 May 2024 (08:00 UTC): {'already in Slack' if stored else 'posted'}"
+            in out
+        )
         assert "C3, digest of Thu 2 May 2024 (08:00 UTC): posted" in out
         for channel in ("C1", "C2", "C3"):
             assert len(digest_posts(fake, channel)) == 1, channel
@@ -183,7 +186,10 @@ def test_dry_run_prints_and_changes_nothing(db: Path, tmp_path: Path) -> None:
             text=True,
             timeout=60,
         )
-        assert late.returncode == 0 and "C1, digest of Thu 2 May 2024 (08:00 UTC): skipped" in late.stdout, late
+        assert (
+            late.returncode == 0
+            and "C1, digest of Thu 2 May 2024 (08:00 UTC): skipped" in late.stdout
+        ), late
         assert fake.calls == []
     finally:
         fake.close()

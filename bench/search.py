@@ -23,7 +23,8 @@ words), and the classes over the target: newsbot p99 <= 20 ms in every class at 
 articles, <= 30 ms beyond (3M) (issue 15, item 2).
 ``--fts5vocab`` corrects as before m012 (to compare): candidates from m009's fts5vocab ranges,
 each word checked with a ranked ``match_newest`` (bm25() first counts all its articles).
-Not a test: prints figures only. One heavy job: run it alone on a shared machine.
+Not a test: prints figures only. One heavy job: run it alone on a shared machine, and compare
+only runs made back to back (a load of 4 on 2 cores doubles wall times: the figures are wall).
 
     python bench/search.py [--sizes 100000,1000000,3000000] [--runs 200] [--seed 1] [--rebuild]
         [--only CLASS] [--fts5vocab]

@@ -141,7 +141,9 @@ def test_ctrl_c_during_a_load_is_no_traceback(tmp_path):
     corpus.mkdir()
     body = next(f for f in sorted(SEED.iterdir()) if f.is_file()).read_text()
     for i in range(3000):  # enough to be loading, in worker processes, when the signal comes
-        (corpus / f"a{i}.txt").write_text(body.replace("title:", f"title: n{i}", 1))
+        # each file its own main article (a new address): a load of copies is done at once
+        text = body.replace('webUrl: "https://', f'webUrl: "https://n{i}.', 1)
+        (corpus / f"a{i}.txt").write_text(text.replace("title:", f"title: n{i}", 1))
     db = tmp_path / "x.db"
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "--db", str(db), "load", str(corpus)],

@@ -45,12 +45,15 @@ BY_URL = {
     "fts": "SELECT a.url, f.title, f.excerpt, f.provider, f.topics FROM articles_fts f "
     "JOIN articles a ON a.id = f.rowid ORDER BY a.url",
 }
-GOLDEN = {  # rows:sha256 prefix, from the loader of commit 9d50fe5
-    "articles": "49:09cb0b2b934563f0",
+GOLDEN = {  # rows:sha256 prefix, from the loader of commit 9d50fe5 (checkout path as <root>)
+    "articles": "49:675890b2c2d84ea9",
     "aliases": "14:e05c3b4ce396f34d",
     "stories": "2:eac6ef1eb2791fcc",
     "fts": "49:56af43987010c194",
 }
+
+
+ROOT = str(FIXTURES.parent.parent)  # the checkout: a source file's path starts with it
 
 
 def digest(store: Store, queries: dict[str, str]) -> dict[str, str]:
@@ -58,7 +61,9 @@ def digest(store: Store, queries: dict[str, str]) -> dict[str, str]:
     out = {}
     for name, sql in queries.items():
         rows = conn.execute(sql).fetchall()
-        text = json.dumps(rows, ensure_ascii=False, sort_keys=True)
+        # where the checkout is must not count (a clean clone in CI is elsewhere: this test
+        # failed there, the source files' absolute paths differing)
+        text = json.dumps(rows, ensure_ascii=False, sort_keys=True).replace(ROOT, "<root>")
         out[name] = f"{len(rows)}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
     return out
 

@@ -19,11 +19,15 @@ counts SQLite's page cache too). Target: compose under 5 ms per channel, under 3
 ``--db`` composes against an existing database of articles instead (e.g. bench/search.py's
 1M one, never rebuilt nor written here): the channels and their subscriptions are made in
 memory the same way (``Composer.compose(topics=...)``), their digests due on the corpus's last
-full day; only the compose phases run.
+full day; only the compose phases run. ``--profile`` adds where the slowest channels' time
+goes: the topics they ranked first (a cache miss) and, for each, the window's matches, the
+window query (``Store.match_window``: FTS5 match, highlight, JOIN) and the rest of the ranking
+(BM25F, scores, collapsing to stories), apart from the channel's own filtering (deliveries,
+mutes) and hydrating.
 Not a test: prints figures only.
 
     python bench/digest.py [--articles 100000] [--channels 10000] [--sample 1000] [--rebuild]
-    python bench/digest.py --db bench/out/search-1000000-seed1.db [--channels 10000]
+    python bench/digest.py --db bench/out/search-1000000-seed1.db [--channels 10000] [--profile]
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import resource
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -158,9 +163,93 @@ def channels_in_memory(
     return day, out
 
 
-def compose_existing(path: Path, n_channels: int, sample: int, seed: int) -> None:
+@dataclass
+class Miss:
+    """One topic a channel ranked first (not in the composer's cache)."""
+
+    topic: str
+    matches: int  # rows of the window query (at most bot.core.digest.WINDOW)
+    sql_ms: float  # Store.match_window
+    rank_ms: float  # all of Composer._rank, the query included
+
+
+class Profiler:
+    """Times each ``Composer._rank`` (a cache miss) of one composer, and the window query in
+    it, by wrapping both on the instances (nothing else changes)."""
+
+    def __init__(self, store: Store, composer: Composer) -> None:
+        self.misses: list[Miss] = []
+        self._sql = 0.0
+        self._rows = 0
+        match_window, rank = store.match_window, composer._rank
+
+        def timed_window(*args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+            t0 = time.perf_counter()
+            rows = match_window(*args, **kwargs)
+            self._sql += time.perf_counter() - t0
+            self._rows = len(rows)
+            return rows
+
+        def timed_rank(topic: str, due_ts: int, depth: int | None) -> Any:
+            self._sql, self._rows = 0.0, 0
+            t0 = time.perf_counter()
+            ranked = rank(topic, due_ts, depth)
+            elapsed = time.perf_counter() - t0
+            self.misses.append(Miss(topic, self._rows, self._sql * 1000, elapsed * 1000))
+            return ranked
+
+        store.match_window = timed_window  # type: ignore[method-assign]
+        composer._rank = timed_rank  # type: ignore[method-assign]
+
+    def take(self) -> list[Miss]:
+        taken, self.misses = self.misses, []
+        return taken
+
+
+def report_profile(channels: list[tuple[float, list[Miss]]]) -> None:
+    """Where the slowest 1% of channels spent their time, against the channels that ranked
+    nothing themselves."""
+    ordered = sorted(channels, key=lambda c: -c[0])
+    slow = ordered[: max(1, len(ordered) // 100)]
+    hits = [ms for ms, misses in channels if not misses]
+    missed = [m for _, misses in channels for m in misses]
+    print(
+        f"  channels that ranked no topic themselves: {len(hits):,}"
+        + (f", p50 {pct(hits, 50):.2f} p99 {pct(hits, 99):.2f} ms" if hits else "")
+    )
+    print(
+        f"  topics ranked (cache misses): {len(missed):,}, {sum(m.rank_ms for m in missed):,.0f}"
+        f" ms in all, of which the window query {sum(m.sql_ms for m in missed):,.0f} ms; "
+        f"windows full ({max((m.matches for m in missed), default=0)} rows): "
+        f"{sum(1 for m in missed if m.matches >= max(m.matches for m in missed))}"
+    )
+    rank = sum(m.rank_ms for _, misses in slow for m in misses)
+    sql = sum(m.sql_ms for _, misses in slow for m in misses)
+    total = sum(ms for ms, _ in slow)
+    print(
+        f"  slowest 1% ({len(slow)} channels, {total:,.0f} ms): ranking {rank:,.0f} ms "
+        f"(window query {sql:,.0f}, scoring {rank - sql:,.0f}), the rest (deliveries, "
+        f"mutes, hydrating) {total - rank:,.0f} ms"
+    )
+    by_topic: dict[str, list[Miss]] = {}
+    for _, misses in slow:
+        worst = max(misses, key=lambda m: m.rank_ms, default=None)
+        if worst is not None:
+            by_topic.setdefault(worst.topic, []).append(worst)
+    print("  their costliest topic (channels, matches, mean window query / ranking ms):")
+    for topic, ms in sorted(by_topic.items(), key=lambda kv: -len(kv[1]))[:12]:
+        print(
+            f"    {topic!r:<22} {len(ms):>4}  {statistics.fmean(m.matches for m in ms):6.0f}"
+            f"  {statistics.fmean(m.sql_ms for m in ms):6.2f} / "
+            f"{statistics.fmean(m.rank_ms for m in ms):6.2f}"
+        )
+
+
+def compose_existing(
+    path: Path, n_channels: int, sample: int, seed: int, profile: bool = False
+) -> None:
     """The compose phases against ``path`` (an existing database of articles), p50/p99 per
-    channel against the target."""
+    channel against the target; with ``profile``, where the slowest channels' time goes."""
     store = Store(path)
     day, channels = channels_in_memory(store, n_channels, seed)
     print(
@@ -179,6 +268,8 @@ def compose_existing(path: Path, n_channels: int, sample: int, seed: int) -> Non
     )
     for name, chosen, shared in phases:
         composer = Composer(store, settings)
+        profiler = Profiler(store, composer) if profile and shared else None
+        profiled: list[tuple[float, list[Miss]]] = []
         times: list[float] = []
         entries = 0
         start = time.perf_counter()
@@ -189,12 +280,18 @@ def compose_existing(path: Path, n_channels: int, sample: int, seed: int) -> Non
             d = composer.compose("TBENCH", channel, due, topics=topics)
             times.append((time.perf_counter() - t0) * 1000)
             entries += len(d.entries)
+            if profiler is not None:
+                profiled.append((times[-1], profiler.take()))
+        if profiler is not None:
+            vars(store).pop("match_window", None)  # the store's own again
         print(
             line(name, times, time.perf_counter() - start)
             + f"  [{entries / len(chosen):.1f} stories/digest]  p99 target {TARGET_MS:g} ms: "
             + ("met" if pct(times, 99) <= TARGET_MS else "NOT met"),
             flush=True,
         )
+        if profiled:
+            report_profile(profiled)
     print(f"peak memory (ru_maxrss): {maxrss_mb():.0f} MB")
     store.close()
 
@@ -259,9 +356,14 @@ def main() -> None:
     parser.add_argument(
         "--db", help="compose against this existing database of articles (nothing written)"
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="with --db: where the slowest channels' time goes (topics, query, scoring)",
+    )
     args = parser.parse_args()
     if args.db:
-        compose_existing(Path(args.db), args.channels, args.sample, args.seed)
+        compose_existing(Path(args.db), args.channels, args.sample, args.seed, args.profile)
         return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

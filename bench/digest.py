@@ -78,11 +78,20 @@ FILES_PER_ARTICLE = 1 / 1.18  # a synthetic file brings ~1.18 articles (related 
 
 def topic_pool(store: Store, rng: random.Random) -> list[str]:
     """Topics people would follow: the corpus's own (Power BI, Azure...), its 1% word, and
-    words from its headlines, frequent to rare."""
+    words from its headlines, frequent to rare. The headlines are 3,000 articles ``rng``
+    picks (SQLite's ``random()``, unseeded, gave each run other topics: runs were not
+    comparable)."""
+    ids = [r[0] for r in store.db.conn.execute("SELECT id FROM articles ORDER BY id")]
+    picked = rng.sample(ids, min(3000, len(ids)))
+    titles: dict[int, str] = {}
+    for start in range(0, len(picked), 500):
+        chunk = picked[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        titles.update(
+            store.db.conn.execute(f"SELECT id, title FROM articles WHERE id IN ({marks})", chunk)
+        )
     words: dict[str, None] = {}
-    for (title,) in store.db.conn.execute(
-        "SELECT title FROM articles ORDER BY random() LIMIT 3000"
-    ):
+    for title in (titles[i] for i in picked):
         for w in title.split():
             if len(w) > 4 and w.isalpha():
                 words[w.lower()] = None

@@ -19,6 +19,24 @@ MARKS = ("char(1)", "char(2)")  # what highlight() puts around a match (bot.core
 _FIELD_COLUMNS = {"title": 0, "excerpt": 1, "provider": 2, "topics": 3}  # in articles_fts
 
 
+def _marked_window(
+    fts_query: str, window: int, lo: int | None, hi: int | None
+) -> tuple[str, tuple[Any, ...]]:
+    """The statement (and its parameters) of the ``window`` newest matches of ``fts_query``,
+    ids from ``lo`` to ``hi`` when given: (id, each field with its matches marked)."""
+    open_, close = MARKS
+    columns = ", ".join(
+        f"highlight(articles_fts, {i}, {open_}, {close})" for i in _FIELD_COLUMNS.values()
+    )
+    span = "" if lo is None or hi is None else " AND rowid BETWEEN ? AND ?"
+    params: tuple[Any, ...] = (fts_query,) + (() if not span else (lo, hi)) + (window,)
+    sql = (
+        f"SELECT rowid AS id, {columns} FROM articles_fts "
+        f"WHERE articles_fts MATCH ?{span} ORDER BY rowid DESC LIMIT ?"
+    )
+    return sql, params
+
+
 class RankingMixin(StoreBase):
     """Methods of Store (see storage.store) for ranking search and digest candidates."""
 
@@ -33,19 +51,9 @@ class RankingMixin(StoreBase):
         between char(1) and char(2) (FTS5's ``highlight()``, which knows the index's stemming:
         what matched is what is marked). Newest first: article ids are time keys, so this
         costs the window, not the number of matches."""
-        open_, close = MARKS
-        columns = ", ".join(
-            f"highlight(articles_fts, {i}, {open_}, {close})" for i in _FIELD_COLUMNS.values()
-        )
-        span = "" if lo is None or hi is None else " AND rowid BETWEEN ? AND ?"
-        params: tuple[Any, ...] = (fts_query,) + (() if not span else (lo, hi)) + (window,)
-        with self._lock:
-            cur = self.db.conn.execute(
-                f"SELECT rowid, {columns} FROM articles_fts "
-                f"WHERE articles_fts MATCH ?{span} ORDER BY rowid DESC LIMIT ?",
-                params,
-            )
-            return [tuple(r) for r in cur.fetchall()]
+        sql, params = _marked_window(fts_query, window, lo, hi)
+        rows = self._read(lambda conn: conn.execute(sql, params).fetchall())
+        return [tuple(r) for r in rows]
 
     def match_window(
         self, fts_query: str, window: int, lo: int | None = None, hi: int | None = None
@@ -55,25 +63,19 @@ class RankingMixin(StoreBase):
         published_ts, quality, domain, is_main, the story's outlets, its lead's id, whether the
         lead is a main article); the last three are None for an article without a stored
         story. One JOIN instead of two more look-ups by ids (~1.5 ms at 400 articles)."""
-        open_, close = MARKS
-        columns = ", ".join(
-            f"highlight(articles_fts, {i}, {open_}, {close})" for i in _FIELD_COLUMNS.values()
+        marked, params = _marked_window(fts_query, window, lo, hi)
+        sql = (
+            "SELECT m.*, a.story_id, a.published_ts, a.quality, a.domain, "
+            "coalesce(a.is_main, 0), s.outlets, s.lead_id, coalesce(l.is_main, 0) "
+            f"FROM ({marked}) AS m "
+            "JOIN articles a ON a.id = m.id "
+            "LEFT JOIN stories s ON s.id = a.story_id "
+            "LEFT JOIN articles l ON l.id = s.lead_id "
+            "ORDER BY m.id DESC"
         )
-        span = "" if lo is None or hi is None else " AND rowid BETWEEN ? AND ?"
-        params: tuple[Any, ...] = (fts_query,) + (() if not span else (lo, hi)) + (window,)
-        with self._lock:
-            cur = self.db.conn.execute(
-                f"SELECT m.*, a.story_id, a.published_ts, a.quality, a.domain, "
-                "coalesce(a.is_main, 0), s.outlets, s.lead_id, coalesce(l.is_main, 0) "
-                f"FROM (SELECT rowid AS id, {columns} FROM articles_fts "
-                f"WHERE articles_fts MATCH ?{span} ORDER BY rowid DESC LIMIT ?) AS m "
-                "JOIN articles a ON a.id = m.id "
-                "LEFT JOIN stories s ON s.id = a.story_id "
-                "LEFT JOIN articles l ON l.id = s.lead_id "
-                "ORDER BY m.id DESC",
-                params,
-            )
-            return [tuple(r) for r in cur.fetchall()]
+        # this thread's read connection: searches answer side by side, not one at a time
+        rows = self._read(lambda conn: conn.execute(sql, params).fetchall())
+        return [tuple(r) for r in rows]
 
     def ranking_rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
         """What ranking needs of each article besides its text: id, story_id, published_ts,

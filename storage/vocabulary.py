@@ -66,11 +66,12 @@ class VocabularyMixin(StoreBase):
         """Whether any article matches ``fts_query``. The first match ends it, and nothing is
         ranked: bm25() would first count every article of each term (~50 ms for a word in
         most of 1M articles)."""
-        with self._lock:
-            cur = self.db.conn.execute(
+        found = self._read(
+            lambda conn: conn.execute(
                 "SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT 1", (fts_query,)
-            )
-            return cur.fetchone() is not None
+            ).fetchall()
+        )
+        return bool(found)
 
     def refresh_search_terms(self) -> int:
         """Bring ``search_terms`` up to date with the index (waiting for the write lock);

@@ -11,22 +11,38 @@ threads doing the work after acks), to choose it by measurement. Every server bi
 port (``--port 0``).
 
     python bench/slash.py [--articles 100000] [--requests 600] [--concurrency 20]
-        [--workers 4]
+        [--workers 4] [--queries fixed|varied]
+    python bench/slash.py --profile 200 [--queries varied]
+
+``--profile N`` serves no port: it sends N requests, one after another, through newsbot's WSGI
+application in this process with Bolt's and newsbot's executors made inline, so one thread
+does a request's whole path (guard, signature, Bolt, listener, search, render, the
+response_url post), and prints that thread's CPU per request, split by component (the time in
+a component's own code, not in the components it calls). The HTTP server (waitress) is not in
+it: the full run prints each server process's CPU per request, which is.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import itertools
+import logging
 import os
+import random
+import re
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +57,8 @@ from tests.fakeslack import FakeSlack  # noqa: E402
 from tests.slackhttp import SIGNING_SECRET, post, sign  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
+VARIED = 200  # queries in the varied pool
+SEED = 1
 
 BARE_APP = r"""
 import sys
@@ -89,9 +107,79 @@ def start(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     raise SystemExit(f"server did not start: {proc.wait()}")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """A process's CPU time so far (user + system, all threads), from /proc; None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def command_body(slack: FakeSlack, name: str, text: str, i: int) -> str:
+    """A ``/news`` request's form body, as Slack sends it; ``name`` names its response_url."""
+    return urlencode(
+        {
+            "token": "x",
+            "team_id": "T1",
+            "team_domain": "acme",
+            "channel_id": "C1",
+            "channel_name": "general",
+            "user_id": "U1",
+            "user_name": "ada",
+            "command": "/news",
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": slack.response_url(name),
+            "trigger_id": f"t{i}",
+        }
+    )
+
+
+FIXED = [
+    COMMON_WORD,
+    PERCENT_WORD,
+    RARE_WORDS[0],
+    f"{COMMON_WORD} {PERCENT_WORD}",
+    f"{COMMON_WORD} OR {RARE_WORDS[1]}",
+]
+
+
+def varied_queries(db: Path, count: int = VARIED, seed: int = SEED) -> list[str]:
+    """``count`` queries drawn from the database's own headlines with a seeded rng (the same
+    database gives the same list): mostly one word, some two words, some quoted phrases."""
+    rng = random.Random(seed)
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        ids = [row[0] for row in con.execute("SELECT id FROM articles ORDER BY id")]
+        pool: list[str] = []
+        seen: set[str] = set()
+        for article in rng.sample(ids, min(len(ids), count * 4)):
+            if len(pool) >= count:
+                break
+            found = con.execute("SELECT title FROM articles WHERE id = ?", (article,)).fetchone()
+            words = re.findall(r"\w+", found[0].lower()) if found else []
+            if len(words) < 2:
+                continue
+            at = rng.randrange(len(words) - 1)
+            kind = rng.random()
+            if kind < 0.7:
+                query = words[at]
+            elif kind < 0.9:
+                query = f"{words[at]} {words[at + 1]}"
+            else:
+                query = f'"{words[at]} {words[at + 1]}"'
+            if query not in seen:
+                seen.add(query)
+                pool.append(query)
+    finally:
+        con.close()
+    return pool
 
 
 def run_load(
@@ -102,22 +190,7 @@ def run_load(
 
     def one(i: int) -> None:
         name = f"{tag}{i}"
-        body = urlencode(
-            {
-                "token": "x",
-                "team_id": "T1",
-                "team_domain": "acme",
-                "channel_id": "C1",
-                "channel_name": "general",
-                "user_id": "U1",
-                "user_name": "ada",
-                "command": "/news",
-                "text": queries[i % len(queries)],
-                "api_app_id": "A1",
-                "response_url": slack.response_url(name),
-                "trigger_id": f"t{i}",
-            }
-        )
+        body = command_body(slack, name, queries[i % len(queries)], i)
         headers = sign(body)
         start_at = time.monotonic()
         sent[name] = start_at
@@ -140,17 +213,210 @@ def run_load(
     return acks, replies
 
 
+class Inline:
+    """An executor that runs what it is given at once, on the caller's thread: with it as
+    Bolt's listener executor and newsbot's work executor, one thread does a request's whole
+    path, so that thread's CPU clock measures it all (the profile only)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        done: Future[Any] = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the future, as an executor does
+            done.set_exception(exc)
+        return done
+
+    def shutdown(self, wait: bool = True, **kwargs: Any) -> None:
+        pass
+
+
+class Split:
+    """This thread's CPU time by component, each counted without the components it calls
+    (their own wrappers subtract it): a few clock reads per request, where cProfile's hook on
+    every call would count its own cost several times over (and by wall time, by default)."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+        self._inner: list[float] = []
+
+    def timed(self, label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            began = time.thread_time()
+            self._inner.append(0.0)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent = time.thread_time() - began
+                inner = self._inner.pop()
+                self.totals[label] = self.totals.get(label, 0.0) + spent - inner
+                if self._inner:
+                    self._inner[-1] += spent
+
+        return wrapper
+
+    @contextmanager
+    def wrapping(self, parts: list[tuple[Any, str, str]]) -> Iterator[None]:
+        saved = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in parts]
+        for (owner, attr, label), (_, _, original) in zip(parts, saved, strict=True):
+            setattr(owner, attr, self.timed(label, original))
+        try:
+            yield
+        finally:
+            for owner, attr, original in saved:
+                setattr(owner, attr, original)
+
+
+def components() -> list[tuple[Any, str, str]]:
+    """(owner, attribute, label): what the profile times, outermost first."""
+    import slack_bolt.adapter.wsgi.handler as bolt_wsgi
+    from slack_bolt.context.respond.respond import Respond
+    from slack_sdk.signature import SignatureVerifier
+
+    import bot.core.service.search as service_search
+    import bot.listeners.commands.news as news
+    import bot.listeners.deps as deps
+    from bot.slack import guard
+
+    return [
+        (guard, "read_request", "guard: body read, parsed, shape checked (bot/slack/guard.py)"),
+        (SignatureVerifier, "is_valid", "signature check (slack_sdk)"),
+        (bolt_wsgi.SlackRequestHandler, "__call__", "Bolt: request, middleware, matching, ack"),
+        (deps.Deps, "after_ack", "after_ack: the job run, its errors (bot/listeners/deps.py)"),
+        (news, "answer", "listener: command parsed, context (news.py)"),
+        (deps.Deps, "handle", "service: dispatch, answer around the search (bot/core/service)"),
+        (service_search, "search", "search (bot.core.search.search)"),
+        (deps, "render", "render: Block Kit (bot/render/blocks.py)"),
+        (Respond, "__call__", "reply: the response_url post (Bolt Respond, slack_sdk webhook)"),
+        (logging.Logger, "handle", "logging (records emitted)"),
+    ]
+
+
+def profile(console: Console, db: Path, queries: list[str], n: int) -> None:
+    """N requests through newsbot's WSGI app in this thread: CPU per request by component."""
+    import bot.app
+    from bot.cli import setup_logging
+    from bot.config import load_config
+    from bot.core.loader import utc_now
+    from bot.runtime import Runtime
+    from bot.server import wsgi_app
+
+    slack = FakeSlack()
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "bench.db"
+        copy.write_bytes(db.read_bytes())
+        env = {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.base_url,
+        }
+        config = load_config(path=None, env=env, overrides={"db": str(copy)})
+        setup_logging(logging.WARNING)  # newsbot serve's level under the bench
+        store = Store(config.db)
+        runtime = Runtime(config, store, utc_now)
+        executor = bot.app.ThreadPoolExecutor
+        bot.app.ThreadPoolExecutor = Inline  # type: ignore[misc,assignment]
+        try:
+            app = runtime.build_app(http=True)
+        finally:
+            bot.app.ThreadPoolExecutor = executor  # type: ignore[misc]
+        application = wsgi_app(app, store)
+        sent = itertools.count()
+
+        def one(text: str) -> None:
+            i = next(sent)
+            body = command_body(slack, f"p{i}", text, i).encode()
+            headers = sign(body.decode())
+            environ = {
+                "REQUEST_METHOD": "POST",
+                "PATH_INFO": "/slack/events",
+                "QUERY_STRING": "",
+                "SERVER_NAME": "127.0.0.1",
+                "SERVER_PORT": "80",
+                "SERVER_PROTOCOL": "HTTP/1.1",
+                "HTTP_HOST": "127.0.0.1",
+                "wsgi.url_scheme": "http",
+                "CONTENT_TYPE": "application/x-www-form-urlencoded",
+                "CONTENT_LENGTH": str(len(body)),
+                "wsgi.input": io.BytesIO(body),
+                "HTTP_X_SLACK_REQUEST_TIMESTAMP": headers["X-Slack-Request-Timestamp"],
+                "HTTP_X_SLACK_SIGNATURE": headers["X-Slack-Signature"],
+            }
+            status: list[str] = []
+            b"".join(application(environ, lambda s, h, *exc: status.append(s)))
+            if not status or not status[0].startswith("200"):
+                raise SystemExit(f"profile: {status} for {text!r}")
+
+        def run(label: str) -> float:
+            began = time.thread_time()
+            for i in range(n):
+                split.timed(label, one)(queries[i % len(queries)])
+            return (time.thread_time() - began) * 1000 / n
+
+        split = Split()
+        for i in range(40):  # warm-up: caches, the first connections
+            one(queries[i % len(queries)])
+        bare = run("(unwrapped)")
+        split = Split()
+        with split.wrapping(components()):
+            wrapped = run("server: WSGI app, guard's wrapper (bot/server.py, guard.py)")
+        answered = sum(1 for r in slack.responses if r["url_name"].startswith("p"))
+        store.close()
+    slack.close()
+    if answered < 40 + 2 * n:
+        raise SystemExit(f"profile: {answered} answers for {40 + 2 * n} requests")
+    table = Table(title=f"one thread's CPU per /news request, {n} requests, {db.name}")
+    table.add_column("component")
+    table.add_column("ms/request", justify="right")
+    table.add_column("share", justify="right")
+    total = sum(split.totals.values())
+    for label, spent in sorted(split.totals.items(), key=lambda kv: -kv[1]):
+        table.add_row(label, f"{spent * 1000 / n:.2f}", f"{spent / total:.0%}")
+    table.add_row("total (with the timers)", f"{total * 1000 / n:.2f}", "")
+    console.print(table)
+    console.print(
+        f"without the timers: {bare:.2f} ms CPU per request (with them {wrapped:.2f}); the "
+        "HTTP server's own work (waitress, threads) is not in these: see a full run's "
+        "server CPU per request"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--workers", default="", help="newsbot's server.workers, e.g. 2,4,8")
+    parser.add_argument(
+        "--queries",
+        choices=("fixed", "varied"),
+        default="fixed",
+        help=f"fixed: the {len(FIXED)} queries of bench/synth.py's words (the default); varied: "
+        f"{VARIED} words and phrases from the database's headlines (seeded)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        help="no server: N requests through newsbot in this process, CPU per component",
+    )
     args = parser.parse_args()
     workers = [int(w) for w in args.workers.split(",") if w.strip()] or [0]
-    console = Console()
+    console = Console(width=max(Console().width, 110))
     with console.status(f"building a {args.articles:,}-article database"):
         db = build_db(args.articles)
+    queries = FIXED if args.queries == "fixed" else varied_queries(db)
+    console.print(
+        f"queries: {args.queries} ({len(queries)}: "
+        + ", ".join(repr(q) for q in queries[:6])
+        + (", ..." if len(queries) > 6 else "")
+        + ")"
+    )
+    if args.profile:
+        profile(console, db, queries, args.profile)
+        return
     slack = FakeSlack()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
@@ -159,14 +425,8 @@ def main() -> None:
         "SLACK_API_URL": slack.base_url,
         "NEWSBOT_LOG_LEVEL": "WARNING",
     }
-    queries = [
-        COMMON_WORD,
-        PERCENT_WORD,
-        RARE_WORDS[0],
-        f"{COMMON_WORD} {PERCENT_WORD}",
-        f"{COMMON_WORD} OR {RARE_WORDS[1]}",
-    ]
     results = {}
+    cpu: dict[str, float] = {}  # each server's CPU (all its threads) per request, ms
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "bench.db"
         copy.write_bytes(db.read_bytes())
@@ -208,9 +468,13 @@ def main() -> None:
                 url = f"http://127.0.0.1:{port}/slack/events"
                 # each run's own response names: a later run never finds an earlier's answers
                 run_load(slack, url, queries, 40, args.concurrency, f"warm{n}x")  # warm-up
+                cpu_before = cpu_seconds(proc.pid)
                 results[label] = run_load(
                     slack, url, queries, args.requests, args.concurrency, f"run{n}x"
                 )
+                cpu_after = cpu_seconds(proc.pid)
+                if cpu_before is not None and cpu_after is not None:
+                    cpu[label] = (cpu_after - cpu_before) * 1000 / args.requests
             finally:
                 proc.terminate()
                 proc.wait()
@@ -218,9 +482,10 @@ def main() -> None:
 
     table = Table(
         title=f"/news at {args.concurrency} concurrent, {args.requests} requests, "
-        f"{args.articles:,} articles"
+        f"{args.articles:,} articles, {args.queries} queries"
     )
-    for col in ("server", "ack p50 ms", "ack p99 ms", "reply p50 ms", "reply p99 ms"):
+    columns = ("server", "ack p50 ms", "ack p99 ms", "reply p50 ms", "reply p99 ms", "CPU ms/req")
+    for col in columns:
         table.add_column(col, justify="right" if "ms" in col else "left")
     for label, (acks, replies) in results.items():
         table.add_row(
@@ -229,6 +494,7 @@ def main() -> None:
             f"{pct(acks, 0.99):.1f}",
             f"{statistics.median(replies):.1f}",
             f"{pct(replies, 0.99):.1f}",
+            f"{cpu[label]:.2f}" if label in cpu else "-",
         )
     console.print(table)
     bare_acks, bare_replies = results["bare Bolt app (ack only)"]

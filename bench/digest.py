@@ -177,37 +177,41 @@ class Miss:
     """One topic a channel ranked first (not in the composer's cache)."""
 
     topic: str
-    matches: int  # rows of the window query (at most bot.core.digest.WINDOW)
-    sql_ms: float  # Store.match_window
+    matches: int  # the window's matches (at most bot.core.digest.WINDOW)
+    scored: int  # of them read in full and scored anew (the rest: the composer's memo)
+    sql_ms: float  # Store.match_window_except
     rank_ms: float  # all of Composer._rank, the query included
 
 
 class Profiler:
     """Times each ``Composer._rank`` (a cache miss) of one composer, and the window query in
-    it, by wrapping both on the instances (nothing else changes)."""
+    it (``Store.match_window_except``: the window's ids, and the full rows of those the
+    composer's :class:`bot.core.matches.MatchMemo` does not hold), by wrapping both on the
+    instances (nothing else changes)."""
 
     def __init__(self, store: Store, composer: Composer) -> None:
         self.misses: list[Miss] = []
         self._sql = 0.0
-        self._rows = 0
-        match_window, rank = store.match_window, composer._rank
+        self._rows = self._scored = 0
+        match_window, rank = store.match_window_except, composer._rank
 
-        def timed_window(*args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        def timed_window(*args: Any, **kwargs: Any) -> Any:
             t0 = time.perf_counter()
-            rows = match_window(*args, **kwargs)
+            version, ids, rows = match_window(*args, **kwargs)
             self._sql += time.perf_counter() - t0
-            self._rows = len(rows)
-            return rows
+            self._rows, self._scored = len(ids), self._scored + len(rows)
+            return version, ids, rows
 
         def timed_rank(topic: str, due_ts: int, depth: int | None) -> Any:
-            self._sql, self._rows = 0.0, 0
+            self._sql, self._rows, self._scored = 0.0, 0, 0
             t0 = time.perf_counter()
             ranked = rank(topic, due_ts, depth)
             elapsed = time.perf_counter() - t0
-            self.misses.append(Miss(topic, self._rows, self._sql * 1000, elapsed * 1000))
+            miss = Miss(topic, self._rows, self._scored, self._sql * 1000, elapsed * 1000)
+            self.misses.append(miss)
             return ranked
 
-        store.match_window = timed_window  # type: ignore[method-assign]
+        store.match_window_except = timed_window  # type: ignore[method-assign]
         composer._rank = timed_rank  # type: ignore[method-assign]
 
     def take(self) -> list[Miss]:
@@ -229,6 +233,8 @@ def report_profile(channels: list[tuple[float, list[Miss]]]) -> None:
     print(
         f"  topics ranked (cache misses): {len(missed):,}, {sum(m.rank_ms for m in missed):,.0f}"
         f" ms in all, of which the window query {sum(m.sql_ms for m in missed):,.0f} ms; "
+        f"matches scored anew {sum(m.scored for m in missed):,} of "
+        f"{sum(m.matches for m in missed):,} (the rest from the memo); "
         f"windows full ({max((m.matches for m in missed), default=0)} rows): "
         f"{sum(1 for m in missed if m.matches >= max(m.matches for m in missed))}"
     )
@@ -245,10 +251,13 @@ def report_profile(channels: list[tuple[float, list[Miss]]]) -> None:
         worst = max(misses, key=lambda m: m.rank_ms, default=None)
         if worst is not None:
             by_topic.setdefault(worst.topic, []).append(worst)
-    print("  their costliest topic (channels, matches, mean window query / ranking ms):")
+    print(
+        "  their costliest topic (channels, matches, scored anew, mean window query / ranking ms):"
+    )
     for topic, ms in sorted(by_topic.items(), key=lambda kv: -len(kv[1]))[:12]:
         print(
             f"    {topic!r:<22} {len(ms):>4}  {statistics.fmean(m.matches for m in ms):6.0f}"
+            f"  {statistics.fmean(m.scored for m in ms):6.0f}"
             f"  {statistics.fmean(m.sql_ms for m in ms):6.2f} / "
             f"{statistics.fmean(m.rank_ms for m in ms):6.2f}"
         )
@@ -292,7 +301,7 @@ def compose_existing(
             if profiler is not None:
                 profiled.append((times[-1], profiler.take()))
         if profiler is not None:
-            vars(store).pop("match_window", None)  # the store's own again
+            vars(store).pop("match_window_except", None)  # the store's own again
         print(
             line(name, times, time.perf_counter() - start)
             + f"  [{entries / len(chosen):.1f} stories/digest]  p99 target {TARGET_MS:g} ms: "

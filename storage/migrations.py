@@ -507,3 +507,29 @@ def m014_housekeeping(db: Database) -> None:
     # Bounded growth (issue 15): old digest history is pruned run by run (see
     # storage.housekeeping), which finds a run's delivered articles by run id.
     db.execute("CREATE INDEX idx_delivered_articles_run ON delivered_articles (run_id)")
+
+
+@migrations()
+def m015_ranking_version(db: Database) -> None:
+    # A number that grows whenever what ranking reads of an article or a story changes, in any
+    # process (issue 15): a ranking may keep the scored matches of a topic between digests and
+    # searches while it has not moved (bot.core.matches). Row triggers, as SQLite has no others;
+    # an update that rewrites a row with the same values leaves it alone (a feed polled again).
+    db.execute(
+        "CREATE TABLE ranking_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)"
+    )
+    db.execute("INSERT INTO ranking_version (id, n) VALUES (1, 0)")
+    bump = "BEGIN UPDATE ranking_version SET n = n + 1 WHERE id = 1; END"
+    articles = (
+        "title", "excerpt", "provider", "topics", "story_id", "published_ts", "quality",
+        "domain", "is_main",
+    )  # fmt: skip
+    stories = ("lead_id", "outlets")
+    for table, columns in (("articles", articles), ("stories", stories)):
+        changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in columns)
+        db.execute(f"CREATE TRIGGER ranking_version_{table}_ai AFTER INSERT ON {table} {bump}")
+        db.execute(f"CREATE TRIGGER ranking_version_{table}_ad AFTER DELETE ON {table} {bump}")
+        db.execute(
+            f"CREATE TRIGGER ranking_version_{table}_au AFTER UPDATE ON {table} "
+            f"WHEN {changed} {bump}"
+        )

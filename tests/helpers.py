@@ -37,13 +37,15 @@ def write_article(folder: Path, name: str, title: str, url: str, **more: Any) ->
 
 
 def dump(store: Store) -> dict[str, list[tuple]]:
-    """Every row of every table, FTS shadow tables included, in a stable order."""
+    """Every row of every table, FTS shadow tables included, in a stable order; not m015's
+    ``ranking_version``, a count of writes rather than content (a regroup that rewrites a
+    story as it was counts one)."""
     conn = store.db.conn
     names = [
         r[0]
         for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name"
+            "AND name != 'ranking_version' ORDER BY name"
         )
     ]
     return {

@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core import ranking, schedule
 from bot.core.articles import parse_text
+from bot.core.matches import MatchMemo
 from bot.core.preferences import is_muted
 from bot.core.query import parse
 from bot.core.search import (
@@ -234,6 +235,8 @@ class Composer:
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, int], _Ranked] = OrderedDict()
         self._cache_lock = threading.Lock()  # the scheduler runs jobs on several threads
+        # each topic's scored matches, for its next window (the next time of day it is due)
+        self.memo = MatchMemo()
 
     # -- ranking -----------------------------------------------------------------------------
 
@@ -252,6 +255,7 @@ class Composer:
             lo=lo,
             hi=hi,
             window=WINDOW,
+            memo=self.memo,
         )
         ranked = [(r.story_id, r.article_id, r.score) for r in found]
         if depth is not None and len(ranked) > depth:

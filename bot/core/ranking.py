@@ -280,8 +280,16 @@ def story_relevance(article: float, lead: float | None, is_lead: bool) -> float:
 def final_score(relevance: float, freshness: float, prominence_: float, quality: float) -> float:
     """Prominence lifts a story as much as it is relevant: a story many outlets reported that
     only mentions the query's words in passing is not lifted over one about them."""
+    return factored_score(relevance, freshness, prominence_, 1 + QUALITY_WEIGHT * quality)
+
+
+def factored_score(
+    relevance: float, freshness: float, prominence_: float, quality_factor: float
+) -> float:
+    """:func:`final_score` with its quality as the factor ``1 + QUALITY_WEIGHT × quality``
+    (computed once per article by a caller that ranks it again and again)."""
     boost = 1 + (prominence_ - 1) * relevance
-    return relevance * freshness * boost * (1 + QUALITY_WEIGHT * quality)
+    return relevance * freshness * boost * quality_factor
 
 
 def relevances(
@@ -291,8 +299,22 @@ def relevances(
     averages: Mapping[str, float],
 ) -> dict[int, float]:
     """{article id: relevance in (0, 1]}: each candidate's BM25F over the best one's."""
+    return normalised(raw_relevances(candidates, terms, idfs, averages))
+
+
+def raw_relevances(
+    candidates: Iterable[Candidate],
+    terms: Sequence[QueryTerm],
+    idfs: Sequence[float],
+    averages: Mapping[str, float],
+) -> dict[int, float]:
+    """{article id: its BM25F}, before :func:`normalised` divides it by the best's."""
     scorer = _Scorer(tuple(terms), tuple(idfs), averages)
-    raw = {c.article_id: scorer.bm25f(c) for c in candidates}
+    return {c.article_id: scorer.bm25f(c) for c in candidates}
+
+
+def normalised(raw: Mapping[int, float]) -> dict[int, float]:
+    """Each raw BM25F over the best one's, in (0, 1]."""
     best = max(raw.values(), default=0.0)
     if best <= 0:
         return dict.fromkeys(raw, 1.0)  # matched on nothing the fields show (an outlet alias)

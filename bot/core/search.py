@@ -28,12 +28,13 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz
 
 from bot.core import ranking
 from bot.core.correct import correct, rewritten, shown_words
+from bot.core.matches import Match, MatchMemo, idfs
 from bot.core.preferences import is_muted
 from bot.core.query import MAX_TERMS, Query, Term, parse, to_fts
 from storage.store import Store
@@ -220,12 +221,20 @@ def _rank_all_words(store: Store, query: Query, muted: set[str], now_ts: float) 
     return _rank(store, query, query.fts(), muted, now_ts)
 
 
-@dataclass(frozen=True)
-class RankedStory:
+class RankedStory(NamedTuple):
+    """A story as ranked: a tuple (a thousand are made per ranking)."""
+
     story_id: int
     article_id: int  # its best-scoring article
     score: float
-    row: dict[str, Any]  # that article's ranking fields (see Store.ranking_rows)
+    match: Match  # that article as ranking read it
+
+    @property
+    def row(self) -> dict[str, Any]:
+        """That article's ranking fields (see Store.ranking_rows)."""
+        m = self.match
+        values = (m.id, m.story_id, m.published_ts, m.quality, m.domain, m.is_main)
+        return dict(zip(_RANKING_FIELDS, values, strict=True))
 
 
 def terms_of(query: Query) -> list[ranking.QueryTerm]:
@@ -244,60 +253,41 @@ def ranked_stories(
     window: int = WINDOW,
     lo: int | None = None,
     hi: int | None = None,
+    memo: MatchMemo | None = None,
 ) -> list[RankedStory]:
     """The stories of the ``window`` newest articles matching ``expression`` (ids from ``lo``
     to ``hi`` when given), best first, each scored by its best article
     (:func:`bot.core.ranking.final_score`); articles of muted outlets are left out. Search and
-    digests both rank with this, each with its own freshness decay."""
-    rows = store.match_window(expression, window, lo, hi)
-    if not rows:
+    digests both rank with this, each with its own freshness decay. ``memo`` keeps the
+    matches' scores for the next ranking of the same query (:mod:`bot.core.matches`: the same
+    result, less work)."""
+    matches = (memo or MatchMemo()).window(store, terms, expression, window, lo, hi)
+    if not matches:
         return []
-    candidates = [ranking.Candidate(*r[:5]) for r in rows]
-    n, averages = store.corpus_stats()
-    idfs = _idfs(store, terms, n, len(candidates))
-    relevance = ranking.relevances(candidates, terms, idfs, averages)
-    best: dict[int, RankedStory] = {}
-    for r in rows:
-        article_id, story, domain = r[0], r[5], r[8]
-        if is_muted(domain, muted):
+    relevance = ranking.normalised({m.id: m.raw for m in matches})
+    story_relevance, score = ranking.story_relevance, ranking.factored_score
+    best: dict[int, tuple[float, Match]] = {}  # story -> its best article's score, the article
+    for m in matches:
+        if muted and is_muted(m.domain, muted):
             continue
-        story_id = story if story is not None else article_id
-        is_main = bool(r[9])
-        if r[10] is not None:  # a stored story: its outlets, whether its lead is main, the lead
-            outlets, main_lead, lead = int(r[10]), bool(r[12]), int(r[11])
-        else:
-            outlets, main_lead, lead = 1, is_main, article_id
-        s = ranking.final_score(
-            ranking.story_relevance(relevance[article_id], relevance.get(lead), article_id == lead),
-            decay(r[6], now_ts),
-            ranking.prominence(outlets, main_lead),
-            ranking.quality_score(r[7]),
+        story_id = m.story_id if m.story_id is not None else m.id
+        s = score(
+            story_relevance(relevance[m.id], relevance.get(m.lead), m.id == m.lead),
+            decay(m.published_ts, now_ts),
+            m.prominence,
+            m.quality_factor,
         )
         held = best.get(story_id)
-        if held is None or s > held.score:
-            values = (article_id, story, r[6], r[7], domain, r[9])
-            row = dict(zip(_RANKING_FIELDS, values, strict=True))
-            best[story_id] = RankedStory(story_id, article_id, s, row)
-    return sorted(best.values(), key=lambda r: (-r.score, -r.article_id))
+        if held is None or s > held[0]:
+            best[story_id] = (s, m)
+    found = [RankedStory(story, m.id, s, m) for story, (s, m) in best.items()]
+    found.sort(key=lambda r: (-r.score, -r.article_id))
+    return found
 
 
 # What RankedStory.row holds (Store.ranking_rows' columns).
 _RANKING_FIELDS = ("id", "story_id", "published_ts", "quality", "domain", "is_main")
-
-
-def _idfs(store: Store, terms: list[ranking.QueryTerm], n: int, matched: int) -> list[float]:
-    """Each term's IDF from the index's vocabulary: a phrase weighs as its rarest word, a
-    prefix as all its terms together; a stem the vocabulary does not hold (our stemmer and the
-    index's disagree) as rare as the matches found allow."""
-    docs = store.term_documents(s for t in terms if not t.prefix for s in t.stems)
-    out = []
-    for t in terms:
-        if t.prefix:
-            df = store.prefix_documents(t.words[-1])
-        else:
-            df = min(docs.get(s, 0) for s in t.stems)
-        out.append(ranking.idf(max(df, 1 if df else matched), n))
-    return out
+_idfs = idfs  # bot.core.matches.idfs, by its old name
 
 
 def _with_some_words(

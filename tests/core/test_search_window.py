@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -17,11 +19,21 @@ import pytest
 from bot.core import ranking
 from bot.core.loader import Loader
 from bot.core.preferences import is_muted
-from bot.core.search import WINDOW, RankedStory, _idfs, parse, ranked_stories, terms_of
+from bot.core.search import WINDOW, _idfs, parse, ranked_stories, terms_of
 from storage.store import Store
 from tests.conftest import FIXTURES, FixedClock
 
 NOW_TS = dt.datetime(2021, 9, 1, tzinfo=dt.UTC).timestamp()
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A story as the reference ranks it (what ``RankedStory`` shows)."""
+
+    story_id: int
+    article_id: int
+    score: float
+    row: dict[str, Any]
 
 
 def reference(
@@ -34,7 +46,7 @@ def reference(
     window: int = WINDOW,
     lo: int | None = None,
     hi: int | None = None,
-) -> list[RankedStory]:
+) -> list[Ranked]:
     """ranked_stories as it was before the one statement (its three look-ups)."""
     rows = store.match_marked(expression, window, lo, hi)
     if not rows:
@@ -46,7 +58,7 @@ def reference(
     )
     fields = {r["id"]: r for r in store.ranking_rows([c.article_id for c in candidates])}
     stories = store.story_prominence({r["story_id"] for r in fields.values() if r["story_id"]})
-    best: dict[int, RankedStory] = {}
+    best: dict[int, Ranked] = {}
     for c in candidates:
         row = fields.get(c.article_id)
         if row is None or is_muted(row["domain"], muted):
@@ -63,7 +75,7 @@ def reference(
         )
         held = best.get(story_id)
         if held is None or s > held.score:
-            best[story_id] = RankedStory(story_id, c.article_id, s, row)
+            best[story_id] = Ranked(story_id, c.article_id, s, row)
     return sorted(best.values(), key=lambda r: (-r.score, -r.article_id))
 
 
@@ -101,7 +113,7 @@ def queries(store: Store) -> list[str]:
     )
 
 
-def as_compared(found: list[RankedStory]) -> list[tuple[Any, ...]]:
+def as_compared(found: Sequence[Any]) -> list[tuple[Any, ...]]:
     return [(r.story_id, r.article_id, round(r.score, 12), r.row) for r in found]
 
 

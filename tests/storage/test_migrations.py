@@ -315,6 +315,7 @@ def test_each_migration_is_recorded_once_under_its_name(fresh_db):
         "m012_search_terms",
         "m013_sources",
         "m014_housekeeping",
+        "m015_ranking_version",
     ]
     recorded = fresh_db._rows("SELECT migration_set, name FROM _sqlite_migrations ORDER BY id")
     assert recorded == [{"migration_set": "newsbot", "name": n} for n in NAMES]

@@ -13,6 +13,7 @@ port (``--port 0``).
     python bench/slash.py [--articles 100000] [--requests 600] [--concurrency 20]
         [--workers 4] [--queries fixed|varied]
     python bench/slash.py --profile 200 [--queries varied]
+    python bench/slash.py --tls 50
 
 ``--profile N`` serves no port: it sends N requests, one after another, through newsbot's WSGI
 application in this process with Bolt's and newsbot's executors made inline, so one thread
@@ -20,6 +21,11 @@ does a request's whole path (guard, signature, Bolt, listener, search, render, t
 response_url post), and prints that thread's CPU per request, split by component (the time in
 a component's own code, not in the components it calls). The HTTP server (waitress) is not in
 it: the full run prints each server process's CPU per request, which is.
+
+``--tls N`` measures what the fake Slack (plain HTTP) cannot show: N response_url posts over
+TLS to 127.0.0.1 (a throwaway certificate, ``openssl``, added to the system's CA bundle),
+through Bolt's ``respond`` as newsbot's client sets it up and as slack_sdk's default (a new
+TLS context, the CA bundle loaded again, for each post).
 """
 
 from __future__ import annotations
@@ -343,7 +349,8 @@ def profile(console: Console, db: Path, queries: list[str], n: int) -> None:
             app = runtime.build_app(http=True)
         finally:
             bot.app.ThreadPoolExecutor = executor  # type: ignore[misc]
-        application = wsgi_app(app, store)
+        served = wsgi_app(app, store)
+        application = served
         sent = itertools.count()
 
         def one(text: str) -> None:
@@ -381,8 +388,9 @@ def profile(console: Console, db: Path, queries: list[str], n: int) -> None:
             one(queries[i % len(queries)])
         bare = run("(unwrapped)")
         split = Split()
+        application = split.timed("server: WSGI app, guard's wrapper (server.py, guard.py)", served)
         with split.wrapping(components()):
-            wrapped = run("server: WSGI app, guard's wrapper (bot/server.py, guard.py)")
+            wrapped = run("bench: the request built and signed (not the server's)")
         answered = sum(1 for r in slack.responses if r["url_name"].startswith("p"))
         store.close()
     slack.close()
@@ -392,16 +400,87 @@ def profile(console: Console, db: Path, queries: list[str], n: int) -> None:
     table.add_column("component")
     table.add_column("ms/request", justify="right")
     table.add_column("share", justify="right")
-    total = sum(split.totals.values())
+    total = sum(v for k, v in split.totals.items() if not k.startswith("bench"))
     for label, spent in sorted(split.totals.items(), key=lambda kv: -kv[1]):
-        table.add_row(label, f"{spent * 1000 / n:.2f}", f"{spent / total:.0%}")
-    table.add_row("total (with the timers)", f"{total * 1000 / n:.2f}", "")
+        share = "" if label.startswith("bench") else f"{spent / total:.0%}"
+        table.add_row(label, f"{spent * 1000 / n:.2f}", share)
+    table.add_row("total, the server's (with the timers)", f"{total * 1000 / n:.2f}", "")
     console.print(table)
     console.print(
-        f"without the timers: {bare:.2f} ms CPU per request (with them {wrapped:.2f}); the "
+        f"without the timers: {bare:.2f} ms CPU per request, the bench's part included (with "
+        f"them {wrapped:.2f}); the "
         "HTTP server's own work (waitress, threads) is not in these: see a full run's "
         "server CPU per request"
     )
+
+
+def tls_replies(console: Console, n: int) -> None:
+    """N response_url posts over TLS each way: the CPU of this thread per post."""
+    import ssl
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from slack_bolt.context.respond.respond import Respond
+
+    from bot.slack import client
+
+    class Ok(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    with tempfile.TemporaryDirectory() as tmp:
+        key, cert, bundle = (Path(tmp) / name for name in ("key.pem", "cert.pem", "ca.pem"))
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+            + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"]
+            + ["-addext", "subjectAltName=IP:127.0.0.1"],
+            check=True,
+            capture_output=True,
+        )
+        paths = ssl.get_default_verify_paths()
+        system = Path(paths.cafile or paths.openssl_cafile)
+        bundle.write_bytes(system.read_bytes() + b"\n" + cert.read_bytes())
+        os.environ["SSL_CERT_FILE"] = str(bundle)  # the default contexts trust the server too
+        client.tls_context.cache_clear()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+        served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        served.load_cert_chain(cert, key)
+        server.socket = served.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"https://127.0.0.1:{server.server_address[1]}/response/x"
+        blocks = [section_block("x" * 300) for _ in range(12)]
+        table = Table(title=f"{n} response_url posts over TLS, one after another")
+        for col in ("TLS context", "CPU ms/post", "wall ms/post"):
+            table.add_column(col, justify="left" if col == "TLS context" else "right")
+        ways = {
+            "one per post (slack_sdk's default: ssl=None)": None,
+            "newsbot's client's, shared (bot.slack.client)": client.make_client(
+                "xoxb-bench", f"https://127.0.0.1:{server.server_address[1]}/api/"
+            ).ssl,
+        }
+        for label, context in ways.items():
+            respond = Respond(response_url=url, ssl=context)
+            for _ in range(3):  # warm-up
+                respond(text="t", blocks=blocks, response_type="ephemeral")
+            cpu, wall = time.thread_time(), time.perf_counter()
+            for _ in range(n):
+                if respond(text="t", blocks=blocks, response_type="ephemeral").status_code != 200:
+                    raise SystemExit("tls: the post failed")
+            cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
+            table.add_row(label, f"{cpu * 1000 / n:.2f}", f"{wall * 1000 / n:.2f}")
+        server.shutdown()
+        server.server_close()
+    console.print(table)
+
+
+def section_block(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 def main() -> None:
@@ -423,9 +502,18 @@ def main() -> None:
         metavar="N",
         help="no server: N requests through newsbot in this process, CPU per component",
     )
+    parser.add_argument(
+        "--tls",
+        type=int,
+        metavar="N",
+        help="no server: N response_url posts over TLS, with a shared context and without",
+    )
     args = parser.parse_args()
     workers = [int(w) for w in args.workers.split(",") if w.strip()] or [0]
     console = Console(width=max(Console().width, 110))
+    if args.tls:
+        tls_replies(console, args.tls)
+        return
     with console.status(f"building a {args.articles:,}-article database"):
         db = build_db(args.articles)
     queries = FIXED if args.queries == "fixed" else varied_queries(db)

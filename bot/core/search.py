@@ -97,11 +97,13 @@ def search(
     now: dt.datetime | None = None,
     exclude_domains: Iterable[str] = (),
     shown: Iterable[int] = (),
+    memo: MatchMemo | None = None,
 ) -> SearchResult:
     """The page of stories at ``offset`` for ``query``, at the moment ``now``. ``shown``: the
     articles already shown to this reader for this query (earlier pages): their stories are
     left out of this page whatever happened meanwhile (a load, a regroup), so paging never
-    shows a story twice."""
+    shows a story twice. ``memo``: the matches scored by earlier searches, for this one to
+    reuse (:mod:`bot.core.matches`; the same answer, less work)."""
     query = (query or "").strip()
     parsed = parse(query)
     if parsed is None:
@@ -109,16 +111,17 @@ def search(
     muted = {d.lower() for d in exclude_domains}
     now_ts = (now or dt.datetime.now(dt.UTC)).timestamp()
     content = parsed.content()
-    ranked = _rank_all_words(store, content, muted, now_ts)
+    memo = memo or MatchMemo()
+    ranked = _rank_all_words(store, content, muted, now_ts, memo)
     corrected: dict[str, str] = {}  # typed word -> the index's term it is searched as
     if len(ranked) < limit:
         corrected = correct(store, content)
         if corrected:
             _as_written(store, content, corrected)
-            ranked = _rank_all_words(store, content, muted, now_ts)
+            ranked = _rank_all_words(store, content, muted, now_ts, memo)
     some, all_words = False, len(ranked)
     if len(ranked) < limit and len(content.groups) > 1 and not content.stop_words_only:
-        ranked, some = _with_some_words(store, content, ranked, muted, now_ts)
+        ranked, some = _with_some_words(store, content, ranked, muted, now_ts, memo)
     if not ranked:
         return SearchResult(query, [], 0, offset, f"No stories match “{query[:100]}”.")
     earlier = list(dict.fromkeys(shown))
@@ -192,18 +195,31 @@ def _note(
 
 
 def _rank(
-    store: Store, query: Query, expression: str, muted: set[str], now_ts: float
+    store: Store,
+    query: Query,
+    expression: str,
+    muted: set[str],
+    now_ts: float,
+    memo: MatchMemo | None = None,
 ) -> list[StoryHit]:
     """The stories of the ``WINDOW`` newest articles matching ``expression``, best first."""
     return [
         StoryHit(r.story_id, r.score, r.row)
         for r in ranked_stories(
-            store, terms_of(query), expression, now_ts, ranking.SEARCH_DECAY, muted=muted
+            store,
+            terms_of(query),
+            expression,
+            now_ts,
+            ranking.SEARCH_DECAY,
+            muted=muted,
+            memo=memo,
         )
     ]
 
 
-def _rank_all_words(store: Store, query: Query, muted: set[str], now_ts: float) -> list[StoryHit]:
+def _rank_all_words(
+    store: Store, query: Query, muted: set[str], now_ts: float, memo: MatchMemo | None = None
+) -> list[StoryHit]:
     """The stories with every word of ``query``. FTS5 answers an AND of frequent words that
     no article holds together by walking their whole lists (~160 ms for six words at 1M
     articles), newest first at that, which walks slower than oldest first (~2x); two rare
@@ -218,7 +234,7 @@ def _rank_all_words(store: Store, query: Query, muted: set[str], now_ts: float) 
         rarest = sorted(plain, key=lambda t: min(docs.get(ranking.stem(w), 0) for w in t.words))[:2]
         if not store.matches_any(" AND ".join(t.fts() for t in rarest)):
             return []
-    return _rank(store, query, query.fts(), muted, now_ts)
+    return _rank(store, query, query.fts(), muted, now_ts, memo)
 
 
 class RankedStory(NamedTuple):
@@ -291,13 +307,20 @@ _idfs = idfs  # bot.core.matches.idfs, by its old name
 
 
 def _with_some_words(
-    store: Store, query: Query, ranked: list[StoryHit], muted: set[str], now_ts: float
+    store: Store,
+    query: Query,
+    ranked: list[StoryHit],
+    muted: set[str],
+    now_ts: float,
+    memo: MatchMemo | None = None,
 ) -> tuple[list[StoryHit], bool]:
     """``ranked`` (the stories with every word), then the stories with only some of them;
     and whether there are any of those."""
     have = {h.story_id for h in ranked}
     some = [
-        h for h in _rank(store, query, query.any_fts(), muted, now_ts) if h.story_id not in have
+        h
+        for h in _rank(store, query, query.any_fts(), muted, now_ts, memo)
+        if h.story_id not in have
     ]
     for hit in some:
         hit.partial = True

@@ -9,6 +9,7 @@ window was read in one statement, three look-ups and no memo.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,10 +20,12 @@ import pytest
 from bot.core import ranking
 from bot.core.loader import Loader
 from bot.core.matches import MatchMemo
-from bot.core.search import parse, ranked_stories, terms_of
+from bot.core.search import SearchResult, hit_to_json, parse, ranked_stories, search, terms_of
 from storage.store import Store
 from tests.conftest import FIXTURES, FixedClock
 from tests.core.test_search_window import NOW_TS, queries, reference
+
+NOW = dt.datetime.fromtimestamp(NOW_TS, dt.UTC)
 
 
 class CountingStore(Store):
@@ -199,3 +202,29 @@ def test_memory_stays_within_its_bound(corpus):
         held = sum(len(e.rows) for e in memo._entries.values())
         assert held == memo._held
         assert held <= 60 or len(memo._entries) == 1
+
+
+def test_a_search_through_a_memo_answers_as_one_without(corpus):
+    """Search's own memo (one per service: bot.core.service.search): every query, at two
+    moments, muted or not, page by page, the same answer as without."""
+    memo = MatchMemo()
+    domains = [r[0] for r in corpus.db.conn.execute("SELECT DISTINCT domain FROM articles")]
+    muted = [d for d in domains[:3] if d]
+    for query in queries(corpus)[::2] + ["facial recogniton", "cosmos kubernetes zzyzx"]:
+        for now in (NOW, NOW + dt.timedelta(days=400)):
+            for exclude in ((), muted):
+                for offset in (0, 5):
+                    kwargs: dict[str, Any] = {"now": now, "exclude_domains": exclude}
+                    kept = search(corpus, query, offset=offset, memo=memo, **kwargs)
+                    alone = search(corpus, query, offset=offset, **kwargs)
+                    assert as_json(kept) == as_json(alone), query
+    assert corpus.full_rows > 0
+
+
+def as_json(result: SearchResult) -> dict[str, Any]:
+    return {
+        "hits": [hit_to_json(h) for h in result.hits],
+        "total": result.total,
+        "message": result.message,
+        "note": result.note,
+    }

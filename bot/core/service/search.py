@@ -8,12 +8,18 @@ from collections.abc import Sequence
 
 from bot.core.answers import SearchAnswer, SimilarAnswer
 from bot.core.grammar import Command, as_typed
+from bot.core.matches import MatchMemo
 from bot.core.search import search
-from bot.core.service.base import Area, Context, subcommand
+from bot.core.service.base import Area, Context, Core, subcommand
 from bot.core.similar import similar
 
 
 class Searches(Area):
+    def __init__(self, core: Core) -> None:
+        super().__init__(core)
+        # the matches earlier searches scored, reused by the next search of the same words
+        self.memo = MatchMemo()
+
     @subcommand(
         "search",
         "/news <words>",
@@ -45,6 +51,7 @@ class Searches(Area):
             now=moment or self.clock(),
             exclude_domains=muted,
             shown=shown,
+            memo=self.memo,
         )
         return SearchAnswer(result, ctx.where)
 

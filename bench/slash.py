@@ -8,7 +8,10 @@ Prints p50/p99 of the ack (the HTTP answer to Slack's request) and of the time t
 under 300 ms and within 1.5x of the bare app's; its p99 reply within 3x of the bare app's
 (issue 15). ``--workers 2,4,8`` runs newsbot once per worker count (``server.workers``: the
 threads doing the work after acks), to choose it by measurement. Every server binds a free
-port (``--port 0``).
+port (``--port 0``) and is asked the same requests. ``--queries fixed`` (the default) asks
+bench/synth.py's five in turn; ``--queries varied`` draws each request's query, with a seeded
+rng, from 200 words and phrases of the database's own headlines (search keeps what it scored
+for a query: the five are all repeats after the warm-up, the 200 mostly not).
 
     python bench/slash.py [--articles 100000] [--requests 600] [--concurrency 20]
         [--workers 4] [--queries fixed|varied]
@@ -208,6 +211,14 @@ class Answered:
         return name in self.names
 
 
+def sequence(pool: list[str], count: int, rng: random.Random | None) -> list[str]:
+    """``count`` requests' queries: the pool in turn (fixed), or each drawn from it with ``rng``
+    (varied: the same seed, the same requests, so runs compare)."""
+    if rng is None:
+        return [pool[i % len(pool)] for i in range(count)]
+    return [rng.choice(pool) for _ in range(count)]
+
+
 def run_load(
     slack: FakeSlack, url: str, queries: list[str], requests: int, concurrency: int, tag: str
 ) -> tuple[list[float], list[float]]:
@@ -321,7 +332,7 @@ def components() -> list[tuple[Any, str, str]]:
     ]
 
 
-def profile(console: Console, db: Path, queries: list[str], n: int) -> None:
+def profile(console: Console, db: Path, pool: list[str], rng: random.Random | None, n: int) -> None:
     """N requests through newsbot's WSGI app in this thread: CPU per request by component."""
     import bot.app
     from bot.cli import setup_logging
@@ -377,20 +388,22 @@ def profile(console: Console, db: Path, queries: list[str], n: int) -> None:
             if not status or not status[0].startswith("200"):
                 raise SystemExit(f"profile: {status} for {text!r}")
 
-        def run(label: str) -> float:
+        def run(label: str, texts: list[str]) -> float:
             began = time.thread_time()
-            for i in range(n):
-                split.timed(label, one)(queries[i % len(queries)])
-            return (time.thread_time() - began) * 1000 / n
+            for text in texts:
+                split.timed(label, one)(text)
+            return (time.thread_time() - began) * 1000 / len(texts)
 
         split = Split()
-        for i in range(40):  # warm-up: caches, the first connections
-            one(queries[i % len(queries)])
-        bare = run("(unwrapped)")
+        warm, first, timed = (sequence(pool, count, rng) for count in (40, n, n))
+        run("warm-up", warm)  # caches, the first connections
+        bare = run("(unwrapped)", first)
         split = Split()
         application = split.timed("server: WSGI app, guard's wrapper (server.py, guard.py)", served)
         with split.wrapping(components()):
-            wrapped = run("bench: the request built and signed (not the server's)")
+            wrapped = run("bench: the request built and signed (not the server's)", timed)
+        before = warm + first + timed
+        repeats = sum(1 for i, text in enumerate(timed) if text in before[: 40 + n + i])
         answered = sum(1 for r in slack.responses if r["url_name"].startswith("p"))
         store.close()
     slack.close()
@@ -407,6 +420,8 @@ def profile(console: Console, db: Path, queries: list[str], n: int) -> None:
     table.add_row("total, the server's (with the timers)", f"{total * 1000 / n:.2f}", "")
     console.print(table)
     console.print(
+        f"{repeats} of the {n} timed requests asked a query asked before in this run "
+        f"(a pool of {len(pool)}); "
         f"without the timers: {bare:.2f} ms CPU per request, the bench's part included (with "
         f"them {wrapped:.2f}); the "
         "HTTP server's own work (waitress, threads) is not in these: see a full run's "
@@ -493,8 +508,9 @@ def main() -> None:
         "--queries",
         choices=("fixed", "varied"),
         default="fixed",
-        help=f"fixed: the {len(FIXED)} queries of bench/synth.py's words (the default); varied: "
-        f"{VARIED} words and phrases from the database's headlines (seeded)",
+        help=f"fixed: the {len(FIXED)} queries of bench/synth.py's words in turn (the default); "
+        f"varied: each request's drawn (seeded) from {VARIED} words and phrases of the "
+        "database's headlines",
     )
     parser.add_argument(
         "--profile",
@@ -516,15 +532,16 @@ def main() -> None:
         return
     with console.status(f"building a {args.articles:,}-article database"):
         db = build_db(args.articles)
-    queries = FIXED if args.queries == "fixed" else varied_queries(db)
+    pool = FIXED if args.queries == "fixed" else varied_queries(db)
+    rng = random.Random(SEED) if args.queries == "varied" else None
     console.print(
-        f"queries: {args.queries} ({len(queries)}: "
-        + ", ".join(repr(q) for q in queries[:6])
-        + (", ..." if len(queries) > 6 else "")
-        + ")"
+        f"queries: {args.queries} ({len(pool)}: "
+        + ", ".join(repr(q) for q in pool[:6])
+        + (", ..." if len(pool) > 6 else "")
+        + (", each request's drawn from them, seeded)" if rng else ", in turn)")
     )
     if args.profile:
-        profile(console, db, queries, args.profile)
+        profile(console, db, pool, rng, args.profile)
         return
     slack = FakeSlack()
     env = {
@@ -534,6 +551,8 @@ def main() -> None:
         "SLACK_API_URL": slack.base_url,
         "NEWSBOT_LOG_LEVEL": "WARNING",
     }
+    # every server is asked the same requests
+    warm, timed = sequence(pool, 40, rng), sequence(pool, args.requests, rng)
     results = {}
     cpu: dict[str, float] = {}  # each server's CPU (all its threads) per request, ms
     own: dict[str, float] = {}  # this process's (clients and fake Slack) per request, ms
@@ -577,10 +596,10 @@ def main() -> None:
             try:
                 url = f"http://127.0.0.1:{port}/slack/events"
                 # each run's own response names: a later run never finds an earlier's answers
-                run_load(slack, url, queries, 40, args.concurrency, f"warm{n}x")  # warm-up
+                run_load(slack, url, warm, 40, args.concurrency, f"warm{n}x")  # warm-up
                 cpu_before, own_before = cpu_seconds(proc.pid), time.process_time()
                 results[label] = run_load(
-                    slack, url, queries, args.requests, args.concurrency, f"run{n}x"
+                    slack, url, timed, args.requests, args.concurrency, f"run{n}x"
                 )
                 cpu_after = cpu_seconds(proc.pid)
                 own[label] = (time.process_time() - own_before) * 1000 / args.requests

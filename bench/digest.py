@@ -310,6 +310,10 @@ def compose_existing(
         )
         if profiled:
             report_profile(profiled)
+            print(
+                f"  the composer's memo holds {composer.memo.held:,} matches of "
+                f"{len(composer.memo):,} topics (at most {composer.memo.max_rows:,})"
+            )
     print(f"peak memory (ru_maxrss): {maxrss_mb():.0f} MB")
     store.close()
 

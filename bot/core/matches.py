@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 from bot.core import ranking
 from storage.store import Store
 
-MAX_ROWS = 200_000  # matches kept over all queries (~40 MB)
+MAX_ROWS = 60_000  # matches kept over all queries (~480 bytes each: ~30 MB at most)
 KEEP_WINDOWS = 6  # a query's matches trimmed to its latest window past this many windows
 
 
@@ -102,6 +102,15 @@ class MatchMemo:
         )
         self._held = 0
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """Queries held."""
+        return len(self._entries)
+
+    @property
+    def held(self) -> int:
+        """Matches held, over all queries."""
+        return self._held
 
     def window(
         self,

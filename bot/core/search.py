@@ -111,7 +111,7 @@ def search(
     muted = {d.lower() for d in exclude_domains}
     now_ts = (now or dt.datetime.now(dt.UTC)).timestamp()
     content = parsed.content()
-    memo = memo or MatchMemo()
+    memo = memo if memo is not None else MatchMemo()
     ranked = _rank_all_words(store, content, muted, now_ts, memo)
     corrected: dict[str, str] = {}  # typed word -> the index's term it is searched as
     if len(ranked) < limit:
@@ -277,7 +277,9 @@ def ranked_stories(
     digests both rank with this, each with its own freshness decay. ``memo`` keeps the
     matches' scores for the next ranking of the same query (:mod:`bot.core.matches`: the same
     result, less work)."""
-    matches = (memo or MatchMemo()).window(store, terms, expression, window, lo, hi)
+    matches = (memo if memo is not None else MatchMemo()).window(
+        store, terms, expression, window, lo, hi
+    )
     if not matches:
         return []
     relevance = ranking.normalised({m.id: m.raw for m in matches})

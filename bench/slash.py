@@ -430,7 +430,10 @@ def profile(console: Console, db: Path, pool: list[str], rng: random.Random | No
 
 
 def tls_replies(console: Console, n: int) -> None:
-    """N response_url posts over TLS each way: the CPU of this thread per post."""
+    """N response_url posts over TLS each way: the CPU of this thread per post. The last way is
+    no newsbot code: a connection kept alive between posts, what a pooled poster would cost."""
+    import http.client
+    import json
     import ssl
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -439,6 +442,9 @@ def tls_replies(console: Console, n: int) -> None:
     from bot.slack import client
 
     class Ok(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keeps a connection open when the client asks
+        disable_nagle_algorithm = True  # its answer's two writes, not 40 ms of delayed ACK
+
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             self.send_response(200)
@@ -471,24 +477,38 @@ def tls_replies(console: Console, n: int) -> None:
         url = f"https://127.0.0.1:{server.server_address[1]}/response/x"
         blocks = [section_block("x" * 300) for _ in range(12)]
         table = Table(title=f"{n} response_url posts over TLS, one after another")
-        for col in ("TLS context", "CPU ms/post", "wall ms/post"):
-            table.add_column(col, justify="left" if col == "TLS context" else "right")
-        ways = {
-            "one per post (slack_sdk's default: ssl=None)": None,
-            "newsbot's client's, shared (bot.slack.client)": client.make_client(
-                "xoxb-bench", f"https://127.0.0.1:{server.server_address[1]}/api/"
-            ).ssl,
-        }
-        for label, context in ways.items():
+        for col in ("post", "CPU ms/post", "wall ms/post"):
+            table.add_column(col, justify="left" if col == "post" else "right")
+        port = server.server_address[1]
+        shared = client.make_client("xoxb-bench", f"https://127.0.0.1:{port}/api/").ssl
+        kept = http.client.HTTPSConnection("127.0.0.1", port, context=shared, timeout=10)
+        body = json.dumps({"text": "t", "blocks": blocks, "response_type": "ephemeral"}).encode()
+
+        def bolt(context: ssl.SSLContext | None) -> Callable[[], int]:
             respond = Respond(response_url=url, ssl=context)
+            return lambda: respond(text="t", blocks=blocks, response_type="ephemeral").status_code
+
+        def kept_alive() -> int:
+            kept.request("POST", "/response/x", body, {"Content-Type": "application/json"})
+            answer = kept.getresponse()
+            answer.read()
+            return answer.status
+
+        ways = {
+            "Bolt respond, a context per post (slack_sdk's default: ssl=None)": bolt(None),
+            "Bolt respond, newsbot's client's shared context": bolt(shared),
+            "(a kept-alive http.client connection, shared context)": kept_alive,
+        }
+        for label, post in ways.items():
             for _ in range(3):  # warm-up
-                respond(text="t", blocks=blocks, response_type="ephemeral")
+                post()
             cpu, wall = time.thread_time(), time.perf_counter()
             for _ in range(n):
-                if respond(text="t", blocks=blocks, response_type="ephemeral").status_code != 200:
+                if post() != 200:
                     raise SystemExit("tls: the post failed")
             cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
             table.add_row(label, f"{cpu * 1000 / n:.2f}", f"{wall * 1000 / n:.2f}")
+        kept.close()
         server.shutdown()
         server.server_close()
     console.print(table)

@@ -88,6 +88,8 @@ def _similar(word: str, terms: list[str]) -> dict[str, float]:
 def shown_words(corrected: dict[str, str], page: list[Any]) -> dict[str, str]:
     """{typed word: the word to show for its correction}: a word of the shown stories that
     stems to the index term searched ("kubernetes" for "kubernet"), else the term itself."""
+    if not corrected:
+        return {}
     words: dict[str, str] = {}
     for hit in page:
         text = f"{hit.article.get('title') or ''} {hit.article.get('excerpt') or ''}"

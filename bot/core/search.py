@@ -119,13 +119,14 @@ def search(
         if corrected:
             _as_written(store, content, corrected)
             ranked = _rank_all_words(store, content, muted, now_ts, memo)
-    some, all_words = False, len(ranked)
+    all_words = len(ranked)
     if len(ranked) < limit and len(content.groups) > 1 and not content.stop_words_only:
-        ranked, some = _with_some_words(store, content, ranked, muted, now_ts, memo)
+        ranked = ranked + _with_some_words(store, content, ranked, muted, now_ts, memo)
+    some = len(ranked) > all_words
     if not ranked:
         return SearchResult(query, [], 0, offset, f"No stories match “{query[:100]}”.")
     earlier = list(dict.fromkeys(shown))
-    page = _page(store, ranked, offset, limit, set(earlier))
+    page = _page(store, ranked, offset, limit, set(earlier), all_words)
     _fill(store, page, muted)
     message = None if page else "No more stories."
     words = shown_words(corrected, page)
@@ -156,15 +157,26 @@ def _as_written(store: Store, query: Query, corrected: dict[str, str]) -> None:
 
 
 def _page(
-    store: Store, ranked: list[StoryHit], offset: int, limit: int, shown: set[int]
+    store: Store,
+    ranked: list[RankedStory],
+    offset: int,
+    limit: int,
+    shown: set[int],
+    all_words: int,
 ) -> list[StoryHit]:
     """``ranked[offset:offset + limit]``; with ``shown`` (the articles of every earlier page),
     the first ``limit`` stories that hold none of them: whatever moved meanwhile (a load, a
-    regroup), no story comes back and none is skipped."""
+    regroup), no story comes back and none is skipped. Those after the first ``all_words``
+    have only some of the words. Only the page becomes hits (a ranking holds hundreds)."""
     if not shown:
-        return ranked[offset : offset + limit]
-    seen = {r["story_id"] for r in store.ranking_rows(sorted(shown))} | shown
-    return [h for h in ranked if h.story_id not in seen][:limit]
+        chosen = list(range(offset, min(offset + limit, len(ranked))))
+    else:
+        seen = {r["story_id"] for r in store.ranking_rows(sorted(shown))} | shown
+        chosen = [i for i, r in enumerate(ranked) if r.story_id not in seen][:limit]
+    return [
+        StoryHit(ranked[i].story_id, ranked[i].score, ranked[i].row, partial=i >= all_words)
+        for i in chosen
+    ]
 
 
 def _note(
@@ -201,25 +213,16 @@ def _rank(
     muted: set[str],
     now_ts: float,
     memo: MatchMemo | None = None,
-) -> list[StoryHit]:
+) -> list[RankedStory]:
     """The stories of the ``WINDOW`` newest articles matching ``expression``, best first."""
-    return [
-        StoryHit(r.story_id, r.score, r.row)
-        for r in ranked_stories(
-            store,
-            terms_of(query),
-            expression,
-            now_ts,
-            ranking.SEARCH_DECAY,
-            muted=muted,
-            memo=memo,
-        )
-    ]
+    return ranked_stories(
+        store, terms_of(query), expression, now_ts, ranking.SEARCH_DECAY, muted=muted, memo=memo
+    )
 
 
 def _rank_all_words(
     store: Store, query: Query, muted: set[str], now_ts: float, memo: MatchMemo | None = None
-) -> list[StoryHit]:
+) -> list[RankedStory]:
     """The stories with every word of ``query``. FTS5 answers an AND of frequent words that
     no article holds together by walking their whole lists (~160 ms for six words at 1M
     articles), newest first at that, which walks slower than oldest first (~2x); two rare
@@ -311,22 +314,18 @@ _idfs = idfs  # bot.core.matches.idfs, by its old name
 def _with_some_words(
     store: Store,
     query: Query,
-    ranked: list[StoryHit],
+    ranked: list[RankedStory],
     muted: set[str],
     now_ts: float,
     memo: MatchMemo | None = None,
-) -> tuple[list[StoryHit], bool]:
-    """``ranked`` (the stories with every word), then the stories with only some of them;
-    and whether there are any of those."""
+) -> list[RankedStory]:
+    """The stories with only some of the words, after ``ranked`` (those with every word)."""
     have = {h.story_id for h in ranked}
-    some = [
+    return [
         h
         for h in _rank(store, query, query.any_fts(), muted, now_ts, memo)
         if h.story_id not in have
     ]
-    for hit in some:
-        hit.partial = True
-    return ranked + some, bool(some)
 
 
 def _fill(store: Store, page: list[StoryHit], muted: set[str]) -> None:

@@ -302,10 +302,16 @@ def compose_existing(
                 profiled.append((times[-1], profiler.take()))
         if profiler is not None:
             vars(store).pop("match_window_except", None)  # the store's own again
+        # The target is the bot's: one composer shared by the channels (the scheduler's). A
+        # composer per channel (as /news preview has) is the worst case, printed for scale.
+        verdict = (
+            f"p99 target {TARGET_MS:g} ms: " + ("met" if pct(times, 99) <= TARGET_MS else "NOT met")
+            if shared
+            else "the worst case, nothing shared (no target)"
+        )
         print(
             line(name, times, time.perf_counter() - start)
-            + f"  [{entries / len(chosen):.1f} stories/digest]  p99 target {TARGET_MS:g} ms: "
-            + ("met" if pct(times, 99) <= TARGET_MS else "NOT met"),
+            + f"  [{entries / len(chosen):.1f} stories/digest]  {verdict}",
             flush=True,
         )
         if profiled:

@@ -23,7 +23,7 @@ from bot.core.matches import MatchMemo
 from bot.core.search import SearchResult, hit_to_json, parse, ranked_stories, search, terms_of
 from storage.store import Store
 from tests.conftest import FIXTURES, FixedClock
-from tests.core.test_search_window import NOW_TS, queries, reference
+from tests.core.test_search_window import NOW_TS, loaded, queries, reference
 
 NOW = dt.datetime.fromtimestamp(NOW_TS, dt.UTC)
 
@@ -46,12 +46,7 @@ def exact(found: Sequence[Any]) -> list[tuple[Any, ...]]:
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> CountingStore:
-    store = CountingStore(tmp_path / "news.db")
-    paths = [FIXTURES / d for d in ("seed", "cosmos", "azure-related", "power-apps")]
-    report = Loader(store, FixedClock()).load(paths)
-    assert report.ok, report.bad
-    store.refresh_search_terms()
-    return store
+    return loaded(CountingStore(tmp_path / "news.db"))
 
 
 def ids_of(store: Store) -> list[int]:

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -24,6 +24,7 @@ from storage.store import Store
 from tests.conftest import FIXTURES, FixedClock
 
 NOW_TS = dt.datetime(2021, 9, 1, tzinfo=dt.UTC).timestamp()
+S = TypeVar("S", bound=Store)
 
 
 @dataclass(frozen=True)
@@ -79,14 +80,18 @@ def reference(
     return sorted(best.values(), key=lambda r: (-r.score, -r.article_id))
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    store = Store(tmp_path_factory.mktemp("window") / "news.db")
+def loaded(store: S) -> S:
+    """``store`` with the fixture corpora loaded and the vocabulary folded in."""
     paths = [FIXTURES / d for d in ("seed", "cosmos", "azure-related", "power-apps")]
     report = Loader(store, FixedClock()).load(paths)
     assert report.ok, report.bad
     store.refresh_search_terms()
     return store
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    return loaded(Store(tmp_path_factory.mktemp("window") / "news.db"))
 
 
 def queries(store: Store) -> list[str]:

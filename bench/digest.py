@@ -21,9 +21,9 @@ counts SQLite's page cache too). Target: compose under 5 ms per channel, under 3
 memory the same way (``Composer.compose(topics=...)``), their digests due on the corpus's last
 full day; only the compose phases run. ``--profile`` adds where the slowest channels' time
 goes: the topics they ranked first (a cache miss) and, for each, the window's matches, the
-window query (``Store.match_window``: FTS5 match, highlight, JOIN) and the rest of the ranking
-(BM25F, scores, collapsing to stories), apart from the channel's own filtering (deliveries,
-mutes) and hydrating.
+window query (``Store.match_window_except``: FTS5 match, highlight, JOIN; only the ids of
+matches the composer's memo holds) and the rest of the ranking (BM25F, scores, collapsing to
+stories), apart from the channel's own filtering (deliveries, mutes) and hydrating.
 Not a test: prints figures only.
 
     python bench/digest.py [--articles 100000] [--channels 10000] [--sample 1000] [--rebuild]

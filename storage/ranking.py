@@ -44,8 +44,8 @@ def _marked_window(
 def _window_statement(
     fts_query: str, window: int, lo: int | None, hi: int | None
 ) -> tuple[str, tuple[Any, ...]]:
-    """:meth:`RankingMixin.match_window`'s statement: the marked window JOINed with what ranking
-    needs besides the text."""
+    """The window statement of :meth:`RankingMixin.match_window_except`: the marked window
+    JOINed with what ranking needs besides the text."""
     marked, params = _marked_window(fts_query, window, lo, hi)
     sql = (
         "SELECT m.*, a.story_id, a.published_ts, a.quality, a.domain, "
@@ -90,19 +90,6 @@ class RankingMixin(StoreBase):
         rows = self._read(lambda conn: conn.execute(sql, params).fetchall())
         return [tuple(r) for r in rows]
 
-    def match_window(
-        self, fts_query: str, window: int, lo: int | None = None, hi: int | None = None
-    ) -> list[tuple[Any, ...]]:
-        """:meth:`match_marked`'s rows, each followed by what ranking needs besides the text,
-        in one statement (newest first): (id, title, excerpt, provider, topics, story_id,
-        published_ts, quality, domain, is_main, the story's outlets, its lead's id, whether the
-        lead is a main article); the last three are None for an article without a stored
-        story. One JOIN instead of two more look-ups by ids (~1.5 ms at 400 articles)."""
-        sql, params = _window_statement(fts_query, window, lo, hi)
-        # this thread's read connection: searches answer side by side, not one at a time
-        rows = self._read(lambda conn: conn.execute(sql, params).fetchall())
-        return [tuple(r) for r in rows]
-
     def ranking_version(self) -> int:
         """A number that grows whenever what ranking reads of an article or a story changes
         (m015's triggers, in any process): rankings kept from before are still right while it
@@ -118,10 +105,18 @@ class RankingMixin(StoreBase):
         version: int | None,
         known: AbstractSet[int],
     ) -> tuple[int, list[int], list[tuple[Any, ...]]]:
-        """The window of :meth:`match_window` for a caller that keeps rows of it from before:
-        (the ranking version, the window's ids newest first, :meth:`match_window`'s rows of the
-        ids not in ``known``). When the version is not ``version``, ``known`` is out of date and
-        every row comes back. One read snapshot: the three agree."""
+        """The ``window`` newest articles matching ``fts_query`` (ids from ``lo`` to ``hi``
+        when given), for a caller that keeps rows of it from before (bot.core.matches): (the
+        ranking version, the window's ids newest first, the rows of the ids not in ``known``).
+        When the version is not ``version``, ``known`` is out of date and every row comes back.
+        One read snapshot: the three agree; on this thread's read connection, so searches
+        answer side by side, not one at a time.
+
+        A row is :meth:`match_marked`'s, followed by what ranking needs besides the text, in one
+        statement: (id, title, excerpt, provider, topics, story_id, published_ts, quality,
+        domain, is_main, the story's outlets, its lead's id, whether the lead is a main
+        article); the last three are None for an article without a stored story. One JOIN
+        instead of two more look-ups by ids (~1.5 ms at 400 articles)."""
 
         def read(conn: sqlite3.Connection) -> tuple[int, list[int], list[tuple[Any, ...]]]:
             now = int(conn.execute("SELECT n FROM ranking_version WHERE id = 1").fetchone()[0])

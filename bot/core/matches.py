@@ -68,8 +68,8 @@ class _Entry:
 
 
 def to_match(row: Sequence[Any], raw: float) -> Match:
-    """A :meth:`storage.store.Store.match_window` row (its fields after the marked text) with
-    its raw BM25F."""
+    """A :meth:`storage.store.Store.match_window_except` row (its fields after the marked
+    text) with its raw BM25F."""
     article_id, story, domain, is_main = row[0], row[5], row[8], int(row[9])
     if row[10] is not None:  # a stored story: its outlets, its lead, whether the lead is main
         outlets, lead, main_lead = int(row[10]), int(row[11]), bool(row[12])

@@ -1,6 +1,6 @@
-"""The window ranked in one statement (issue 15, item 2): ``Store.match_window`` hands the
-matches' marked fields with their ranking fields and story prominence in one JOIN, where
-ranking read them in three look-ups before (``match_marked``, ``ranking_rows``,
+"""The window ranked in one statement (issue 15, item 2): ``Store.match_window_except``
+hands the matches' marked fields with their ranking fields and story prominence in one JOIN,
+where ranking read them in three look-ups before (``match_marked``, ``ranking_rows``,
 ``story_prominence``). The answers must not change: the ranking of many queries over the
 fixture corpora, the digests' id spans included, is compared with the three-look-up path,
 kept here as the reference.

@@ -42,6 +42,7 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,24 @@ def topic_pool(store: Store, rng: random.Random) -> list[str]:
     return TOPICS + [PERCENT_WORD, "power apps"] + pool[:300]
 
 
+def drawn_channels(
+    store: Store, n_channels: int, seed: int
+) -> Iterator[tuple[int, str, int, int, list[str]]]:
+    """The bench's channels, drawn with the seeded rng: (number, zone, hour, minute, its 3
+    topics in order). :func:`build` subscribes them, :func:`channels_in_memory` holds them in
+    memory: the same channels either way."""
+    rng = random.Random(seed)
+    pool = topic_pool(store, rng)
+    weights = [1 / (k + 1) ** 0.8 for k in range(len(pool))]  # popular topics are shared
+    for c in range(n_channels):
+        tz = ZONES[c % len(ZONES)]
+        hour, minute = rng.choice((6, 7, 7, 8, 8, 8, 9, 10)), rng.choice((0, 0, 0, 30))
+        topics: set[str] = set()
+        while len(topics) < 3:
+            topics.add(rng.choices(pool, weights)[0])
+        yield c, tz, hour, minute, sorted(topics)
+
+
 def build(path: Path, n_articles: int, n_channels: int, seed: int) -> dict[str, Any]:
     for suffix in ("", "-wal", "-shm", ".json"):
         Path(str(path) + suffix).unlink(missing_ok=True)
@@ -111,18 +130,10 @@ def build(path: Path, n_articles: int, n_channels: int, seed: int) -> dict[str, 
     last_ts = store._scalar("SELECT max(published_ts) FROM articles")
     # The digests' day: the corpus's last full UTC day.
     day = (dt.datetime.fromtimestamp(last_ts, dt.UTC) - dt.timedelta(days=1)).date()
-    rng = random.Random(seed)
-    pool = topic_pool(store, rng)
-    weights = [1 / (k + 1) ** 0.8 for k in range(len(pool))]  # popular topics are shared
     subscribed = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     with store.transaction():
-        for c in range(n_channels):
-            tz = ZONES[c % len(ZONES)]
-            hour, minute = rng.choice((6, 7, 7, 8, 8, 8, 9, 10)), rng.choice((0, 0, 0, 30))
-            topics: set[str] = set()
-            while len(topics) < 3:
-                topics.add(rng.choices(pool, weights)[0])
-            for topic in sorted(topics):
+        for c, tz, hour, minute, topics in drawn_channels(store, n_channels, seed):
+            for topic in topics:
                 store.subscribe(
                     "TBENCH",
                     f"C{c:05d}",
@@ -153,19 +164,10 @@ def channels_in_memory(
     rows) in the order the scheduler would fire them; nothing is written."""
     last_ts = store._scalar("SELECT max(published_ts) FROM articles")
     day = (dt.datetime.fromtimestamp(last_ts, dt.UTC) - dt.timedelta(days=1)).date()
-    rng = random.Random(seed)
-    pool = topic_pool(store, rng)
-    weights = [1 / (k + 1) ** 0.8 for k in range(len(pool))]
     out = []
-    for c in range(n_channels):
-        tz = ZONES[c % len(ZONES)]
-        hour, minute = rng.choice((6, 7, 7, 8, 8, 8, 9, 10)), rng.choice((0, 0, 0, 30))
-        topics: set[str] = set()
-        while len(topics) < 3:
-            topics.add(rng.choices(pool, weights)[0])
+    for c, tz, hour, minute, topics in drawn_channels(store, n_channels, seed):
         rows = [
-            {"topic": t, "topic_key": topic_key(t), "tz": tz, "kind": "channel"}
-            for t in sorted(topics)
+            {"topic": t, "topic_key": topic_key(t), "tz": tz, "kind": "channel"} for t in topics
         ]
         out.append((f"C{c:05d}", schedule.due_at(day, hour, minute, tz), rows))
     out.sort(key=lambda ch: (ch[1], ch[0]))
